@@ -1,0 +1,61 @@
+"""Configuration of the reference backend, from the environment like the Node backend's.
+
+Every variable of the real backend's ``.env.example`` keeps its name here; the
+simulator adds its own (``HALO_*``, ``FCM_*``).  See ``.env.example`` at the
+repository root for the documented list.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+DEFAULT_PRICES = {15: 15000, 30: 25000, 60: 45000}
+
+
+class Settings(BaseModel):
+    """Everything the reference backend can be told at start-up."""
+
+    env: Literal["dev", "test", "production"] = "dev"
+    test_token: str | None = Field(None, description="When set, /internal/_test/* needs header x-test-token")
+    seed: int = 0
+
+    fcm_base_url: str = "https://fcm.googleapis.com"
+    fcm_project_id: str = "halo-dev"
+    fcm_access_token: str = "fake-fcm-access-token"
+    fcm_timeout_s: float = 5.0
+
+    xendit_enabled: bool = False
+    xendit_secret_key: str = ""
+    xendit_callback_token: str = ""
+    xendit_base_url: str = "https://api.xendit.co"
+
+    heartbeat_interval_s: float = 30.0
+    heartbeat_timeout_s: float = 90.0
+    otp_max_attempts: int = 5
+    otp_block_s: float = 900.0
+    otp_dev_code: str | None = None
+    pairing_timeout_s: float = 300.0
+    targeted_timeout_s: float = 20.0
+    max_pairing_attempts: int = 3
+    prices: dict[int, int] = Field(default_factory=lambda: dict(DEFAULT_PRICES))
+
+    @property
+    def test_endpoints_enabled(self) -> bool:
+        """``/internal/_test/*`` exists only in dev and test, as in the real backend."""
+        return self.env in ("dev", "test")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> "Settings":
+        """Read the documented variables; explicit overrides win."""
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for name in cls.model_fields:
+            for key in (name.upper(), f"HALO_{name.upper()}"):
+                if key in env:
+                    values[name] = env[key]
+        values.update(overrides)
+        return cls.model_validate(values)

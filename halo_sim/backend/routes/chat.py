@@ -1,0 +1,40 @@
+"""``/api/chat/*``: sessions and messages, for both participants."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from halo_sim.backend.routes.common import backend_of, body, caller, ok, render
+from halo_sim.backend.schemas import MessageCreate
+from halo_sim.errors import ValidationFailed
+
+
+async def get_session(request: Request) -> JSONResponse:
+    who = caller(request)
+    return ok(backend_of(request).pairing.visible_to(request.path_params["session_id"], who))
+
+
+async def list_messages(request: Request) -> JSONResponse:
+    """What a reconnecting app fetches: every message after ``after_seq``."""
+    who = caller(request)
+    raw = request.query_params.get("after_seq", "0")
+    if not raw.isdigit():
+        raise ValidationFailed("after_seq must be a non-negative integer")
+    messages = backend_of(request).chat.messages(request.path_params["session_id"], who, int(raw))
+    return ok({"messages": messages})
+
+
+async def send_message(request: Request) -> JSONResponse:
+    who = caller(request)
+    data = await body(request, MessageCreate)
+    message, delivery = await backend_of(request).chat.send(request.path_params["session_id"], who, data.text)
+    return ok({"message": render(message), **delivery.to_json()}, status=201)
+
+
+routes = [
+    Route("/api/chat/sessions/{session_id}", get_session, methods=["GET"]),
+    Route("/api/chat/sessions/{session_id}/messages", list_messages, methods=["GET"]),
+    Route("/api/chat/sessions/{session_id}/messages", send_message, methods=["POST"]),
+]

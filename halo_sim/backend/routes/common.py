@@ -1,0 +1,79 @@
+"""What every route module shares: body parsing, the caller, JSON rendering, errors."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import JSONResponse
+
+from halo_sim.backend.services.deps import Principal
+from halo_sim.errors import DomainError, Forbidden, ValidationFailed
+
+if TYPE_CHECKING:
+    from halo_sim.backend.state import ReferenceBackend
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def backend_of(conn: HTTPConnection) -> "ReferenceBackend":
+    """The backend object the app was built around."""
+    return conn.app.state.backend  # type: ignore[no-any-return]
+
+
+def parse(model: type[M], raw: Any) -> M:
+    """Validate ``raw`` against ``model``; failures become a 400 listing each problem."""
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        problems = [f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors()]
+        raise ValidationFailed("invalid request body", problems=problems) from None
+
+
+async def body(request: Request, model: type[M]) -> M:
+    """The request's JSON body as ``model`` (an empty body counts as ``{}``)."""
+    raw = await request.body()
+    try:
+        data = json.loads(raw) if raw.strip() else {}
+    except ValueError:
+        raise ValidationFailed("body is not valid JSON") from None
+    return parse(model, data)
+
+
+def bearer(conn: HTTPConnection) -> str | None:
+    """The bearer token from the Authorization header, or the ``token`` query (WebSockets)."""
+    header = conn.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip()
+    return conn.query_params.get("token")
+
+
+def caller(conn: HTTPConnection, role: str | None = None) -> Principal:
+    """The authenticated caller, optionally required to have ``role``."""
+    who = backend_of(conn).auth.authenticate(bearer(conn))
+    if role is not None and who.role != role:
+        raise Forbidden(f"this endpoint is for {role}s")
+    return who
+
+
+def render(value: Any) -> Any:
+    """Rows (dataclasses) and containers of them as JSON-ready data."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    if isinstance(value, list):
+        return [render(v) for v in value]
+    return value
+
+
+def ok(value: Any, status: int = 200) -> JSONResponse:
+    """A JSON answer."""
+    return JSONResponse(render(value), status_code=status)
+
+
+async def domain_error(_: Request, exc: Exception) -> JSONResponse:
+    """Every deliberate refusal as ``{"error", "message", ...}`` with its status code."""
+    assert isinstance(exc, DomainError)
+    return JSONResponse(exc.to_body(), status_code=exc.status_code)

@@ -1,0 +1,175 @@
+"""``/internal/_test/*``: the assertion and shortcut hooks of the Halo team's test flows.
+
+Mounted only when the backend runs in ``dev`` or ``test``; when ``HALO_TEST_TOKEN``
+is set (a shared deployment) every call needs it in ``x-test-token``.  The
+sim-only extras (``state``, ``reset``, ``clock``, ``seed-mitra``, ``otp``) sit
+beside the seed's endpoints.
+"""
+
+from __future__ import annotations
+
+import hmac
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from halo_sim.backend.routes.common import backend_of, body, ok, render
+from halo_sim.backend.schemas import ClockAdvance, MitraRef, MitraSeed, PaymentRef, PhoneRef, RawPush, ResetAll, SessionMessage
+from halo_sim.backend.services.deps import Principal
+from halo_sim.backend.services.notify import PushText
+from halo_sim.backend.tables import Mitra
+from halo_sim.domain.payment import PaymentStatus
+from halo_sim.errors import Conflict, NotFound, Unauthorized, ValidationFailed
+
+PREFIX = "/internal/_test"
+
+
+def guard(request: Request) -> None:
+    """On a shared host the test surface needs the test token (checked in constant time)."""
+    expected = backend_of(request).settings.test_token
+    if expected and not hmac.compare_digest(request.headers.get("x-test-token", "").encode(), expected.encode()):
+        raise Unauthorized("missing or wrong x-test-token", code="TEST_TOKEN_REQUIRED")
+
+
+async def reset_phone(request: Request) -> JSONResponse:
+    data = await body(request, PhoneRef)
+    backend = backend_of(request)
+    backend.auth.otps.pop(data.phone, None)
+    return ok(backend.testing.reset_phone(data.phone))
+
+
+async def force_confirm_payment(request: Request) -> JSONResponse:
+    """Confirms through the real confirm path, so ``payment_request.confirmed`` fires."""
+    data = await body(request, PaymentRef)
+    backend = backend_of(request)
+    payment_id = data.payment_request_id
+    if payment_id is None:
+        if data.phone is None:
+            raise ValidationFailed("give payment_request_id or phone")
+        customer = backend.testing.customer_by_phone(data.phone)
+        payment_id = backend.payments.latest_for_customer(customer.id, PaymentStatus.PENDING).id
+    return ok(await backend.payments.confirm_payment(payment_id, source="test"))
+
+
+async def accept_latest_pending(request: Request) -> JSONResponse:
+    """The newest offer pending acceptance, accepted by the given (or first offered) mitra."""
+    data = await body(request, MitraRef)
+    backend = backend_of(request)
+    mitra_id = data.mitra_id or (backend.testing.mitra_by_phone(data.mitra_phone).id if data.mitra_phone else None)
+    session = backend.pairing.latest_pending_offer(mitra_id)
+    chosen = mitra_id or next(m for m in session.offered_mitra_ids if m not in session.rejected_mitra_ids)
+    return ok(await backend.pairing.accept(chosen, session.id))
+
+
+async def ws_connection_state(request: Request) -> JSONResponse:
+    backend = backend_of(request)
+    q = request.query_params
+    session = backend.testing.session_of(q.get("session_id"), q.get("customer_phone") or q.get("phone"))
+    return ok(backend.testing.ws_state(session))
+
+
+async def _send_as(request: Request, role: str) -> JSONResponse:
+    data = await body(request, SessionMessage)
+    backend = backend_of(request)
+    session = backend.testing.session_of(data.session_id, data.customer_phone)
+    sender_id = session.customer_id if role == "customer" else session.mitra_id
+    if sender_id is None:
+        raise Conflict(f"session {session.id} has no {role} yet")
+    message, delivery = await backend.chat.send(session.id, Principal(role, sender_id), data.text)  # type: ignore[arg-type]
+    return ok({"message": render(message), **delivery.to_json()}, status=201)
+
+
+async def send_as_mitra(request: Request) -> JSONResponse:
+    return await _send_as(request, "mitra")
+
+
+async def send_as_customer(request: Request) -> JSONResponse:
+    return await _send_as(request, "customer")
+
+
+async def send_fcm_chat_message(request: Request) -> JSONResponse:
+    """A raw FCM dispatch to a participant, whatever its socket state."""
+    data = await body(request, RawPush)
+    backend = backend_of(request)
+    session = backend.testing.session_of(data.session_id, data.customer_phone)
+    user_id = session.customer_id if data.to == "customer" else session.mitra_id
+    if user_id is None:
+        raise Conflict(f"session {session.id} has no {data.to} yet")
+    frame = {"type": "chat_message", "session_id": session.id, "text": data.body}
+    delivery = await backend.notifier.push(Principal(data.to, user_id), frame, PushText(data.title, data.body))
+    return ok({**delivery.to_json(), "names": delivery.push_names})
+
+
+async def read_otp(request: Request) -> JSONResponse:
+    phone = request.query_params.get("phone")
+    if not phone:
+        raise ValidationFailed("query parameter phone is required")
+    challenge = backend_of(request).auth.read_otp(phone)
+    return ok({"phone": phone, "code": challenge.code, "wrong_attempts": challenge.wrong_attempts})
+
+
+async def seed_mitra(request: Request) -> JSONResponse:
+    """Create a mitra (idempotent by phone): the admin step scenarios need before a mitra logs in."""
+    data = await body(request, MitraSeed)
+    backend = backend_of(request)
+    existing = backend.store.find("mitras", phone=data.phone)
+    if existing:
+        return ok(backend.store.update("mitras", existing[0].id, display_name=data.display_name,
+                                       password=data.password, topics=data.topics))
+    row = Mitra(id=data.id or backend.deps.ids.uuid(), phone=data.phone, display_name=data.display_name,
+                password=data.password, topics=data.topics)
+    return ok(backend.store.insert("mitras", row), status=201)
+
+
+async def state(request: Request) -> JSONResponse:
+    return ok(backend_of(request).dump())
+
+
+async def reset(request: Request) -> JSONResponse:
+    data = await body(request, ResetAll)
+    backend_of(request).reset(data.seed)
+    return ok({"reset": True, "seed": backend_of(request).settings.seed})
+
+
+async def clock(request: Request) -> JSONResponse:
+    scheduler = backend_of(request).scheduler
+    if request.method == "POST":
+        data = await body(request, ClockAdvance)
+        if not scheduler.is_virtual:
+            raise Conflict("the clock is the system clock; start with a virtual clock to advance it",
+                           code="CLOCK_NOT_VIRTUAL")
+        fired = await scheduler.advance(data.seconds)
+        return ok({"now": scheduler.clock.now(), "fired": fired, "virtual": True})
+    return ok({"now": scheduler.clock.now(), "virtual": scheduler.is_virtual})
+
+
+async def not_found(request: Request) -> JSONResponse:
+    raise NotFound(f"no test endpoint {request.url.path}")
+
+
+def _guarded(endpoint):  # type: ignore[no-untyped-def]
+    async def wrapped(request: Request) -> JSONResponse:
+        guard(request)
+        return await endpoint(request)  # type: ignore[no-any-return]
+
+    wrapped.__name__ = endpoint.__name__
+    return wrapped
+
+
+_TABLE = [
+    ("reset-phone", reset_phone, ["POST"]),
+    ("force-confirm-payment", force_confirm_payment, ["POST"]),
+    ("accept-latest-pending", accept_latest_pending, ["POST"]),
+    ("ws-connection-state", ws_connection_state, ["GET"]),
+    ("send-chat-message-as-mitra", send_as_mitra, ["POST"]),
+    ("send-chat-message-as-customer", send_as_customer, ["POST"]),
+    ("send-fcm-chat-message", send_fcm_chat_message, ["POST"]),
+    ("otp", read_otp, ["GET"]),
+    ("seed-mitra", seed_mitra, ["POST"]),
+    ("state", state, ["GET"]),
+    ("reset", reset, ["POST"]),
+    ("clock", clock, ["GET", "POST"]),
+]
+
+routes = [Route(f"{PREFIX}/{path}", _guarded(fn), methods=methods) for path, fn, methods in _TABLE]

@@ -1,0 +1,96 @@
+"""``/ws``: one socket per app in the foreground.
+
+The app opens it on start/resume and closes it on pause; while it is open the
+backend delivers over it instead of FCM.  Client frames are small commands
+(``chat_message``, ``accept_offer``, ``reject_offer``, ``heartbeat``, ``ping``);
+every refusal comes back as an ``error`` frame on the same socket.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.routing import WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from halo_sim.backend.routes.common import backend_of, bearer
+from halo_sim.backend.services.deps import Principal
+from halo_sim.errors import DomainError, ValidationFailed
+
+Frame = dict[str, Any]
+Command = Callable[[WebSocket, Principal, Frame], Awaitable[Frame | None]]
+
+
+async def socket(ws: WebSocket) -> None:
+    backend = backend_of(ws)
+    try:
+        who = backend.auth.authenticate(bearer(ws))
+    except DomainError:
+        await ws.close(code=4401, reason="unauthorized")
+        return
+    await ws.accept()
+    backend.hub.add(who.key, ws)
+    try:
+        await ws.send_json({"type": "connected", "role": who.role, "id": who.id})
+        while True:
+            frame = await ws.receive_json()
+            reply = await handle(ws, who, frame)
+            if reply is not None:
+                await ws.send_json(reply)
+    except (WebSocketDisconnect, RuntimeError):
+        pass
+    finally:
+        backend_of(ws).hub.remove(who.key, ws)
+
+
+async def handle(ws: WebSocket, who: Principal, frame: Any) -> Frame | None:
+    """Run one client command; domain refusals become an ``error`` frame."""
+    kind = frame.get("type") if isinstance(frame, dict) else None
+    try:
+        command = COMMANDS.get(str(kind))
+        if command is None:
+            raise ValidationFailed(f"unknown frame type {kind!r}; expected one of {sorted(COMMANDS)}")
+        return await command(ws, who, frame)
+    except DomainError as exc:
+        return {"type": "error", "request_type": kind, **exc.to_body()}
+
+
+def _field(frame: Frame, name: str) -> str:
+    value = frame.get(name)
+    if not isinstance(value, str) or not value:
+        raise ValidationFailed(f"frame field {name!r} (string) is required")
+    return value
+
+
+async def ping(ws: WebSocket, who: Principal, frame: Frame) -> Frame:
+    return {"type": "pong"}
+
+
+async def heartbeat(ws: WebSocket, who: Principal, frame: Frame) -> Frame:
+    backend_of(ws).presence.heartbeat(who.id)
+    return {"type": "heartbeat_ack"}
+
+
+async def chat_message(ws: WebSocket, who: Principal, frame: Frame) -> Frame:
+    message, delivery = await backend_of(ws).chat.send(_field(frame, "session_id"), who, _field(frame, "text"))
+    return {"type": "message_ack", "client_id": frame.get("client_id"),
+            "message": dataclasses.asdict(message), **delivery.to_json()}
+
+
+async def accept_offer(ws: WebSocket, who: Principal, frame: Frame) -> None:
+    await backend_of(ws).pairing.accept(who.id, _field(frame, "session_id"))
+
+
+async def reject_offer(ws: WebSocket, who: Principal, frame: Frame) -> Frame:
+    await backend_of(ws).pairing.reject(who.id, _field(frame, "session_id"))
+    return {"type": "offer_rejected", "session_id": frame["session_id"]}
+
+
+COMMANDS: dict[str, Command] = {
+    "ping": ping, "heartbeat": heartbeat, "chat_message": chat_message,
+    "accept_offer": accept_offer, "reject_offer": reject_offer,
+}
+
+routes = [WebSocketRoute("/ws", socket)]

@@ -1,0 +1,120 @@
+"""Authentication: customer OTP and anonymous login, mitra password login, bearer tokens."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from halo_sim.backend.services.deps import Deps, Principal, Role
+from halo_sim.backend.tables import AuthSession, Customer, Mitra
+from halo_sim.errors import NotFound, TooManyRequests, Unauthorized, ValidationFailed
+
+OTP_TTL_S = 300.0
+
+
+@dataclass
+class OtpChallenge:
+    """The outstanding OTP of one phone and the wrong attempts against it."""
+
+    code: str
+    issued_at: float
+    wrong_attempts: int = 0
+    blocked_until: float | None = None
+
+
+class AuthService:
+    """Logs users in and resolves bearer tokens."""
+
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+        self.otps: dict[str, OtpChallenge] = {}
+
+    def request_otp(self, phone: str) -> OtpChallenge:
+        """Issue a code for ``phone`` (readable through ``_test/otp`` in the simulator)."""
+        self._ensure_not_blocked(phone)
+        code = self.deps.settings.otp_dev_code or self.deps.ids.digits(6)
+        previous = self.otps.get(phone)
+        challenge = OtpChallenge(code, self.deps.now(), previous.wrong_attempts if previous else 0)
+        self.otps[phone] = challenge
+        return challenge
+
+    def verify_otp(self, phone: str, code: str) -> tuple[str, Customer]:
+        """Check the code; a new phone becomes a verified customer. Too many misses block the phone."""
+        self._ensure_not_blocked(phone)
+        challenge = self.otps.get(phone)
+        if challenge is None or self.deps.now() - challenge.issued_at > OTP_TTL_S:
+            raise ValidationFailed("no valid OTP for this phone; request a new one", code="OTP_EXPIRED")
+        if code != challenge.code:
+            self._count_miss(phone, challenge)
+        del self.otps[phone]
+        customer = self._customer_for_phone(phone)
+        return self._open_session("customer", customer.id), customer
+
+    def _count_miss(self, phone: str, challenge: OtpChallenge) -> None:
+        challenge.wrong_attempts += 1
+        left = self.deps.settings.otp_max_attempts - challenge.wrong_attempts
+        if left <= 0:
+            challenge.blocked_until = self.deps.now() + self.deps.settings.otp_block_s
+            self._ensure_not_blocked(phone)
+        raise Unauthorized("wrong OTP code", code="OTP_INVALID", attempts_left=left)
+
+    def _ensure_not_blocked(self, phone: str) -> None:
+        challenge = self.otps.get(phone)
+        if challenge and challenge.blocked_until and challenge.blocked_until > self.deps.now():
+            raise TooManyRequests(
+                "too many wrong OTP codes; try again later or contact admin",
+                code="OTP_BLOCKED",
+                reason="OTP_BLOCKED",
+                retry_after_s=int(challenge.blocked_until - self.deps.now()),
+            )
+
+    def _customer_for_phone(self, phone: str) -> Customer:
+        existing = self.deps.store.find("customers", phone=phone)
+        if existing:
+            return existing[0]  # type: ignore[no-any-return]
+        row = Customer(self.deps.ids.uuid(), phone, None, False, self.deps.now())
+        return self.deps.store.insert("customers", row)
+
+    def login_anonymous(self) -> tuple[str, Customer]:
+        """A customer without a phone; it picks a display name next."""
+        row = self.deps.store.insert("customers", Customer(self.deps.ids.uuid(), None, None, True, self.deps.now()))
+        return self._open_session("customer", row.id), row
+
+    def set_display_name(self, customer_id: str, name: str) -> Customer:
+        """The name a mitra sees; required before an anonymous customer can pay."""
+        name = name.strip()
+        if not 1 <= len(name) <= 40:
+            raise ValidationFailed("display_name must be 1 to 40 characters")
+        return self.deps.store.update("customers", customer_id, display_name=name)  # type: ignore[no-any-return]
+
+    def mitra_login(self, phone: str, password: str) -> tuple[str, Mitra]:
+        """Mitras log in with the phone and password the admin gave them."""
+        matches = self.deps.store.find("mitras", phone=phone)
+        if not matches or matches[0].password != password:
+            raise Unauthorized("wrong phone or password", code="INVALID_CREDENTIALS")
+        return self._open_session("mitra", matches[0].id), matches[0]
+
+    def _open_session(self, role: Role, user_id: str) -> str:
+        token = self.deps.ids.token()
+        row = AuthSession(
+            self.deps.ids.uuid(), token, role,
+            user_id if role == "customer" else None,
+            user_id if role == "mitra" else None,
+            self.deps.now(),
+        )
+        self.deps.store.insert("auth_sessions", row)
+        return token
+
+    def authenticate(self, token: str | None) -> Principal:
+        """Resolve a bearer token to the caller."""
+        if not token:
+            raise Unauthorized("missing bearer token")
+        for session in self.deps.store.find("auth_sessions", token=token):
+            user_id = session.customer_id or session.mitra_id
+            return Principal(session.role, user_id)
+        raise Unauthorized("invalid or revoked token")
+
+    def read_otp(self, phone: str) -> OtpChallenge:
+        """The outstanding code of ``phone`` (test surface only)."""
+        if phone not in self.otps:
+            raise NotFound(f"no OTP requested for {phone}")
+        return self.otps[phone]

@@ -1,0 +1,64 @@
+"""Chat messages: stored first, then delivered by the delivery contract."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from halo_sim.backend.services.deps import Deps, Principal
+from halo_sim.backend.services.notify import Delivery, Notifier, PushText
+from halo_sim.backend.services.pairing import PairingService
+from halo_sim.backend.tables import ChatMessage, ChatSession
+from halo_sim.domain.pairing import SessionStatus
+from halo_sim.errors import Conflict, ValidationFailed
+
+SESSION_ENDED = "Sesi sudah berakhir"
+
+
+class ChatService:
+    """Sends and lists the messages of a chat session."""
+
+    def __init__(self, deps: Deps, pairing: PairingService, notifier: Notifier) -> None:
+        self.deps = deps
+        self.pairing = pairing
+        self.notifier = notifier
+
+    async def send(self, session_id: str, sender: Principal, text: str) -> tuple[ChatMessage, Delivery]:
+        """Store the message, then deliver it to the other participant."""
+        session = self.pairing.visible_to(session_id, sender)
+        self._ensure_open(session)
+        if not text.strip():
+            raise ValidationFailed("text must not be empty")
+        message = self.deps.store.insert("chat_messages", ChatMessage(
+            id=self.deps.ids.uuid(), session_id=session.id, seq=self._next_seq(session.id),
+            sender_role=sender.role, sender_id=sender.id, text=text, created_at=self.deps.now(),
+        ))
+        frame = {"type": "chat_message", "session_id": session.id, "message": dataclasses.asdict(message)}
+        delivery = await self.notifier.deliver(self._other(session, sender), frame,
+                                               PushText(self._sender_name(sender), text))
+        message.delivered_via = delivery.channel.value
+        return message, delivery
+
+    def _ensure_open(self, session: ChatSession) -> None:
+        over = session.ends_at is not None and self.deps.now() >= session.ends_at
+        if session.status is not SessionStatus.ACTIVE or over:
+            raise Conflict(SESSION_ENDED, code="SESSION_ENDED")
+
+    def _next_seq(self, session_id: str) -> int:
+        return len(self.deps.store.find("chat_messages", session_id=session_id)) + 1
+
+    @staticmethod
+    def _other(session: ChatSession, sender: Principal) -> Principal:
+        if sender.role == "customer":
+            return Principal("mitra", session.mitra_id or "")
+        return Principal("customer", session.customer_id)
+
+    def _sender_name(self, sender: Principal) -> str:
+        row = self.deps.store.require(f"{sender.role}s", sender.id)
+        return str(row.display_name or "Halo")
+
+    def messages(self, session_id: str, reader: Principal, after_seq: int = 0) -> list[dict[str, Any]]:
+        """Messages after ``after_seq``: what a reconnecting app fetches to catch up."""
+        session = self.pairing.visible_to(session_id, reader)
+        rows = self.deps.store.find("chat_messages", session_id=session.id)
+        return [dataclasses.asdict(m) for m in rows if m.seq > after_seq]

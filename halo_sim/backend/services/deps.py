@@ -1,0 +1,66 @@
+"""What every service needs, passed as one object."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from dataclasses import dataclass, field
+from typing import Literal
+
+from halo_sim.backend.config import Settings
+from halo_sim.backend.events import EventBus
+from halo_sim.backend.hub import Hub, UserKey
+from halo_sim.backend.push import FcmClient
+from halo_sim.backend.store import Store
+from halo_sim.scheduler import Scheduler
+
+Role = Literal["customer", "mitra"]
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller."""
+
+    role: Role
+    id: str
+
+    @property
+    def key(self) -> UserKey:
+        """The hub key of this user's sockets."""
+        return (self.role, self.id)
+
+
+class Ids:
+    """Ids and secrets from a seeded generator, so a run reproduces with the same seed."""
+
+    def __init__(self, seed: int) -> None:
+        self.rng = random.Random(seed)
+
+    def uuid(self) -> str:
+        """A UUID4-shaped id."""
+        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+
+    def token(self, nbytes: int = 24) -> str:
+        """An opaque bearer token."""
+        return self.rng.getrandbits(nbytes * 8).to_bytes(nbytes, "big").hex()
+
+    def digits(self, n: int) -> str:
+        """A numeric code such as an OTP."""
+        return "".join(str(self.rng.randrange(10)) for _ in range(n))
+
+
+@dataclass
+class Deps:
+    """The shared infrastructure of one backend instance."""
+
+    settings: Settings
+    scheduler: Scheduler
+    store: Store
+    bus: EventBus
+    hub: Hub
+    push: FcmClient
+    ids: Ids = field(default_factory=lambda: Ids(0))
+
+    def now(self) -> float:
+        """The injected clock's now."""
+        return self.scheduler.clock.now()

@@ -1,0 +1,83 @@
+"""Chat-session pairing: the session state machine and the blast's accept race.
+
+::
+
+    searching ──offer──▶ pending_acceptance ──accept──▶ active ──end──▶ ended
+        │                       │
+        └─────timeout───────────┴──timeout / all_rejected──▶ failed
+
+A blast offers one session to several mitras at once.  The first accept wins;
+every later accept is told the offer is taken.  The decision is a pure function
+of the session's recorded offers, so "atomic" simply means the service applies
+it before yielding to the event loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from enum import StrEnum
+
+from halo_sim.domain.machine import StateMachine
+
+
+class SessionStatus(StrEnum):
+    """States of a chat_session."""
+
+    SEARCHING = "searching"
+    PENDING_ACCEPTANCE = "pending_acceptance"
+    ACTIVE = "active"
+    ENDED = "ended"
+    FAILED = "failed"
+
+
+class SessionEvent(StrEnum):
+    """What can happen to a chat_session."""
+
+    OFFER = "offer"
+    ACCEPT = "accept"
+    TIMEOUT = "timeout"
+    ALL_REJECTED = "all_rejected"
+    END = "end"
+
+
+SESSION = StateMachine[SessionStatus, SessionEvent](
+    "chat_session",
+    {
+        (SessionStatus.SEARCHING, SessionEvent.OFFER): SessionStatus.PENDING_ACCEPTANCE,
+        (SessionStatus.PENDING_ACCEPTANCE, SessionEvent.OFFER): SessionStatus.PENDING_ACCEPTANCE,
+        (SessionStatus.PENDING_ACCEPTANCE, SessionEvent.ACCEPT): SessionStatus.ACTIVE,
+        (SessionStatus.SEARCHING, SessionEvent.TIMEOUT): SessionStatus.FAILED,
+        (SessionStatus.PENDING_ACCEPTANCE, SessionEvent.TIMEOUT): SessionStatus.FAILED,
+        (SessionStatus.PENDING_ACCEPTANCE, SessionEvent.ALL_REJECTED): SessionStatus.FAILED,
+        (SessionStatus.ACTIVE, SessionEvent.END): SessionStatus.ENDED,
+    },
+)
+
+IN_FLIGHT = frozenset({SessionStatus.SEARCHING, SessionStatus.PENDING_ACCEPTANCE})
+
+
+class AcceptOutcome(StrEnum):
+    """The answer to one mitra's accept."""
+
+    WON = "won"
+    TAKEN = "offer_taken"
+    NOT_OFFERED = "not_offered"
+    CLOSED = "closed"
+
+
+def judge_accept(
+    status: SessionStatus, offered: Collection[str], rejected: Collection[str], mitra_id: str
+) -> AcceptOutcome:
+    """Decide one accept against the session as it is now."""
+    if mitra_id not in offered or mitra_id in rejected:
+        return AcceptOutcome.NOT_OFFERED
+    if status is SessionStatus.PENDING_ACCEPTANCE:
+        return AcceptOutcome.WON
+    if status in (SessionStatus.ACTIVE, SessionStatus.ENDED):
+        return AcceptOutcome.TAKEN
+    return AcceptOutcome.CLOSED
+
+
+def all_rejected(offered: Collection[str], rejected: Collection[str]) -> bool:
+    """True once every mitra the session was offered to has said no."""
+    return bool(offered) and set(offered) <= set(rejected)
