@@ -38,6 +38,7 @@ class VirtualClock:
     """A clock that only moves when told to: deterministic tests and instant timeouts."""
 
     def __init__(self, start: float = 1_767_225_600.0) -> None:  # 2026-01-01T00:00:00Z
+        self.start = start
         self._now = start
 
     def now(self) -> float:
@@ -49,6 +50,10 @@ class VirtualClock:
             raise ValueError(f"cannot move a clock backwards ({seconds} s)")
         self._now += seconds
         return self._now
+
+    def rewind(self) -> None:
+        """Back to the start: only for a full reset, so every run sees the same timestamps."""
+        self._now = self.start
 
 
 def isoformat(epoch: float) -> str:

@@ -105,14 +105,19 @@ class ScenarioError(HaloSimError):
 
 
 class ScenarioFileError(ScenarioError):
-    """A scenario file is malformed; names the file, the line and what was expected."""
+    """A scenario file is malformed; names the file, the line and what was expected.
 
-    def __init__(self, path: str, line: int | None, message: str) -> None:
+    ``problems`` holds every ``(line, message)`` found, so one run of
+    ``halo-sim validate`` reports them all; ``line`` is the first one's.
+    """
+
+    def __init__(self, path: str, line: int | None, message: str,
+                 more: list[tuple[int | None, str]] | None = None) -> None:
         self.path = path
+        self.problems = [(line, message), *(more or [])]
         self.line = line
         self.message = message
-        where = f"{path}:{line}" if line else path
-        super().__init__(f"{where}: {message}")
+        super().__init__("\n".join(f"{path}:{ln}: {msg}" if ln else f"{path}: {msg}" for ln, msg in self.problems))
 
 
 class StepFailed(ScenarioError):

@@ -25,7 +25,7 @@ from halo_sim.backend.services.payments import PaymentService
 from halo_sim.backend.services.presence import PresenceService
 from halo_sim.backend.services.testing import TestSupport
 from halo_sim.backend.store import Store
-from halo_sim.clock import SystemClock
+from halo_sim.clock import SystemClock, VirtualClock
 from halo_sim.scheduler import Scheduler
 
 
@@ -65,6 +65,8 @@ class ReferenceBackend:
         if seed is not None:
             self.settings = self.settings.model_copy(update={"seed": seed})
         self.scheduler.clear()
+        if isinstance(self.scheduler.clock, VirtualClock):
+            self.scheduler.clock.rewind()
         self._wire()
 
     def dump(self) -> dict[str, Any]:

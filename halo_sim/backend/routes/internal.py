@@ -126,6 +126,10 @@ async def state(request: Request) -> JSONResponse:
     return ok(backend_of(request).dump())
 
 
+async def connections(request: Request) -> JSONResponse:
+    return ok({"sockets": backend_of(request).hub.connections()})
+
+
 async def reset(request: Request) -> JSONResponse:
     data = await body(request, ResetAll)
     backend_of(request).reset(data.seed)
@@ -168,6 +172,7 @@ _TABLE = [
     ("otp", read_otp, ["GET"]),
     ("seed-mitra", seed_mitra, ["POST"]),
     ("state", state, ["GET"]),
+    ("connections", connections, ["GET"]),
     ("reset", reset, ["POST"]),
     ("clock", clock, ["GET", "POST"]),
 ]

@@ -1,0 +1,91 @@
+"""The state of one scenario run, shared by its steps."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from faker import Faker
+
+from halo_sim.errors import CapabilityMissing, ScenarioError
+from halo_sim.scenario.actor import Actor
+from halo_sim.scenario.schema import Scenario
+from halo_sim.scenario.transcript import Transcript
+from halo_sim.targets.base import CAPABILITIES, Target
+
+Result = dict[str, Any]
+
+
+class SeededFaker:
+    """Faker calls for templates (``{{ faker.first_name }}``); any provider method, no arguments."""
+
+    def __init__(self, faker: Faker) -> None:
+        self._faker = faker
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self._faker, name)
+
+
+@dataclass
+class RunContext:
+    """Variables, actors, the HTTP client and the transcript of one run."""
+
+    scenario: Scenario
+    target: Target
+    http: httpx.AsyncClient
+    seed: int
+    faker: Faker
+    actors: dict[str, Actor] = field(default_factory=dict)
+    variables: dict[str, Any] = field(default_factory=dict)
+    transcript: Transcript = field(default_factory=Transcript)
+
+    def template_vars(self) -> dict[str, Any]:
+        """Everything ``{{ ... }}`` can name."""
+        return {**self.variables, **{n: a.view() for n, a in self.actors.items()},
+                "faker": SeededFaker(self.faker), "seed": self.seed, "target": self.target.name}
+
+    def require(self, capability: str | None) -> None:
+        """Skip (not pass) when the target lacks what a step needs."""
+        if capability and not self.target.has(capability):
+            what = CAPABILITIES.get(capability, capability)
+            raise CapabilityMissing(f"target {self.target.name!r} lacks {capability} ({what})")
+
+    def actor(self, name: str) -> Actor:
+        """An actor by name (validated at load time, so a miss is a bug in the caller)."""
+        return self.actors[name]
+
+    async def call(self, action: str, args: dict[str, Any], actor: Actor | None = None) -> Result:
+        """Perform a semantic action through the target's route table."""
+        route = self.target.routes.get(action)
+        if route is None:
+            raise CapabilityMissing(f"target {self.target.name!r} has no route for {action}")
+        self.require(route.capability)
+        path, body, query = route.build(args)
+        headers = self.target.test_headers() if route.auth == "test" else {}
+        if route.auth == "actor":
+            if actor is None or actor.token is None:
+                raise ScenarioError(f"{action} needs a logged-in actor ({actor.name if actor else 'nobody'} has no token)")
+            headers["Authorization"] = f"Bearer {actor.token}"
+        return await self.request(route.method, self.target.base_url + path, body or None, query, headers)
+
+    async def request(self, method: str, url: str, body: Any = None, query: dict[str, Any] | None = None,
+                      headers: dict[str, str] | None = None) -> Result:
+        """One HTTP exchange, recorded in the transcript; the result is what ``expect``/``save`` see."""
+        response = await self.http.request(method, url, json=body, params=query or None, headers=headers)
+        try:
+            parsed: Any = response.json()
+        except ValueError:
+            parsed = response.text
+        self.transcript.add("http", method=method, url=str(response.url), request=body,
+                            status=response.status_code, response=parsed)
+        return {"status": response.status_code, "body": parsed, "headers": dict(response.headers)}
+
+
+def compact(value: Any, limit: int = 240) -> str:
+    """A one-line rendering for step summaries."""
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -1,0 +1,159 @@
+"""Reading scenario files: YAML → validated :class:`~.schema.Scenario`, errors with lines.
+
+Everything that can be checked without running is checked here: YAML syntax,
+the schema, that every step names a real actor and action, that a step's
+arguments fit its plugin, that route placeholders are given, and that templates
+only use variables defined earlier (by ``save``) or always present.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from halo_sim.errors import ScenarioFileError
+from halo_sim.scenario.resolve import UnknownStep, resolve
+from halo_sim.scenario.routes import DEFAULT_ROUTES
+from halo_sim.scenario.schema import Scenario, Step
+from halo_sim.scenario.template import TEMPLATE, names_in
+from halo_sim.scenario.yamlsrc import Located, load_located
+
+ALWAYS_DEFINED = {"faker", "seed", "target"}
+Problem = tuple[int | None, str]
+
+
+def load_scenario(path: Path) -> Scenario:
+    """Load and fully validate one scenario file, or raise :class:`ScenarioFileError`."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScenarioFileError(str(path), None, f"cannot read: {exc.strerror or exc}") from None
+    located = _parse(path, text)
+    scenario = _validate(path, located)
+    problems = _check_steps(scenario, located)
+    if problems:
+        raise ScenarioFileError(str(path), problems[0][0], problems[0][1], problems[1:])
+    return scenario
+
+
+def _parse(path: Path, text: str) -> Located:
+    try:
+        located = load_located(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        raise ScenarioFileError(str(path), mark.line + 1 if mark else None,
+                                f"not valid YAML: {exc.problem or exc}") from None
+    except yaml.YAMLError as exc:
+        raise ScenarioFileError(str(path), None, f"not valid YAML: {exc}") from None
+    if not isinstance(located.data, dict):
+        raise ScenarioFileError(str(path), 1, "expected a mapping with name, actors and steps at the top level")
+    return located
+
+
+def _validate(path: Path, located: Located) -> Scenario:
+    data: dict[str, Any] = dict(located.data)
+    steps = data.get("steps")
+    if isinstance(steps, list):
+        data["steps"] = [_with_line(s, located.line_of(("steps", i))) for i, s in enumerate(steps)]
+    try:
+        return Scenario.model_validate({**data, "id": path.stem, "path": str(path)})
+    except ValidationError as exc:
+        problems = [_pydantic_problem(err, located) for err in exc.errors()]
+        raise ScenarioFileError(str(path), problems[0][0], problems[0][1], problems[1:]) from None
+
+
+def _with_line(raw: Any, line: int | None) -> Any:
+    if isinstance(raw, str):
+        return {"action": raw, "line": line}
+    if isinstance(raw, dict) and "line" not in raw:
+        return {**raw, "line": line}
+    return raw
+
+
+def _pydantic_problem(err: Any, located: Located) -> Problem:
+    loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-after")))
+    where = ".".join(str(p) for p in loc) or "scenario"
+    message = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        message = "unknown key (not part of the scenario format)"
+    elif err["type"] == "missing":
+        message = "required key is missing"
+    return located.line_of(loc), f"{where}: {message}"
+
+
+def _check_steps(scenario: Scenario, located: Located) -> list[Problem]:
+    defined = set(ALWAYS_DEFINED) | set(scenario.actors)
+    problems: list[Problem] = []
+    for index, step in enumerate(scenario.steps):
+        problems += _check_step(scenario, step, index, defined, located)
+        defined |= set(step.save)
+    return problems
+
+
+def _check_step(scenario: Scenario, step: Step, index: int, defined: set[str], located: Located) -> list[Problem]:
+    where = f"steps.{index} ({step.action})"
+    try:
+        resolved = resolve(step, scenario)
+    except UnknownStep as exc:
+        return [(step.line, f"{where}: {exc}")]
+    problems = [(step.line, f"{where}: undefined variable {{{{ {name} }}}} (not saved by an earlier step)")
+                for name in sorted(names_in([step.args, step.expect]) - defined)]
+    if resolved.plugin is not None:
+        problems += _check_args(step, index, resolved.plugin.args, located)
+    else:
+        route = DEFAULT_ROUTES[resolved.route_key or ""]
+        missing = [p for p in route.placeholders() if p not in step.args]
+        if missing:
+            problems.append((step.line, f"{where}: missing argument(s) {missing} for {route.method} {route.path}"))
+    return problems
+
+
+def _check_args(step: Step, index: int, model: type, located: Located) -> list[Problem]:
+    try:
+        model.model_validate(step.args)  # type: ignore[attr-defined]
+    except ValidationError as exc:
+        return [_arg_problem(step, index, err, located) for err in exc.errors() if not _templated(step, err)]
+    return []
+
+
+def _templated(step: Step, err: Any) -> bool:
+    """Type errors on a templated argument are judged at run time, when the value is known."""
+    value = step.args.get(str(err["loc"][0])) if err["loc"] else None
+    return isinstance(value, str) and TEMPLATE.search(value) is not None and err["type"] != "extra_forbidden"
+
+
+def _arg_problem(step: Step, index: int, err: Any, located: Located) -> Problem:
+    arg = ".".join(str(p) for p in err["loc"])
+    line = located.line_of(("steps", index, step.action, *err["loc"])) or step.line
+    kind = {"extra_forbidden": "unknown argument", "missing": "required argument is missing"}.get(err["type"], err["msg"])
+    return line, f"steps.{index} ({step.action}): {arg}: {kind}"
+
+
+def discover(folder: Path) -> list[Path]:
+    """Scenario files of a folder, sorted by id."""
+    return sorted(p for p in folder.glob("*.y*ml") if p.suffix in (".yaml", ".yml"))
+
+
+def default_scenarios_dir(start: Path | None = None) -> Path | None:
+    """``scenarios/`` of the nearest enclosing checkout (or the current folder's)."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "scenarios").is_dir():
+            return folder / "scenarios"
+    return None
+
+
+def find_scenario(ref: str, folder: Path | None) -> Path:
+    """A scenario by path or by id (file name without ``.yaml``) in ``folder``."""
+    direct = Path(ref)
+    if direct.suffix in (".yaml", ".yml") or direct.is_file():
+        return direct
+    if folder is not None:
+        for suffix in (".yaml", ".yml"):
+            if (folder / f"{ref}{suffix}").is_file():
+                return folder / f"{ref}{suffix}"
+    known = ", ".join(p.stem for p in discover(folder)) if folder else "no scenarios/ folder found"
+    raise ScenarioFileError(ref, None, f"no scenario with this id or path (known: {known})")

@@ -1,0 +1,75 @@
+"""Results of a run, and the reporters that show them as they happen."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+Status = Literal["passed", "failed", "skipped", "error"]
+
+
+@dataclass
+class StepRecord:
+    """One step as it ran."""
+
+    index: int
+    phase: Literal["setup", "step", "cleanup"]
+    title: str
+    line: int | None
+    status: Status
+    summary: str = ""
+    details: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+@dataclass
+class ScenarioResult:
+    """A whole run: status, steps, and the transcript for a failure report."""
+
+    id: str
+    name: str
+    path: str
+    target: str
+    seed: int
+    status: Status = "passed"
+    reason: str = ""
+    steps: list[StepRecord] = field(default_factory=list)
+    seconds: float = 0.0
+    transcript: list[dict[str, Any]] = field(default_factory=list)
+    frames: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    @property
+    def failed_step(self) -> StepRecord | None:
+        """The step that failed (or crashed), if any."""
+        return next((s for s in self.steps if s.status in ("failed", "error")), None)
+
+    def failure_text(self) -> str:
+        """What went wrong, as people read it: the step, its line, the difference."""
+        step = self.failed_step
+        if step is None:
+            return self.reason
+        where = f"{self.path}:{step.line}" if step.line else self.path
+        return "\n".join([f"{step.phase} step {step.index + 1} '{step.title}' ({where}) {step.status}:",
+                          *step.details])
+
+    def write(self, folder: Path) -> Path:
+        """Save the whole result (steps, transcript, frames) as JSON; returns the file."""
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{self.id}.json"
+        path.write_text(json.dumps(asdict(self), indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+        return path
+
+
+class Reporter(Protocol):
+    """Told about each step as it finishes."""
+
+    def step_done(self, result: ScenarioResult, record: StepRecord) -> None: ...
+
+
+class SilentReporter:
+    """For pytest: everything goes into the result, nothing to the terminal."""
+
+    def step_done(self, result: ScenarioResult, record: StepRecord) -> None:
+        return None

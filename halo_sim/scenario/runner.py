@@ -1,0 +1,182 @@
+"""Running one scenario against one target.
+
+The runner owns the order of things: reset the target, set the actors up
+(login, device, online, foreground) as visible setup steps, run the steps,
+then clean up (close sockets, delete the test phones) whatever happened.  Each
+step is: render templates → validate arguments → perform → check ``expect`` →
+``save`` variables.  A missing capability skips the scenario with the reason;
+an unexpected exception is recorded as an error with its traceback, never lost.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+import zlib
+from typing import Any
+
+import httpx
+from faker import Faker
+from pydantic import ValidationError
+
+from halo_sim.errors import CapabilityMissing, ScenarioError, StepFailed
+from halo_sim.scenario.actor import Actor
+from halo_sim.scenario.context import RunContext, compact
+from halo_sim.scenario.expect import diff, extract
+from halo_sim.scenario.report import Reporter, ScenarioResult, SilentReporter, StepRecord
+from halo_sim.scenario.resolve import resolve
+from halo_sim.scenario.schema import Scenario, Step
+from halo_sim.scenario.steps import StepOutcome
+from halo_sim.scenario.template import render
+from halo_sim.targets.base import Target
+
+
+def default_seed(scenario: Scenario) -> int:
+    """The scenario's own seed, else a stable one from its id (so runs reproduce)."""
+    return scenario.seed if scenario.seed is not None else zlib.crc32(scenario.id.encode())
+
+
+async def run_scenario(scenario: Scenario, target: Target, reporter: Reporter | None = None,
+                       seed: int | None = None) -> ScenarioResult:
+    """Run ``scenario`` on ``target``; the result says passed, failed, skipped or error."""
+    seed = default_seed(scenario) if seed is None else seed
+    result = ScenarioResult(scenario.id, scenario.name, scenario.path, target.name, seed)
+    started = time.perf_counter()
+    async with httpx.AsyncClient(timeout=10.0) as http:
+        ctx = _context(scenario, target, http, seed)
+        try:
+            await target.before_scenario(http, seed)
+            await _run_phase(ctx, result, "setup", setup_steps(scenario), reporter)
+            await _run_phase(ctx, result, "step", scenario.steps, reporter)
+        except CapabilityMissing as exc:
+            result.status, result.reason = "skipped", str(exc)
+        except _Stop:
+            pass
+        finally:
+            await _cleanup(ctx, result)
+    result.seconds = round(time.perf_counter() - started, 4)
+    return result
+
+
+def _context(scenario: Scenario, target: Target, http: httpx.AsyncClient, seed: int) -> RunContext:
+    faker = Faker("id_ID")
+    faker.seed_instance(seed)
+    ctx = RunContext(scenario, target, http, seed, faker)
+    for name, spec in scenario.actors.items():
+        phone = spec.phone or f"+628{faker.numerify('##########')}"
+        display = spec.display_name or faker.first_name()
+        token = (spec.device.fcm_token if spec.device and spec.device.fcm_token else None) or faker.sha1()
+        ctx.actors[name] = Actor(name, spec, phone, display, token)
+    return ctx
+
+
+def setup_steps(scenario: Scenario) -> list[Step]:
+    """The steps an actor's spec implies: login, device, online, foreground."""
+    steps: list[Step] = []
+    for name, spec in scenario.actors.items():
+        if spec.login != "none":
+            steps.append(Step(action=f"{name}.login"))
+        if spec.device is not None:
+            steps.append(Step(action=f"{name}.register_device", args={
+                "fcm_token": f"{{{{ {name}.fcm_token }}}}", "platform": spec.device.platform,
+                "notifications_enabled": spec.device.notifications_enabled}))
+        if spec.online:
+            steps.append(Step(action=f"{name}.go_online"))
+        if spec.foreground:
+            steps.append(Step(action=f"{name}.foreground"))
+    return steps
+
+
+class _Stop(Exception):
+    """A step failed; the run stops (the record already says why)."""
+
+
+async def _run_phase(ctx: RunContext, result: ScenarioResult, phase: Any, steps: list[Step],
+                     reporter: Reporter | None) -> None:
+    for index, step in enumerate(steps):
+        record = StepRecord(index, phase, step.title(), step.line, "passed")
+        began = time.perf_counter()
+        try:
+            outcome = await run_step(ctx, step)
+            record.summary = outcome.summary
+        except CapabilityMissing as exc:
+            record.status, record.summary = "skipped", str(exc)
+            raise
+        except StepFailed as exc:
+            record.status, record.summary, record.details = "failed", exc.args[0], exc.diff
+        except ScenarioError as exc:
+            record.status, record.summary = "failed", str(exc)
+        except Exception as exc:  # a crash mid-run must still leave a report
+            record.status, record.summary = "error", f"{type(exc).__name__}: {exc}"
+            record.details = traceback.format_exc().splitlines()
+        finally:
+            record.seconds = round(time.perf_counter() - began, 4)
+            result.steps.append(record)
+            (reporter or SilentReporter()).step_done(result, record)
+        if record.status in ("failed", "error"):
+            result.status, result.reason = record.status, record.summary
+            raise _Stop()
+
+
+async def run_step(ctx: RunContext, step: Step) -> StepOutcome:
+    """Perform one step and check its expectations; raises :class:`StepFailed` on a mismatch."""
+    resolved = resolve(step, ctx.scenario, ctx.target.routes)
+    ctx.require(resolved.capability)
+    variables = ctx.template_vars()
+    args, expect = render(step.args, variables), render(step.expect, variables)
+    actor = ctx.actor(resolved.actor) if resolved.actor else None
+    if resolved.plugin is not None:
+        outcome = await resolved.plugin.run(ctx, actor, _typed(resolved.plugin.args, args, step))
+    else:
+        outcome = await _route(ctx, resolved.route_key or "", args, actor)
+    _check(step, outcome, expect)
+    for name, path in step.save.items():
+        ctx.variables[name] = _saved(outcome, name, path)
+    return outcome
+
+
+def _typed(model: Any, args: dict[str, Any], step: Step) -> Any:
+    try:
+        return model.model_validate(args)
+    except ValidationError as exc:
+        raise StepFailed(f"bad arguments for {step.action}", [f"  {e['loc']}: {e['msg']}" for e in exc.errors()]) from None
+
+
+async def _route(ctx: RunContext, key: str, args: dict[str, Any], actor: Actor | None) -> StepOutcome:
+    result = await ctx.call(key, args, actor)
+    return StepOutcome(result, f"{result['status']} {compact(result['body'], 200)}", http=True)
+
+
+def _check(step: Step, outcome: StepOutcome, expect: dict[str, Any] | None) -> None:
+    result = outcome.result
+    if outcome.http and (expect is None or "status" not in expect) and result["status"] >= 400:
+        raise StepFailed(f"{step.action} answered HTTP {result['status']}", [f"  body: {compact(result['body'])}"])
+    problems = diff(expect, result) if expect else []
+    if problems:
+        raise StepFailed(f"{step.action}: expectation not met",
+                         [f"  ✗ {p}" for p in problems] + [f"  actual: {compact(_shown(result))}"])
+
+
+def _shown(result: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in result.items() if k != "headers"}
+
+
+def _saved(outcome: StepOutcome, name: str, path: str) -> Any:
+    try:
+        return extract(outcome.result, path)
+    except ScenarioError as exc:
+        raise StepFailed(f"save {name}: {exc}", [f"  result: {compact(_shown(outcome.result))}"]) from None
+
+
+async def _cleanup(ctx: RunContext, result: ScenarioResult) -> None:
+    for actor in ctx.actors.values():
+        await actor.close_socket()
+        result.frames[actor.name] = actor.frames
+    if ctx.target.has("test_endpoints"):
+        for actor in ctx.actors.values():
+            if actor.role == "customer" and actor.spec.login == "verified":
+                try:
+                    await ctx.call("test.reset_phone", {"phone": actor.phone})
+                except Exception as exc:  # cleanup trouble is reported, never hides the run's own result
+                    ctx.transcript.add("note", text=f"cleanup of {actor.phone} failed: {exc!r}")
+    result.transcript = ctx.transcript.entries

@@ -1,0 +1,19 @@
+"""Everything a scenario run said and heard, for the report of a failed run."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Transcript:
+    """HTTP exchanges, WS frames, push look-ups and notes, in order, with run-relative times."""
+
+    entries: list[dict[str, Any]] = field(default_factory=list)
+    started: float = field(default_factory=time.perf_counter)
+
+    def add(self, kind: str, **data: Any) -> None:
+        """Record one event."""
+        self.entries.append({"t": round(time.perf_counter() - self.started, 4), "kind": kind, **data})

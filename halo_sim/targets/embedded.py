@@ -1,0 +1,81 @@
+"""The default target: the reference backend and fake FCM in this process, on loopback.
+
+The servers start once per process (a pytest-xdist worker, a CLI run) on free
+ports and are reset between scenarios over their control planes, so isolation
+costs one HTTP call instead of a server start.  Time is a
+:class:`~halo_sim.clock.VirtualClock` shared by all of them: timeouts fire when a
+scenario advances the clock, not when the wall clock says so.
+"""
+
+from __future__ import annotations
+
+import atexit
+from pathlib import Path
+
+import httpx
+
+from fake_fcm import FcmBackend, create_app as create_fcm_app
+from halo_sim.backend.app import create_app as create_backend_app
+from halo_sim.backend.config import Settings
+from halo_sim.backend.fixtures import default_fixtures_dir
+from halo_sim.backend.state import ReferenceBackend
+from halo_sim.clock import VirtualClock
+from halo_sim.errors import TargetError
+from halo_sim.scheduler import Scheduler
+from halo_sim.server import ServerThread
+from halo_sim.targets.base import Target
+
+EMBEDDED_CAPABILITIES = frozenset(
+    {"test_endpoints", "otp_readable", "seed_mitra", "state_dump", "virtual_clock", "fcm_inbox"}
+)
+
+
+class EmbeddedStack:
+    """The in-process servers: fake FCM first (the backend needs its URL), then the backend."""
+
+    def __init__(self, fixtures: Path | None = None, host: str = "127.0.0.1") -> None:
+        self.scheduler = Scheduler(VirtualClock())
+        self.fcm = FcmBackend(clock=self.scheduler.clock)
+        self.fcm_server = ServerThread(create_fcm_app(self.fcm), host=host, name="fake-fcm").start()
+        settings = Settings(env="test", fcm_base_url=self.fcm_server.url)
+        self.backend = ReferenceBackend(settings, self.scheduler, fixtures or default_fixtures_dir())
+        self.backend_server = ServerThread(create_backend_app(self.backend), host=host, name="backend").start()
+
+    def stop(self) -> None:
+        """Stop both servers."""
+        self.backend_server.stop()
+        self.fcm_server.stop()
+
+
+class EmbeddedTarget(Target):
+    """A :class:`Target` over an :class:`EmbeddedStack`, reset before each scenario."""
+
+    def __init__(self, stack: EmbeddedStack) -> None:
+        super().__init__(
+            name="embedded", base_url=stack.backend_server.url, ws_url=stack.backend_server.ws_url,
+            capabilities=EMBEDDED_CAPABILITIES, fcm_url=stack.fcm_server.url,
+        )
+        self.stack = stack
+
+    async def before_scenario(self, http: httpx.AsyncClient, seed: int) -> None:
+        """Fresh backend state (seeded) and an empty FCM inbox, over the control planes."""
+        for url, body in ((f"{self.base_url}/internal/_test/reset", {"seed": seed}),
+                          (f"{self.fcm_url}/_fake/reset", None)):
+            response = await http.post(url, json=body)
+            if response.status_code != 200:
+                raise TargetError(f"embedded reset failed: POST {url} → {response.status_code} {response.text[:200]}")
+
+    def close(self) -> None:
+        self.stack.stop()
+
+
+_shared: EmbeddedTarget | None = None
+
+
+def embedded_target() -> EmbeddedTarget:
+    """The process-wide embedded target, started on first use."""
+    global _shared
+    if _shared is None:
+        _shared = EmbeddedTarget(EmbeddedStack())
+        atexit.register(_shared.close)
+    return _shared
