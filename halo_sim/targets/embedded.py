@@ -10,19 +10,11 @@ scenario advances the clock, not when the wall clock says so.
 from __future__ import annotations
 
 import atexit
-from pathlib import Path
 
 import httpx
 
-from fake_fcm import FcmBackend, create_app as create_fcm_app
-from halo_sim.backend.app import create_app as create_backend_app
-from halo_sim.backend.config import Settings
-from halo_sim.backend.fixtures import default_fixtures_dir
-from halo_sim.backend.state import ReferenceBackend
-from halo_sim.clock import VirtualClock
 from halo_sim.errors import TargetError
-from halo_sim.scheduler import Scheduler
-from halo_sim.server import ServerThread
+from halo_sim.stack import Stack
 from halo_sim.targets.base import Target
 
 EMBEDDED_CAPABILITIES = frozenset(
@@ -30,27 +22,10 @@ EMBEDDED_CAPABILITIES = frozenset(
 )
 
 
-class EmbeddedStack:
-    """The in-process servers: fake FCM first (the backend needs its URL), then the backend."""
-
-    def __init__(self, fixtures: Path | None = None, host: str = "127.0.0.1") -> None:
-        self.scheduler = Scheduler(VirtualClock())
-        self.fcm = FcmBackend(clock=self.scheduler.clock)
-        self.fcm_server = ServerThread(create_fcm_app(self.fcm), host=host, name="fake-fcm").start()
-        settings = Settings(env="test", fcm_base_url=self.fcm_server.url)
-        self.backend = ReferenceBackend(settings, self.scheduler, fixtures or default_fixtures_dir())
-        self.backend_server = ServerThread(create_backend_app(self.backend), host=host, name="backend").start()
-
-    def stop(self) -> None:
-        """Stop both servers."""
-        self.backend_server.stop()
-        self.fcm_server.stop()
-
-
 class EmbeddedTarget(Target):
-    """A :class:`Target` over an :class:`EmbeddedStack`, reset before each scenario."""
+    """A :class:`Target` over an in-process :class:`~halo_sim.stack.Stack`, reset before each scenario."""
 
-    def __init__(self, stack: EmbeddedStack) -> None:
+    def __init__(self, stack: Stack) -> None:
         super().__init__(
             name="embedded", base_url=stack.backend_server.url, ws_url=stack.backend_server.ws_url,
             capabilities=EMBEDDED_CAPABILITIES, fcm_url=stack.fcm_server.url,
@@ -76,6 +51,6 @@ def embedded_target() -> EmbeddedTarget:
     """The process-wide embedded target, started on first use."""
     global _shared
     if _shared is None:
-        _shared = EmbeddedTarget(EmbeddedStack())
+        _shared = EmbeddedTarget(Stack())
         atexit.register(_shared.close)
     return _shared

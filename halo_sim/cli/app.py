@@ -1,0 +1,25 @@
+"""The root ``halo-sim`` app; sub-apps and commands live in sibling modules."""
+
+from __future__ import annotations
+
+import typer
+
+from halo_sim.cli import fake, scenario, serve
+
+app = typer.Typer(
+    name="halo-sim",
+    help="Test harness and simulator for the Halo chat backend.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("scenario")(scenario.run)
+app.command("list")(scenario.list_scenarios)
+app.command("validate")(scenario.validate)
+app.command("serve")(serve.serve)
+app.add_typer(fake.app, name="fake")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

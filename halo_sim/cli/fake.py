@@ -1,0 +1,28 @@
+"""``halo-sim fake fcm|xendit``: one fake alone, for a backend that is not ours (the Node backend)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+app = typer.Typer(help="Run one fake service alone.", no_args_is_help=True)
+
+
+@app.command("fcm")
+def fcm(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to bind.")] = 9099,
+    project: Annotated[Optional[str], typer.Option(help="Only accept this project id (others: SENDER_ID_MISMATCH).")] = None,
+    bearer: Annotated[Optional[str], typer.Option(help="Only accept this OAuth bearer token (default: any).")] = None,
+) -> None:
+    """Fake FCM HTTP v1; point the backend's FCM base URL at it. Inbox at /_fake/inbox."""
+    import uvicorn
+
+    from fake_fcm import FcmBackend, create_app
+
+    Console().print(f"fake FCM on http://{host}:{port}  (send: /v1/projects/<project>/messages:send, "
+                    f"inbox: /_fake/inbox)")
+    uvicorn.run(create_app(FcmBackend(project_id=project, expected_bearer=bearer)), host=host, port=port,
+                log_level="warning")

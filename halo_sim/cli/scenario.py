@@ -1,0 +1,113 @@
+"""``halo-sim scenario``, ``list`` and ``validate``."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from halo_sim.errors import HaloSimError, ScenarioFileError
+
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+ScenariosDir = Annotated[Optional[Path], typer.Option("--scenarios-dir", "-d", help="Folder of scenario files (default: the nearest scenarios/).")]
+
+
+def _folder(given: Path | None) -> Path | None:
+    from halo_sim.scenario.loader import default_scenarios_dir
+
+    return given or default_scenarios_dir()
+
+
+def run(
+    refs: Annotated[list[str], typer.Argument(help="Scenario ids (file names without .yaml) or paths.")],
+    target: Annotated[str, typer.Option(help="Where to run: 'embedded' (reference backend + fakes in-process).")] = "embedded",
+    seed: Annotated[Optional[int], typer.Option(help="Seed for faker data and ids (default: the scenario's own).")] = None,
+    scenarios_dir: ScenariosDir = None,
+    report_dir: Annotated[Path, typer.Option(help="Where a failed run's report (steps, transcript, frames) is written.")] = Path(".halo-sim/reports"),
+) -> None:
+    """Run scenarios step by step. Exit 0 when all pass, 1 when one fails, 2 on bad usage or a bad file."""
+    from halo_sim.scenario.loader import find_scenario, load_scenario
+
+    console = Console()
+    try:
+        scenarios = [load_scenario(find_scenario(ref, _folder(scenarios_dir))) for ref in refs]
+    except ScenarioFileError as exc:
+        console.print(f"[red]{escape(str(exc))}[/]", highlight=False)
+        raise typer.Exit(EXIT_USAGE) from None
+    results = _run_all(console, scenarios, target, seed)
+    failed = [r for r in results if r.status in ("failed", "error")]
+    for result in failed:
+        console.print(f"[dim]report: {result.write(report_dir)}[/]")
+    raise typer.Exit(EXIT_FAILED if failed else 0)
+
+
+def _run_all(console: Console, scenarios: list, target_name: str, seed: int | None) -> list:  # type: ignore[type-arg]
+    from halo_sim.cli.console import ConsoleReporter
+    from halo_sim.scenario.runner import run_scenario
+    from halo_sim.targets.resolve import open_target
+
+    try:
+        target = open_target(target_name)
+    except HaloSimError as exc:
+        console.print(f"[red]{escape(str(exc))}[/]")
+        raise typer.Exit(EXIT_USAGE) from None
+    reporter = ConsoleReporter(console)
+    results = []
+    try:
+        for scenario in scenarios:
+            reporter.header(scenario.id, scenario.name, target.name)
+            result = asyncio.run(run_scenario(scenario, target, reporter, seed))
+            reporter.verdict(result)
+            results.append(result)
+    finally:
+        target.close()
+    return results
+
+
+def list_scenarios(scenarios_dir: ScenariosDir = None) -> None:
+    """List the scenarios of the folder: id, tags, number of steps, name."""
+    from halo_sim.scenario.loader import discover, load_scenario
+
+    folder = _folder(scenarios_dir)
+    if folder is None:
+        Console(stderr=True).print("[red]no scenarios/ folder here or above; give --scenarios-dir[/]")
+        raise typer.Exit(EXIT_USAGE)
+    table = Table("id", "tags", "steps", "name", title=str(folder))
+    broken = 0
+    for path in discover(folder):
+        try:
+            s = load_scenario(path)
+            table.add_row(s.id, ", ".join(s.tags), str(len(s.steps)), s.name)
+        except ScenarioFileError as exc:
+            broken += 1
+            table.add_row(path.stem, "", "", f"[red]invalid: {escape(exc.problems[0][1])}[/]")
+    Console().print(table)
+    raise typer.Exit(EXIT_USAGE if broken else 0)
+
+
+def validate(
+    paths: Annotated[Optional[list[Path]], typer.Argument(help="Files or folders (default: the scenarios/ folder).")] = None,
+) -> None:
+    """Check scenario files without running them; every problem with file and line. Exit 2 if any."""
+    from halo_sim.scenario.loader import discover, load_scenario
+
+    console = Console()
+    folder = _folder(None)
+    files = [f for p in (paths or ([folder] if folder else [])) for f in (discover(p) if p.is_dir() else [p])]
+    problems = 0
+    for file in files:
+        try:
+            load_scenario(file)
+            console.print(f"[green]✓[/] {escape(str(file))}", highlight=False)
+        except ScenarioFileError as exc:
+            problems += len(exc.problems)
+            console.print(f"[red]✗ {escape(str(exc))}[/]", highlight=False)
+    console.print(f"{len(files)} file(s), {problems} problem(s)")
+    raise typer.Exit(EXIT_USAGE if problems or not files else 0)
