@@ -1,0 +1,108 @@
+"""The pytest plugin: every ``scenarios/*.yaml`` is one pytest item (as Tavern does it).
+
+So selection (``-k``), markers (a scenario's tags: ``-m fcm``), parallelism
+(``-n auto`` with pytest-xdist) and JUnit XML (``--junitxml``) are pytest's.  One
+embedded target is started per worker process and reset before each scenario.
+Options: ``--halo-target`` (or ``HALO_SIM_TARGET``), ``--halo-seed``,
+``--halo-report-dir`` (a failed scenario's JSON report).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from halo_sim.errors import ScenarioFileError
+from halo_sim.scenario.loader import load_scenario
+from halo_sim.scenario.report import ScenarioResult
+from halo_sim.scenario.schema import Scenario
+
+TARGET_KEY = pytest.StashKey[Any]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("halo-sim", "halo-sim scenarios")
+    group.addoption("--halo-target", default=os.environ.get("HALO_SIM_TARGET", "embedded"),
+                    help="where scenarios run (default: embedded; env HALO_SIM_TARGET)")
+    group.addoption("--halo-seed", type=int, default=None, help="seed for every scenario (default: each one's own)")
+    group.addoption("--halo-report-dir", default=None, help="write a JSON report of each failed scenario here")
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    """Scenario files are the YAML files of a folder named ``scenarios``."""
+    if file_path.suffix in (".yaml", ".yml") and file_path.parent.name == "scenarios":
+        return ScenarioFile.from_parent(parent, path=file_path)
+    return None
+
+
+class ScenarioFile(pytest.File):
+    """One scenario file: a bad one is a collection error naming file and line."""
+
+    def collect(self) -> Iterator[pytest.Item]:
+        try:
+            scenario = load_scenario(self.path)
+        except ScenarioFileError as exc:
+            raise self.CollectError(str(exc)) from None
+        item = ScenarioItem.from_parent(self, name=scenario.id, scenario=scenario)
+        for tag in scenario.tags:
+            self.config.addinivalue_line("markers", f"{tag}: halo-sim scenario tag")
+            item.add_marker(tag)
+        yield item
+
+
+class ScenarioFailed(Exception):
+    """A scenario did not pass; carries the result for the failure report."""
+
+    def __init__(self, result: ScenarioResult) -> None:
+        super().__init__(result.reason)
+        self.result = result
+
+
+class ScenarioItem(pytest.Item):
+    """One scenario run against the session's target."""
+
+    def __init__(self, *, scenario: Scenario, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.scenario = scenario
+
+    def runtest(self) -> None:
+        from halo_sim.scenario.runner import run_scenario
+
+        result = asyncio.run(run_scenario(self.scenario, _target(self.config), seed=self.config.getoption("halo_seed")))
+        self.user_properties.append(("seed", result.seed))
+        if result.status == "skipped":
+            pytest.skip(result.reason)
+        if result.status != "passed":
+            folder = self.config.getoption("halo_report_dir")
+            if folder:
+                result.write(Path(folder))
+            raise ScenarioFailed(result)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
+        if isinstance(excinfo.value, ScenarioFailed):
+            result = excinfo.value.result
+            steps = [f"  {s.status:>7} {s.phase:<5} {s.title}" for s in result.steps]
+            return "\n".join([result.failure_text(), "", f"steps (seed {result.seed}):", *steps])
+        return super().repr_failure(excinfo)
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, 0, f"scenario {self.scenario.id}"
+
+
+def _target(config: pytest.Config) -> Any:
+    if TARGET_KEY not in config.stash:
+        from halo_sim.targets.resolve import open_target
+
+        config.stash[TARGET_KEY] = open_target(config.getoption("halo_target"))
+    return config.stash[TARGET_KEY]
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    target = config.stash.get(TARGET_KEY, None)
+    if target is not None:
+        target.close()
