@@ -9,8 +9,6 @@ scenario advances the clock, not when the wall clock says so.
 
 from __future__ import annotations
 
-import atexit
-
 import httpx
 
 from halo_sim.errors import TargetError
@@ -44,13 +42,6 @@ class EmbeddedTarget(Target):
         self.stack.stop()
 
 
-_shared: EmbeddedTarget | None = None
-
-
-def embedded_target() -> EmbeddedTarget:
-    """The process-wide embedded target, started on first use."""
-    global _shared
-    if _shared is None:
-        _shared = EmbeddedTarget(Stack())
-        atexit.register(_shared.close)
-    return _shared
+def start_embedded() -> EmbeddedTarget:
+    """Start a fresh in-process stack; the caller closes it."""
+    return EmbeddedTarget(Stack())

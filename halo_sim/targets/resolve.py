@@ -9,7 +9,7 @@ from halo_sim.targets.base import Target
 def open_target(name: str) -> Target:
     """``embedded`` (the default) starts the in-process stack; live targets come with target profiles."""
     if name == "embedded":
-        from halo_sim.targets.embedded import embedded_target
+        from halo_sim.targets.embedded import start_embedded
 
-        return embedded_target()
+        return start_embedded()
     raise TargetError(f"unknown target {name!r}; this version supports 'embedded' (live targets: see README)")

@@ -1,0 +1,91 @@
+"""Loading scenario files: every problem names the file, the line and what was expected."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from halo_sim.errors import ScenarioFileError
+from halo_sim.scenario.loader import discover, find_scenario, load_scenario
+
+
+def _error(path: Path) -> ScenarioFileError:
+    with pytest.raises(ScenarioFileError) as caught:
+        load_scenario(path)
+    return caught.value
+
+
+def test_every_repository_scenario_loads(scenarios_dir: Path) -> None:
+    files = discover(scenarios_dir)
+    assert len(files) >= 5
+    for path in files:
+        assert load_scenario(path).id == path.stem
+
+
+def test_unknown_action_names_line_and_suggests_the_close_one(data_dir: Path) -> None:
+    error = _error(data_dir / "bad_step_name.yaml")
+    assert error.line == 6
+    assert "unknown action 'send_mesage'" in error.message
+    assert "did you mean 'send_message'" in error.message
+    assert str(error).startswith(f"{data_dir / 'bad_step_name.yaml'}:6: ")
+
+
+def test_argument_of_wrong_type_points_at_the_argument_line(data_dir: Path) -> None:
+    error = _error(data_dir / "wrong_type.yaml")
+    assert error.line == 7
+    assert "timeout" in error.message and "valid number" in error.message
+
+
+def test_bad_yaml_reports_the_line_of_the_syntax_error(data_dir: Path) -> None:
+    error = _error(data_dir / "bad_yaml.yaml")
+    assert error.line == 6
+    assert "not valid YAML" in error.message
+
+
+def test_unknown_key_is_an_error_not_ignored(data_dir: Path) -> None:
+    error = _error(data_dir / "unknown_key.yaml")
+    assert error.line == 3
+    assert "actors.customer.foregound: unknown key" in error.message
+
+
+def test_variable_used_before_any_step_saved_it_is_reported(data_dir: Path) -> None:
+    error = _error(data_dir / "undefined_variable.yaml")
+    assert error.line == 5
+    assert "undefined variable {{ payment_id }}" in error.message
+
+
+def test_all_problems_of_a_file_are_reported_together(tmp_path: Path) -> None:
+    path = tmp_path / "two.yaml"
+    path.write_text("name: x\nactors: {c: {role: customer}}\nsteps:\n  - c.nope:\n  - c.nada:\n")
+    error = _error(path)
+    assert [line for line, _ in error.problems] == [4, 5]
+
+
+def test_a_customer_cannot_be_online(tmp_path: Path) -> None:
+    path = tmp_path / "online.yaml"
+    path.write_text("name: x\nactors:\n  c: {role: customer, online: true}\nsteps:\n  - c.get_profile:\n")
+    assert "only a mitra can be online" in _error(path).message
+
+
+def test_route_placeholders_must_be_given(tmp_path: Path) -> None:
+    path = tmp_path / "placeholder.yaml"
+    path.write_text("name: x\nactors:\n  c: {role: customer}\nsteps:\n  - c.get_payment: {}\n")
+    assert "missing argument(s) ['payment_request_id']" in _error(path).message
+
+
+def test_reserved_actor_names_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "reserved.yaml"
+    path.write_text("name: x\nactors:\n  test: {role: customer}\nsteps:\n  - http: {path: /health}\n")
+    assert "reserved" in _error(path).message
+
+
+def test_find_scenario_by_id_or_path(scenarios_dir: Path) -> None:
+    assert find_scenario("ts-customer-05-01", scenarios_dir) == scenarios_dir / "ts-customer-05-01.yaml"
+    direct = scenarios_dir / "01_smoke.yaml"
+    assert find_scenario(str(direct), None) == direct
+
+
+def test_unknown_scenario_id_lists_the_known_ones(scenarios_dir: Path) -> None:
+    with pytest.raises(ScenarioFileError, match="known: .*ts-customer-05-01"):
+        find_scenario("ts-nope", scenarios_dir)

@@ -1,0 +1,91 @@
+"""The runner against the embedded target: verdicts, readable diffs, skips, crash reports."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from halo_sim.scenario.loader import load_scenario
+from halo_sim.scenario.report import ScenarioResult
+from halo_sim.scenario.runner import default_seed, run_scenario, setup_steps
+from halo_sim.scenario.schema import Scenario
+from halo_sim.targets.base import Target
+from halo_sim.targets.embedded import EmbeddedTarget, start_embedded
+
+
+@pytest.fixture(scope="module")
+def target() -> Iterator[EmbeddedTarget]:
+    embedded = start_embedded()
+    yield embedded
+    embedded.close()
+
+
+def _run(scenario: Scenario, target: Target, seed: int | None = None) -> ScenarioResult:
+    return asyncio.run(run_scenario(scenario, target, seed=seed))
+
+
+def test_wrong_expectation_fails_with_a_readable_diff(data_dir: Path, target: EmbeddedTarget) -> None:
+    result = _run(load_scenario(data_dir / "wrong_expectation.yaml"), target)
+    assert result.status == "failed"
+    failed = result.failed_step
+    assert failed is not None and failed.title == "test.send_chat_message_as_mitra"
+    assert "  ✗ body.delivered_via: expected 'ws', got 'fcm'" in failed.details
+    text = result.failure_text()
+    assert f"{data_dir / 'wrong_expectation.yaml'}:13" in text and "expected 'ws', got 'fcm'" in text
+
+
+def test_steps_after_a_failure_do_not_run(tmp_path: Path, target: EmbeddedTarget) -> None:
+    path = tmp_path / "stop.yaml"
+    path.write_text("name: x\nactors: {c: {role: customer}}\nsteps:\n"
+                    "  - http: {path: /health}\n    expect: {status: 500}\n  - c.get_profile:\n")
+    result = _run(load_scenario(path), target)
+    assert [s.title for s in result.steps if s.phase == "step"] == ["http"]
+
+
+def test_missing_capability_skips_with_the_reason(data_dir: Path, target: EmbeddedTarget) -> None:
+    bare = Target(name="bare", base_url=target.base_url, ws_url=target.ws_url, capabilities=frozenset())
+    result = _run(load_scenario(data_dir / "wrong_expectation.yaml"), bare)
+    assert result.status == "skipped"
+    assert "lacks otp_readable" in result.reason
+
+
+def test_a_crash_mid_run_is_an_error_with_a_written_report(tmp_path: Path, target: EmbeddedTarget) -> None:
+    dead = Target(name="dead", base_url="http://127.0.0.1:9", ws_url="ws://127.0.0.1:9",
+                  capabilities=frozenset({"otp_readable"}))
+    scenario = load_scenario(Path(__file__).parent / "data" / "passing_short.yaml")
+    result = _run(scenario, dead)
+    assert result.status == "error"
+    assert "ConnectError" in result.reason
+    report = json.loads(result.write(tmp_path).read_text())
+    assert report["status"] == "error" and report["steps"][0]["details"]
+
+
+def test_same_seed_gives_the_same_actors_and_ids(data_dir: Path, target: EmbeddedTarget) -> None:
+    scenario = load_scenario(data_dir / "passing_short.yaml")
+    first, second = _run(scenario, target, seed=7), _run(scenario, target, seed=7)
+    assert first.status == second.status == "passed"
+    assert first.steps[0].summary == second.steps[0].summary  # includes the customer id
+
+
+def test_default_seed_is_stable_per_scenario_id(data_dir: Path) -> None:
+    scenario = load_scenario(data_dir / "passing_short.yaml")
+    assert default_seed(scenario) == default_seed(scenario.model_copy())
+    assert default_seed(scenario.model_copy(update={"seed": 5})) == 5
+
+
+def test_actor_spec_becomes_visible_setup_steps(scenarios_dir: Path) -> None:
+    steps = setup_steps(load_scenario(scenarios_dir / "ts-customer-05-02.yaml"))
+    assert [s.action for s in steps] == ["customer.login", "customer.foreground", "mitra.login",
+                                         "mitra.register_device", "mitra.go_online", "mitra.foreground"]
+
+
+def test_transcript_records_http_exchanges_and_frames(scenarios_dir: Path, target: EmbeddedTarget) -> None:
+    result = _run(load_scenario(scenarios_dir / "ts-customer-05-01.yaml"), target)
+    assert result.status == "passed"
+    kinds = {entry["kind"] for entry in result.transcript}
+    assert {"http", "ws_open", "ws_close"} <= kinds
+    assert any(f["type"] == "pairing_offer" for f in result.frames["mitra"])
