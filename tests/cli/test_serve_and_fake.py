@@ -1,0 +1,76 @@
+"""``halo-sim serve`` and ``halo-sim fake fcm`` as separate processes, reached over HTTP."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+CLI = [sys.executable, "-c", "from halo_sim.cli.app import main; main()"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def _process(args: list[str], ready: str, cwd: Path) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    proc = subprocess.Popen([*CLI, *args], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env={**os.environ, "COLUMNS": "200"})
+    assert proc.stdout is not None
+    seen = ""
+    for line in proc.stdout:
+        seen += line
+        if ready in line:
+            break
+    try:
+        yield proc, seen
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=10)
+
+
+def test_serve_prints_urls_serves_fixture_mitras_and_stops_on_ctrl_c(scenarios_dir: Path) -> None:
+    port = _free_port()
+    with _process(["serve", "--port", str(port)], "test hooks", scenarios_dir.parent) as (proc, seen):
+        assert f"http://127.0.0.1:{port}" in seen
+        fcm_url = re.search(r"fake_fcm\s+(http://\S+)", seen)
+        assert fcm_url is not None
+        login = httpx.post(f"http://127.0.0.1:{port}/api/mitra/auth/login",
+                           json={"phone": "+6281100000001", "password": "bestie123"})
+        assert login.status_code == 200 and login.json()["mitra"]["display_name"] == "Rani"
+        assert httpx.get(f"{fcm_url.group(1)}/_fake/state").status_code == 200
+    assert proc.returncode == 0
+
+
+def _wait_until_up(url: str, attempts: int = 200) -> None:
+    """The banner prints before uvicorn binds; poll until it answers."""
+    for _ in range(attempts):
+        try:
+            httpx.get(url, timeout=0.5)
+            return
+        except httpx.TransportError:
+            time.sleep(0.02)
+    raise AssertionError(f"{url} never came up")
+
+
+def test_fake_fcm_runs_alone_on_the_given_port(tmp_path: Path) -> None:
+    port = _free_port()
+    with _process(["fake", "fcm", "--port", str(port)], "fake FCM on", tmp_path):
+        _wait_until_up(f"http://127.0.0.1:{port}/_fake/state")
+        sent = httpx.post(f"http://127.0.0.1:{port}/v1/projects/p1/messages:send",
+                          headers={"Authorization": "Bearer x"}, json={"message": {"token": "t1", "data": {"a": "b"}}})
+        assert sent.status_code == 200 and sent.json()["name"].startswith("projects/p1/messages/")
+        inbox = httpx.get(f"http://127.0.0.1:{port}/_fake/inbox", params={"token": "t1"}).json()
+        assert len(inbox["messages"]) == 1
