@@ -1,7 +1,7 @@
 """Configuration of the reference backend, from the environment like the Node backend's.
 
-Every variable of the real backend's ``.env.example`` keeps its name here; the
-simulator adds its own (``HALO_*``, ``FCM_*``).  See ``.env.example`` at the
+Every variable of the real backend's ``.env.example`` (``XENDIT_*``) and the FCM
+settings keep their plain names; the simulator's own are ``HALO_<NAME>``.  See ``.env.example`` at the
 repository root for the documented list.
 """
 
@@ -14,6 +14,8 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 DEFAULT_PRICES = {15: 15000, 30: 25000, 60: 45000}
+# Variables shared with the real backend keep their names; the simulator's own start with HALO_.
+SHARED_PREFIXES = ("xendit_", "fcm_")
 
 
 class Settings(BaseModel):
@@ -54,8 +56,8 @@ class Settings(BaseModel):
         env = os.environ if environ is None else environ
         values: dict[str, object] = {}
         for name in cls.model_fields:
-            for key in (name.upper(), f"HALO_{name.upper()}"):
-                if key in env:
-                    values[name] = env[key]
+            key = name.upper() if name.startswith(SHARED_PREFIXES) else f"HALO_{name.upper()}"
+            if env.get(key, "") != "":
+                values[name] = env[key]
         values.update(overrides)
         return cls.model_validate(values)
