@@ -22,7 +22,7 @@ class Settings(BaseModel):
     """Everything the reference backend can be told at start-up."""
 
     env: Literal["dev", "test", "production"] = "dev"
-    test_token: str | None = Field(None, description="When set, /internal/_test/* needs header x-test-token")
+    test_token: str | None = Field(default=None, description="When set, /internal/_test/* needs header x-test-token")
     seed: int = 0
 
     fcm_base_url: str = "https://fcm.googleapis.com"

@@ -9,6 +9,7 @@ beside the seed's endpoints.
 from __future__ import annotations
 
 import hmac
+from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -20,7 +21,7 @@ from halo_sim.backend.services.deps import Principal
 from halo_sim.backend.services.notify import PushText
 from halo_sim.backend.tables import Mitra
 from halo_sim.domain.payment import PaymentStatus
-from halo_sim.errors import Conflict, NotFound, Unauthorized, ValidationFailed
+from halo_sim.errors import Conflict, Unauthorized, ValidationFailed
 
 PREFIX = "/internal/_test"
 
@@ -148,14 +149,14 @@ async def clock(request: Request) -> JSONResponse:
     return ok({"now": scheduler.clock.now(), "virtual": scheduler.is_virtual})
 
 
-async def not_found(request: Request) -> JSONResponse:
-    raise NotFound(f"no test endpoint {request.url.path}")
+
+Endpoint = Callable[[Request], Awaitable[JSONResponse]]
 
 
-def _guarded(endpoint):  # type: ignore[no-untyped-def]
+def _guarded(endpoint: Endpoint) -> Endpoint:
     async def wrapped(request: Request) -> JSONResponse:
         guard(request)
-        return await endpoint(request)  # type: ignore[no-any-return]
+        return await endpoint(request)
 
     wrapped.__name__ = endpoint.__name__
     return wrapped
