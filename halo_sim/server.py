@@ -65,9 +65,13 @@ class ServerThread:
         """Base WebSocket URL of the running server."""
         return "ws" + self.url[len("http"):]
 
+    def request_stop(self) -> None:
+        """Ask uvicorn to shut down gracefully, without waiting (to stop several servers at once)."""
+        self._server.should_exit = True
+
     def stop(self, timeout: float = 5.0) -> None:
         """Ask uvicorn to shut down gracefully and wait for the thread."""
-        self._server.should_exit = True
+        self.request_stop()
         self._thread.join(timeout)
 
     def __enter__(self) -> "ServerThread":

@@ -53,6 +53,8 @@ class Stack:
                 "fake_fcm": self.fcm_server.url}
 
     def stop(self) -> None:
-        """Stop the backend (drains sockets with 1001), then the fake."""
-        self.backend_server.stop()
-        self.fcm_server.stop()
+        """Stop both servers at once (the backend closes its sockets with 1001) and wait for them."""
+        for server in (self.backend_server, self.fcm_server):
+            server.request_stop()
+        for server in (self.backend_server, self.fcm_server):
+            server.stop()
