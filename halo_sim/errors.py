@@ -97,6 +97,13 @@ class ForeignKeyViolation(Conflict):
     sqlstate = "23503"
 
 
+class UniqueViolation(Conflict):
+    """Inserting a row whose key already exists (Postgres SQLSTATE 23505)."""
+
+    code = "UNIQUE_VIOLATION"
+    sqlstate = "23505"
+
+
 # --- scenarios ----------------------------------------------------------------
 
 

@@ -30,14 +30,20 @@ class ServerThread:
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._run, name=f"halo-sim-{name}", daemon=True)
         self._failure: BaseException | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._drain = getattr(getattr(app, "state", None), "drain", None)
         self.host = host
         self.port = port
 
     def _run(self) -> None:
         try:
-            asyncio.run(self._server.serve())
+            asyncio.run(self._serve())
         except BaseException as exc:  # surfaced to start() rather than lost on a thread
             self._failure = exc
+
+    async def _serve(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        await self._server.serve()
 
     def start(self, timeout: float = 10.0) -> "ServerThread":
         """Start serving and block until the socket is bound (or fail loudly)."""
@@ -65,13 +71,21 @@ class ServerThread:
         """Base WebSocket URL of the running server."""
         return "ws" + self.url[len("http"):]
 
-    def request_stop(self) -> None:
-        """Ask uvicorn to shut down gracefully, without waiting (to stop several servers at once)."""
+    def request_stop(self, timeout: float = 5.0) -> None:
+        """Drain, then ask uvicorn to shut down, without waiting for it (to stop several servers at once).
+
+        uvicorn closes WebSockets with 1012 (service restart) before the app's lifespan shutdown
+        runs, so an app that must say something else offers an async ``app.state.drain`` hook,
+        run here on the server's loop first (the backend closes its sockets with 1001).
+        """
+        loop, self._loop = self._loop, None
+        if self._drain is not None and loop is not None and loop.is_running():
+            asyncio.run_coroutine_threadsafe(self._drain(), loop).result(timeout)
         self._server.should_exit = True
 
     def stop(self, timeout: float = 5.0) -> None:
         """Ask uvicorn to shut down gracefully and wait for the thread."""
-        self.request_stop()
+        self.request_stop(timeout)
         self._thread.join(timeout)
 
     def __enter__(self) -> "ServerThread":

@@ -40,4 +40,5 @@ def create_app(backend: ReferenceBackend | None = None) -> Starlette:
 
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={DomainError: domain_error})
     app.state.backend = backend
+    app.state.drain = backend.hub.close_all  # sockets get 1001 (going away) before uvicorn's 1012
     return app

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 from halo_sim.backend.tables import FOREIGN_KEYS, ROW_TYPES
-from halo_sim.errors import ForeignKeyViolation, NotFound
+from halo_sim.errors import ForeignKeyViolation, NotFound, UniqueViolation
 
 Row = TypeVar("Row")
 
@@ -26,7 +26,10 @@ class Store:
         self.tables: dict[str, dict[str, Any]] = {name: {} for name in ROW_TYPES}
 
     def insert(self, table: str, row: Row) -> Row:
-        """Add a row; its foreign keys must point at existing rows."""
+        """Add a row; its id must be new and its foreign keys must point at existing rows."""
+        if row.id in self.tables[table]:  # type: ignore[attr-defined]
+            raise UniqueViolation(f'duplicate key value violates unique constraint "{table}_pkey"',
+                                  sqlstate=UniqueViolation.sqlstate, table=table)
         self._check_references(table, dataclasses.asdict(row))  # type: ignore[call-overload]
         self.tables[table][row.id] = row  # type: ignore[attr-defined]
         return row

@@ -33,7 +33,8 @@ class AuthService:
         self._ensure_not_blocked(phone)
         code = self.deps.settings.otp_dev_code or self.deps.ids.digits(6)
         previous = self.otps.get(phone)
-        challenge = OtpChallenge(code, self.deps.now(), previous.wrong_attempts if previous else 0)
+        carried = previous.wrong_attempts if previous and previous.blocked_until is None else 0
+        challenge = OtpChallenge(code, self.deps.now(), carried)
         self.otps[phone] = challenge
         return challenge
 

@@ -85,6 +85,7 @@ class PairingService:
         session.status = SESSION.next(session.status, SessionEvent.ACCEPT)
         session.mitra_id, session.started_at = mitra_id, now
         session.ends_at = now + session.duration_minutes * 60
+        self.deps.scheduler.call_at(session.ends_at, lambda: self.end(session.id), "session_end")
         await self.payments.transition(session.payment_request_id, PaymentEvent.CONSUME)
         await self._announce_match(session)
         return session
@@ -128,6 +129,17 @@ class PairingService:
         })
         for mitra_id in session.offered_mitra_ids:
             await self.deps.hub.send(("mitra", mitra_id), {"type": "offer_withdrawn", "session_id": session.id})
+
+    async def end(self, session_id: str) -> None:
+        """The paid time is over: ``active → ended``, both apps told; the mitra is free again."""
+        session = self.get(session_id)
+        if session.status is not SessionStatus.ACTIVE:
+            return
+        session.status = SESSION.next(session.status, SessionEvent.END)
+        session.ended_at = self.deps.now()
+        frame = {"type": "session_ended", "session_id": session.id, "reason": "time_over"}
+        await self.deps.hub.send(("customer", session.customer_id), frame)
+        await self.deps.hub.send(("mitra", session.mitra_id or ""), frame)
 
     def get(self, session_id: str) -> ChatSession:
         """The session or a 404."""
