@@ -74,3 +74,15 @@ def test_fake_fcm_runs_alone_on_the_given_port(tmp_path: Path) -> None:
         assert sent.status_code == 200 and sent.json()["name"].startswith("projects/p1/messages/")
         inbox = httpx.get(f"http://127.0.0.1:{port}/_fake/inbox", params={"token": "t1"}).json()
         assert len(inbox["messages"]) == 1
+
+
+def test_fake_xendit_runs_alone_and_creates_invoices_with_basic_auth(tmp_path: Path) -> None:
+    port = _free_port()
+    with _process(["fake", "xendit", "--port", str(port), "--secret-key", "xnd_k"], "fake xendit listening", tmp_path):
+        created = httpx.post(f"http://127.0.0.1:{port}/v2/invoices", auth=("xnd_k", ""),
+                             json={"external_id": "pay-1", "amount": 25000})
+        assert created.status_code == 200, created.text
+        assert created.json()["status"] == "PENDING"
+        refused = httpx.post(f"http://127.0.0.1:{port}/v2/invoices", auth=("wrong", ""),
+                             json={"external_id": "pay-1", "amount": 25000})
+        assert refused.status_code == 401 and refused.json()["error_code"] == "INVALID_API_KEY"

@@ -1,0 +1,66 @@
+"""``python -m fake_xendit``: the fake on its own, for a real backend to point XENDIT_BASE_URL at.
+
+Runs on the wall clock (optionally sped up); prints the URL once the socket is
+bound, so ``--port 0`` is usable from scripts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from types import FrameType
+
+from fake_xendit.callbacks import DEFAULT_SCHEDULE, XENDIT_REAL_SCHEDULE, CallbackDispatcher
+from fake_xendit.models import XenditBackend
+from fake_xendit.routes import create_app
+from halo_sim.clock import SystemClock
+from halo_sim.scheduler import Scheduler
+from halo_sim.server import ServerThread
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The command line; every option has a default that works on a developer's machine."""
+    parser = argparse.ArgumentParser(prog="python -m fake_xendit", description="Fake Xendit Invoice API")
+    parser.add_argument("--host", default="127.0.0.1", help="interface to bind (0.0.0.0 for an emulator)")
+    parser.add_argument("--port", type=int, default=0, help="port to bind; 0 picks a free one")
+    parser.add_argument("--secret-key", default="xnd_development_fake", help="the API key clients must send")
+    parser.add_argument("--callback-url", default=None, help="where invoice callbacks are POSTed")
+    parser.add_argument("--callback-token", default="fake-callback-token", help="sent as x-callback-token")
+    parser.add_argument("--base-url", default=None, help="public URL used in invoice_url (default: as requested)")
+    parser.add_argument("--merchant-name", default="Halo", help="merchant shown on the checkout page")
+    parser.add_argument("--speed", type=float, default=1.0, help="clock speed factor (expiry and retries)")
+    parser.add_argument("--real-retries", action="store_true", help="retry callbacks on Xendit's real 15 min…12 h ladder")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Serve until interrupted (Ctrl-C or SIGTERM)."""
+    args = parse_args(argv)
+    backend = XenditBackend(
+        Scheduler(SystemClock(speed=args.speed)),
+        secret_key=args.secret_key,
+        callback_url=args.callback_url,
+        callback_token=args.callback_token,
+        base_url=args.base_url,
+        merchant_name=args.merchant_name,
+    )
+    dispatcher = CallbackDispatcher(backend, XENDIT_REAL_SCHEDULE if args.real_retries else DEFAULT_SCHEDULE)
+    server = ServerThread(create_app(backend, dispatcher), host=args.host, port=args.port, name="fake-xendit").start()
+    print(f"fake xendit listening on {server.url}  (secret key {args.secret_key!r})", flush=True)
+    stop = threading.Event()
+
+    def on_signal(signum: int, _: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    stop.wait()
+    server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

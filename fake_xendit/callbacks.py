@@ -1,0 +1,297 @@
+"""The I/O edge that delivers invoice callbacks the way Xendit does.
+
+The model (``models.py``) decides *what* Xendit would send and queues an
+:class:`~fake_xendit.models.OutboundCallback`; this dispatcher decides *how* it
+reaches the merchant: a JSON POST to the configured callback URL with the
+``x-callback-token`` header, success on any 2xx, and on a non-2xx answer, a
+transport error or no answer within ``timeout``, a retry after the next delay of
+the schedule.  Every wait is a timer on the injected scheduler, so on a
+:class:`~halo_sim.clock.VirtualClock` a whole retry ladder (even Xendit's real
+one of 15 min … 12 h) runs in microseconds and in a reproducible order.
+
+First attempts are sent at once as tasks of the running event loop (the way
+Xendit sends right after a payment) rather than on a timer, so they do not wait
+for virtual time to move; :meth:`CallbackDispatcher.drain` awaits them.
+
+Faults (set through the control plane, stored on the backend as
+:class:`~fake_xendit.models.XenditFaults`) bend delivery the ways real webhooks
+go wrong: ``delay_s`` (late), ``duplicate`` (twice), ``reorder`` (held, then
+flushed newest first) and ``drop`` (never sent, but logged).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from fake_xendit.models import OutboundCallback, XenditBackend
+from halo_sim.clock import isoformat
+from halo_sim.scheduler import Timer
+
+log = logging.getLogger(__name__)
+
+#: Retry delays suited to a simulator: a failing receiver is retried after 1 s, 3 s and 9 s more.
+DEFAULT_SCHEDULE: tuple[float, ...] = (1.0, 3.0, 9.0)
+#: Xendit's documented ladder: six retries, +15 min, 45 min, 2 h, 3 h, 6 h, 12 h after the previous try.
+XENDIT_REAL_SCHEDULE: tuple[float, ...] = (15 * 60.0, 45 * 60.0, 2 * 3600.0, 3 * 3600.0, 6 * 3600.0, 12 * 3600.0)
+#: Xendit counts a callback with no answer within 30 s as failed.
+XENDIT_TIMEOUT_S = 30.0
+
+
+@dataclass(frozen=True)
+class DeliveryAttempt:
+    """One line of the delivery log.
+
+    ``outcome`` is ``delivered`` (2xx), ``failed`` (a retry is scheduled at
+    ``next_attempt_at``), ``gave_up`` (failed, schedule exhausted), ``skipped``
+    (no callback URL configured), ``dropped`` (the drop fault) or ``held`` (the
+    reorder fault, waiting for a flush).  ``attempt`` counts sends from 1; it
+    is 0 for callbacks that were never sent (dropped, held).  ``copy`` is 2 for
+    the second send of a duplicated callback.
+    """
+
+    callback_id: str
+    invoice_id: str
+    external_id: str
+    status: str
+    url: str | None
+    attempt: int
+    copy: int
+    outcome: str
+    response_status: int | None
+    error: str | None
+    at: float
+    next_attempt_at: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON for ``GET /_fake/callbacks``; times as Xendit-style ISO strings."""
+        return {
+            "callback_id": self.callback_id,
+            "invoice_id": self.invoice_id,
+            "external_id": self.external_id,
+            "status": self.status,
+            "url": self.url,
+            "attempt": self.attempt,
+            "copy": self.copy,
+            "outcome": self.outcome,
+            "response_status": self.response_status,
+            "error": self.error,
+            "at": isoformat(self.at),
+            "next_attempt_at": isoformat(self.next_attempt_at) if self.next_attempt_at is not None else None,
+        }
+
+
+class CallbackDispatcher:
+    """Delivers the backend's queued callbacks over HTTP, retrying on the scheduler."""
+
+    def __init__(
+        self,
+        backend: XenditBackend,
+        schedule: Sequence[float] = DEFAULT_SCHEDULE,
+        timeout: float = XENDIT_TIMEOUT_S,
+    ) -> None:
+        if any(delay < 0 for delay in schedule):
+            raise ValueError(f"retry delays must not be negative: {list(schedule)}")
+        if timeout <= 0:
+            raise ValueError(f"timeout must be positive, not {timeout}")
+        self.backend = backend
+        self.scheduler = backend.scheduler
+        self.schedule = tuple(float(d) for d in schedule)
+        self.timeout = timeout
+        self.log: list[DeliveryAttempt] = []
+        self.held: list[OutboundCallback] = []
+        self._timers: list[Timer] = []
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._clients: dict[asyncio.AbstractEventLoop, httpx.AsyncClient] = {}
+        self._generation = 0
+        backend.add_callback_listener(self.enqueue)
+        backend.add_reset_listener(self.reset)
+
+    # --- intake -------------------------------------------------------------------------
+
+    def enqueue(self, callback: OutboundCallback) -> None:
+        """Take one callback from the model, applying the drop and reorder faults."""
+        faults = self.backend.fault_spec
+        if faults.drop:
+            self._record(callback, copy=1, attempt=0, outcome="dropped")
+        elif faults.reorder:
+            self.held.append(callback)
+            self._record(callback, copy=1, attempt=0, outcome="held")
+        else:
+            self._dispatch([callback])
+
+    def flush(self) -> list[OutboundCallback]:
+        """Release held callbacks newest first: the out-of-order delivery Xendit warns about.
+
+        They are sent one after the other (each first attempt finishes before the
+        next starts), so the receiver sees exactly this order.
+        """
+        released = list(reversed(self.held))
+        self.held.clear()
+        if released:
+            self._dispatch(released)
+        return released
+
+    async def drain(self) -> None:
+        """Wait until every send started in this event loop has finished (retries stay on the scheduler)."""
+        loop = asyncio.get_running_loop()
+        while pending := [t for t in self._tasks if t.get_loop() is loop and not t.done()]:
+            await asyncio.gather(*pending, return_exceptions=True)
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Forget the log and held callbacks, cancel pending retries and in-flight sends."""
+        self._generation += 1
+        self.log.clear()
+        self.held.clear()
+        for timer in self._timers:
+            timer.cancel()
+        self._timers.clear()
+        for task in list(self._tasks):
+            task.get_loop().call_soon_threadsafe(task.cancel)
+
+    async def aclose(self) -> None:
+        """Close the HTTP client of the running loop; clients of other loops are only forgotten."""
+        loop = asyncio.get_running_loop()
+        client = self._clients.pop(loop, None)
+        if client is not None:
+            await client.aclose()
+        self._clients = {lp: c for lp, c in self._clients.items() if not lp.is_closed()}
+
+    def summary(self) -> dict[str, Any]:
+        """The delivery log and what is still held, for ``GET /_fake/callbacks``."""
+        return {
+            "callback_url": self.backend.callback_url,
+            "schedule": list(self.schedule),
+            "timeout": self.timeout,
+            "log": [entry.to_json() for entry in self.log],
+            "held": [cb.to_json() for cb in self.held],
+            "callbacks": [cb.to_json() for cb in self.backend.outbox],
+        }
+
+    # --- delivery ---------------------------------------------------------------------------
+
+    def _dispatch(self, callbacks: Sequence[OutboundCallback]) -> None:
+        """Start sending, in order: each callback once or twice (duplicate fault), now or after ``delay_s``."""
+        faults = self.backend.fault_spec
+        copies = 2 if faults.duplicate else 1
+        sends = [(callback, copy) for callback in callbacks for copy in range(1, copies + 1)]
+        generation = self._generation
+        name = f"xendit-callback-{callbacks[0].callback_id}"
+        if faults.delay_s > 0:
+            self._on_timer(faults.delay_s, lambda: self._send_in_order(sends, generation), name)
+            return
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            # A synchronous caller outside any loop: the scheduler's next tick sends it.
+            self._on_timer(0.0, lambda: self._send_in_order(sends, generation), name)
+            return
+        self._spawn(self._send_in_order(sends, generation))
+
+    async def _send_in_order(self, sends: Sequence[tuple[OutboundCallback, int]], generation: int) -> None:
+        for callback, copy in sends:
+            await self._attempt(callback, copy, 1, generation)
+
+    def _spawn(self, send: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(send)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _on_timer(self, delay: float, make_send: Callable[[], Coroutine[Any, Any, None]], name: str) -> Timer:
+        """Send after ``delay`` clock seconds, as a timer on the scheduler."""
+
+        def fire() -> Coroutine[Any, Any, None] | None:
+            send = make_send()
+            if self.scheduler.is_virtual:
+                return send  # advance() awaits it: virtual time stands still while the receiver answers
+            self._spawn(send)  # the wall-clock driver must not stall for up to `timeout` on a slow receiver
+            return None
+
+        timer = self.scheduler.call_later(delay, fire, name=name)
+        self._timers.append(timer)
+        return timer
+
+    async def _attempt(self, callback: OutboundCallback, copy: int, attempt: int, generation: int) -> None:
+        """One send; on failure, arm the next retry of the schedule or give up."""
+        if generation != self._generation:
+            return  # queued before a reset
+        url = self.backend.callback_url
+        if not url:
+            self._record(callback, copy, attempt, "skipped", error="no callback_url configured")
+            return
+        started = self.scheduler.clock.now()
+        status, error = await self._post(url, callback.body)
+        if generation != self._generation:
+            return
+        if status is not None and 200 <= status < 300:
+            self._record(callback, copy, attempt, "delivered", url=url, response_status=status, at=started)
+        elif attempt <= len(self.schedule):
+            timer = self._on_timer(
+                self.schedule[attempt - 1],
+                lambda: self._attempt(callback, copy, attempt + 1, generation),
+                f"xendit-callback-{callback.callback_id}-{copy}-retry-{attempt}",
+            )
+            self._record(callback, copy, attempt, "failed", url=url, response_status=status, error=error,
+                         at=started, next_attempt_at=timer.when)
+        else:
+            self._record(callback, copy, attempt, "gave_up", url=url, response_status=status, error=error, at=started)
+
+    async def _post(self, url: str, body: dict[str, Any]) -> tuple[int | None, str | None]:
+        """POST the body; a status for any answer, an error text when there was none."""
+        headers = {"x-callback-token": self.backend.callback_token}
+        try:
+            response = await self._client().post(url, json=body, headers=headers, timeout=self.timeout)
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            return None, f"{type(exc).__name__}: {exc}".rstrip(": ")
+        return response.status_code, None
+
+    def _client(self) -> httpx.AsyncClient:
+        """One client per event loop: an httpx client must not be shared across loops.
+
+        ``trust_env=False`` keeps proxy variables from rerouting loopback callbacks.
+        """
+        loop = asyncio.get_running_loop()
+        client = self._clients.get(loop)
+        if client is None or client.is_closed:
+            client = httpx.AsyncClient(trust_env=False)
+            self._clients = {lp: c for lp, c in self._clients.items() if not lp.is_closed()}
+            self._clients[loop] = client
+        return client
+
+    def _record(
+        self,
+        callback: OutboundCallback,
+        copy: int,
+        attempt: int,
+        outcome: str,
+        *,
+        url: str | None = None,
+        response_status: int | None = None,
+        error: str | None = None,
+        at: float | None = None,
+        next_attempt_at: float | None = None,
+    ) -> None:
+        entry = DeliveryAttempt(
+            callback_id=callback.callback_id,
+            invoice_id=callback.invoice_id,
+            external_id=callback.external_id,
+            status=callback.status,
+            url=url if url is not None else self.backend.callback_url,
+            attempt=attempt,
+            copy=copy,
+            outcome=outcome,
+            response_status=response_status,
+            error=error,
+            at=self.scheduler.clock.now() if at is None else at,
+            next_attempt_at=next_attempt_at,
+        )
+        self.log.append(entry)
+        if outcome in ("failed", "gave_up"):
+            log.info("xendit callback %s attempt %d %s: %s", callback.callback_id, attempt, outcome, error or response_status)
