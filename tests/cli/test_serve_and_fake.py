@@ -25,7 +25,8 @@ def _free_port() -> int:
 
 
 @contextmanager
-def _process(args: list[str], ready: str, cwd: Path) -> Iterator[tuple[subprocess.Popen[str], str]]:
+def _process(args: list[str], ready: str, cwd: Path,
+             stop: signal.Signals = signal.SIGINT) -> Iterator[tuple[subprocess.Popen[str], str]]:
     proc = subprocess.Popen([*CLI, *args], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             env={**os.environ, "COLUMNS": "200"})
     assert proc.stdout is not None
@@ -37,7 +38,7 @@ def _process(args: list[str], ready: str, cwd: Path) -> Iterator[tuple[subproces
     try:
         yield proc, seen
     finally:
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(stop)
         proc.wait(timeout=10)
 
 
@@ -86,3 +87,11 @@ def test_fake_xendit_runs_alone_and_creates_invoices_with_basic_auth(tmp_path: P
         refused = httpx.post(f"http://127.0.0.1:{port}/v2/invoices", auth=("wrong", ""),
                              json={"external_id": "pay-1", "amount": 25000})
         assert refused.status_code == 401 and refused.json()["error_code"] == "INVALID_API_KEY"
+
+
+def test_serve_stops_cleanly_on_sigterm(scenarios_dir: Path) -> None:
+    port = _free_port()
+    with _process(["serve", "--port", str(port)], "test hooks", scenarios_dir.parent, signal.SIGTERM) as (proc, _):
+        assert httpx.get(f"http://127.0.0.1:{port}/health").json()["status"] == "ok"
+    assert proc.returncode == 0
+    assert proc.stdout is not None and "stopping" in proc.stdout.read()
