@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Coroutine, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import httpx
@@ -70,20 +70,10 @@ class DeliveryAttempt:
 
     def to_json(self) -> dict[str, Any]:
         """JSON for ``GET /_fake/callbacks``; times as Xendit-style ISO strings."""
-        return {
-            "callback_id": self.callback_id,
-            "invoice_id": self.invoice_id,
-            "external_id": self.external_id,
-            "status": self.status,
-            "url": self.url,
-            "attempt": self.attempt,
-            "copy": self.copy,
-            "outcome": self.outcome,
-            "response_status": self.response_status,
-            "error": self.error,
-            "at": isoformat(self.at),
-            "next_attempt_at": isoformat(self.next_attempt_at) if self.next_attempt_at is not None else None,
-        }
+        data = asdict(self)
+        data["at"] = isoformat(self.at)
+        data["next_attempt_at"] = isoformat(self.next_attempt_at) if self.next_attempt_at is not None else None
+        return data
 
 
 class CallbackDispatcher:

@@ -39,7 +39,7 @@ import json
 import math
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, TypeGuard
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -238,14 +238,7 @@ class OutboundCallback:
 
     def to_json(self) -> dict[str, Any]:
         """Summary for the control plane."""
-        return {
-            "callback_id": self.callback_id,
-            "invoice_id": self.invoice_id,
-            "external_id": self.external_id,
-            "status": self.status,
-            "created": isoformat(self.created),
-            "body": self.body,
-        }
+        return {**asdict(self), "created": isoformat(self.created)}
 
 
 # --- fault and config specs (pydantic: validated at the control plane) --------------------
