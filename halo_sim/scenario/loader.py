@@ -155,5 +155,8 @@ def find_scenario(ref: str, folder: Path | None) -> Path:
         for suffix in (".yaml", ".yml"):
             if (folder / f"{ref}{suffix}").is_file():
                 return folder / f"{ref}{suffix}"
-    known = ", ".join(p.stem for p in discover(folder)) if folder else "no scenarios/ folder found"
-    raise ScenarioFileError(ref, None, f"no scenario with this id or path (known: {known})")
+    if folder is None:
+        raise ScenarioFileError(ref, None, "no scenarios/ folder here or in any parent folder; "
+                                "run from a halo-sim checkout, pass --scenarios-dir, or give a file path")
+    known = ", ".join(p.stem for p in discover(folder))
+    raise ScenarioFileError(ref, None, f"no scenario with this id or path in {folder} (known: {known})")

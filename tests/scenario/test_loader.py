@@ -89,3 +89,8 @@ def test_find_scenario_by_id_or_path(scenarios_dir: Path) -> None:
 def test_unknown_scenario_id_lists_the_known_ones(scenarios_dir: Path) -> None:
     with pytest.raises(ScenarioFileError, match="known: .*ts-customer-05-01"):
         find_scenario("ts-nope", scenarios_dir)
+
+
+def test_without_a_scenarios_folder_the_error_says_what_to_do() -> None:
+    with pytest.raises(ScenarioFileError, match="pass --scenarios-dir"):
+        find_scenario("ts-customer-05-01", None)
