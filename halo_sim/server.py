@@ -1,15 +1,18 @@
-"""Run an ASGI app under uvicorn on a background thread.
+"""Run ASGI apps under uvicorn on a background event loop.
 
 The embedded target, the tests and ``halo-sim serve`` all need real servers on
 loopback that start in milliseconds, report the port the OS picked (port 0) and
-stop cleanly.  Running each uvicorn server on its own thread and event loop keeps
-the caller's loop (the scenario runner's) fully independent of the servers',
-exactly as it would be against a remote deployment.
+stop cleanly.  Servers run on a :class:`ServerLoop` — one daemon thread with its
+own event loop — so the caller's loop (the scenario runner's) stays as
+independent of them as it would be of a remote deployment.  Several servers may
+share one loop: the reference backend and its fakes do, so their timers (one
+scheduler, one clock) and their HTTP clients all live on the same loop.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import threading
 from types import TracebackType
 from typing import Any
@@ -18,46 +21,69 @@ import uvicorn
 
 from halo_sim.errors import ServerStartError
 
+POLL_S = 0.005
+
+
+class ServerLoop:
+    """A daemon thread running one event loop, shared by the servers started on it."""
+
+    def __init__(self, name: str = "servers") -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, name=f"halo-sim-{name}", daemon=True)
+        self._thread.start()
+
+    def call(self, coro: Any, timeout: float = 10.0) -> Any:
+        """Run a coroutine on the loop and wait for its result."""
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def close(self) -> None:
+        """Stop the loop once its servers are gone."""
+        if self.loop.is_running():
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self._thread.join(5)
+
 
 class ServerThread:
-    """A uvicorn server bound to ``host:port`` (0 = any free port) on a daemon thread."""
+    """A uvicorn server bound to ``host:port`` (0 = any free port) on a :class:`ServerLoop`.
 
-    def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0, name: str = "server") -> None:
+    Without a loop given, the server gets a loop of its own and closes it when stopped.
+    """
+
+    def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0, name: str = "server",
+                 loop: ServerLoop | None = None) -> None:
         self.name = name
-        config = uvicorn.Config(
-            app, host=host, port=port, log_level="warning", lifespan="on", ws="websockets-sansio",
-        )
+        config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on",
+                                ws="websockets-sansio")
         self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._run, name=f"halo-sim-{name}", daemon=True)
+        self._owns_loop = loop is None
+        self._loop = loop
+        self._task: concurrent.futures.Future[None] | None = None
         self._failure: BaseException | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
         self._drain = getattr(getattr(app, "state", None), "drain", None)
         self.host = host
         self.port = port
 
-    def _run(self) -> None:
-        try:
-            asyncio.run(self._serve())
-        except BaseException as exc:  # surfaced to start() rather than lost on a thread
-            self._failure = exc
-
     async def _serve(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        await self._server.serve()
+        try:
+            await self._server.serve()
+        except BaseException as exc:  # uvicorn exits via SystemExit on bind errors: keep it off the shared loop
+            self._failure = exc
 
     def start(self, timeout: float = 10.0) -> "ServerThread":
         """Start serving and block until the socket is bound (or fail loudly)."""
-        self._thread.start()
+        if self._loop is None:
+            self._loop = ServerLoop(self.name)
+        task = self._task = asyncio.run_coroutine_threadsafe(self._serve(), self._loop.loop)
         waited = 0.0
         while not self._server.started:
-            if self._failure is not None or not self._thread.is_alive():
+            if task.done():
+                self._close_own_loop()
                 raise ServerStartError(f"{self.name} failed to start on {self.host}:{self.port}: {self._failure!r}")
             if waited >= timeout:
                 raise ServerStartError(f"{self.name} did not start within {timeout} s")
-            self._thread.join(0.005)
-            waited += 0.005
-        sockets = self._server.servers[0].sockets
-        self.port = sockets[0].getsockname()[1]
+            threading.Event().wait(POLL_S)
+            waited += POLL_S
+        self.port = self._server.servers[0].sockets[0].getsockname()[1]
         return self
 
     @property
@@ -78,15 +104,25 @@ class ServerThread:
         runs, so an app that must say something else offers an async ``app.state.drain`` hook,
         run here on the server's loop first (the backend closes its sockets with 1001).
         """
-        loop, self._loop = self._loop, None
-        if self._drain is not None and loop is not None and loop.is_running():
-            asyncio.run_coroutine_threadsafe(self._drain(), loop).result(timeout)
+        if self._task is None or self._task.done() or self._server.should_exit:
+            return
+        if self._drain is not None and self._loop is not None:
+            self._loop.call(self._drain(), timeout)
         self._server.should_exit = True
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Ask uvicorn to shut down gracefully and wait for the thread."""
+        """Ask uvicorn to shut down gracefully and wait until it has."""
         self.request_stop(timeout)
-        self._thread.join(timeout)
+        if self._task is not None:
+            try:
+                self._task.result(timeout)
+            except Exception:  # already reported by start(), or cancelled with the loop
+                pass
+        self._close_own_loop()
+
+    def _close_own_loop(self) -> None:
+        if self._owns_loop and self._loop is not None:
+            self._loop.close()
 
     def __enter__(self) -> "ServerThread":
         return self.start()

@@ -35,3 +35,19 @@ def test_a_port_in_use_fails_start_with_a_clear_error() -> None:
     with ServerThread(_app()) as taken:
         with pytest.raises(ServerStartError, match="failed to start"):
             ServerThread(_app(), port=taken.port, name="second").start()
+
+
+def test_several_servers_share_one_loop_and_stop_independently() -> None:
+    from halo_sim.server import ServerLoop
+
+    loop = ServerLoop("shared")
+    first = ServerThread(_app(), name="first", loop=loop).start()
+    second = ServerThread(_app(), name="second", loop=loop).start()
+    try:
+        assert first.port != second.port
+        assert httpx.get(first.url).text == httpx.get(second.url).text == "up"
+        first.stop()
+        assert httpx.get(second.url).text == "up"
+    finally:
+        second.stop()
+        loop.close()
