@@ -56,6 +56,11 @@ class VirtualClock:
         self._now = self.start
 
 
+def parse_iso(text: str) -> float:
+    """Epoch seconds of an ISO-8601 timestamp (``Z`` or an offset), e.g. a Xendit ``expiry_date``."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
 def isoformat(epoch: float) -> str:
     """Render epoch seconds the way the Halo backend and Xendit do (UTC, millisecond ISO-8601)."""
     moment = datetime.fromtimestamp(epoch, tz=timezone.utc)

@@ -36,6 +36,7 @@ class Timer:
     name: str = field(compare=False)
     callback: TimerCallback = field(compare=False, repr=False)
     cancelled: bool = field(default=False, compare=False)
+    owner: str = field(default="", compare=False)
 
     def cancel(self) -> None:
         """Stop this timer from firing; cheap, the heap drops it lazily."""
@@ -59,17 +60,17 @@ class Scheduler:
         """True when time only moves through :meth:`advance`."""
         return isinstance(self.clock, VirtualClock)
 
-    def call_at(self, when: float, callback: TimerCallback, name: str = "") -> Timer:
-        """Schedule ``callback`` at clock time ``when``."""
-        timer = Timer(when, next(self._seq), name or getattr(callback, "__name__", "timer"), callback)
+    def call_at(self, when: float, callback: TimerCallback, name: str = "", owner: str = "") -> Timer:
+        """Schedule ``callback`` at clock time ``when``; ``owner`` lets one component clear only its own."""
+        timer = Timer(when, next(self._seq), name or getattr(callback, "__name__", "timer"), callback, owner=owner)
         heapq.heappush(self._heap, timer)
         if self._wakeup is not None:
             self._wakeup.set()
         return timer
 
-    def call_later(self, delay: float, callback: TimerCallback, name: str = "") -> Timer:
+    def call_later(self, delay: float, callback: TimerCallback, name: str = "", owner: str = "") -> Timer:
         """Schedule ``callback`` ``delay`` seconds from the clock's now."""
-        return self.call_at(self.clock.now() + delay, callback, name)
+        return self.call_at(self.clock.now() + delay, callback, name, owner)
 
     def pending(self) -> list[Timer]:
         """Live timers in firing order (for state dumps and tests)."""
@@ -136,6 +137,11 @@ class Scheduler:
             except TimeoutError:
                 pass
 
-    def clear(self) -> None:
-        """Drop every timer (used by resets)."""
-        self._heap.clear()
+    def clear(self, owner: str | None = None) -> None:
+        """Drop every timer, or only ``owner``'s (a component resetting itself on a shared scheduler)."""
+        if owner is None:
+            self._heap.clear()
+            return
+        for timer in self._heap:
+            if timer.owner == owner:
+                timer.cancel()

@@ -22,10 +22,14 @@ from halo_sim.backend.services.devices import DeviceService
 from halo_sim.backend.services.notify import Notifier
 from halo_sim.backend.services.pairing import PairingService
 from halo_sim.backend.services.payments import PaymentService
+from halo_sim.backend.services.reconcile import Reconciler
+from halo_sim.backend.services.webhooks import XenditWebhook
 from halo_sim.backend.services.presence import PresenceService
 from halo_sim.backend.services.testing import TestSupport
 from halo_sim.backend.store import Store
+from halo_sim.backend.xendit import XenditClient
 from halo_sim.clock import SystemClock, VirtualClock
+from halo_sim.backend.services.deps import TIMER_OWNER
 from halo_sim.scheduler import Scheduler
 
 
@@ -40,11 +44,13 @@ class ReferenceBackend:
         self.hub = Hub()
         self.push = FcmClient(self.settings.fcm_base_url, self.settings.fcm_project_id,
                               self.settings.fcm_access_token, self.settings.fcm_timeout_s)
+        self.xendit = (XenditClient(self.settings.xendit_base_url, self.settings.xendit_secret_key)
+                       if self.settings.xendit_enabled else None)
         self._wire()
 
     def _wire(self) -> None:
         self.deps = Deps(self.settings, self.scheduler, Store(), EventBus(), self.hub, self.push,
-                         Ids(self.settings.seed))
+                         Ids(self.settings.seed), self.xendit)
         self.auth = AuthService(self.deps)
         self.presence = PresenceService(self.deps)
         self.devices = DeviceService(self.deps)
@@ -53,6 +59,8 @@ class ReferenceBackend:
         self.pairing = PairingService(self.deps, self.payments, self.presence, self.notifier)
         self.chat = ChatService(self.deps, self.pairing, self.notifier)
         self.testing = TestSupport(self.deps)
+        self.webhook = XenditWebhook(self.deps, self.payments)
+        self.reconciler = Reconciler(self.deps, self.payments)
         load_fixtures(self.deps.store, self.fixtures, self.deps.now())
 
     @property
@@ -64,10 +72,23 @@ class ReferenceBackend:
         """Forget every row, timer and event; re-seed the fixtures. Open sockets stay open."""
         if seed is not None:
             self.settings = self.settings.model_copy(update={"seed": seed})
-        self.scheduler.clear()
+        self.scheduler.clear(owner=TIMER_OWNER)
         if isinstance(self.scheduler.clock, VirtualClock):
             self.scheduler.clock.rewind()
         self._wire()
+        self.reconciler.schedule()
+
+    async def start(self) -> None:
+        """Start-up: one reconciliation pass over the state, then the periodic sweep."""
+        await self.reconciler.sweep()
+        self.reconciler.schedule()
+
+    async def close(self) -> None:
+        """Shutdown: sockets go away with 1001, outbound clients close."""
+        await self.hub.close_all(code=1001)
+        await self.push.aclose()
+        if self.xendit is not None:
+            await self.xendit.aclose()
 
     def dump(self) -> dict[str, Any]:
         """The whole state, for ``_test/state`` and failure reports."""
@@ -77,5 +98,6 @@ class ReferenceBackend:
             "sockets": self.hub.connections(),
             "timers": [{"at": t.when, "name": t.name} for t in self.scheduler.pending()],
             "events": self.deps.bus.history,
+            "webhooks": self.webhook.log,
             "errors": self.deps.bus.errors + self.scheduler.errors,
         }

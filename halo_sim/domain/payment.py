@@ -3,8 +3,9 @@
 ::
 
     pending ──confirm──▶ confirmed ──consume──▶ consumed
-       │                    │
+       │                 ▲  │
        └──expire──▶ expired └──fail_pairing──▶ failed_pairing
+                  (confirm: a late PAID)
 
 ``confirmed`` means paid and not yet used: it is what
 ``GET /api/customer/payments/pending`` lists, so a customer never pays twice for
@@ -42,9 +43,11 @@ PAYMENT = StateMachine[PaymentStatus, PaymentEvent](
     {
         (PaymentStatus.PENDING, PaymentEvent.CONFIRM): PaymentStatus.CONFIRMED,
         (PaymentStatus.PENDING, PaymentEvent.EXPIRE): PaymentStatus.EXPIRED,
+        # A late payment: Xendit says PAID after the request expired here. The customer's money wins.
+        (PaymentStatus.EXPIRED, PaymentEvent.CONFIRM): PaymentStatus.CONFIRMED,
         (PaymentStatus.CONFIRMED, PaymentEvent.CONSUME): PaymentStatus.CONSUMED,
         (PaymentStatus.CONFIRMED, PaymentEvent.FAIL_PAIRING): PaymentStatus.FAILED_PAIRING,
     },
 )
 
-TERMINAL = frozenset({PaymentStatus.EXPIRED, PaymentStatus.FAILED_PAIRING, PaymentStatus.CONSUMED})
+TERMINAL = frozenset({PaymentStatus.FAILED_PAIRING, PaymentStatus.CONSUMED})

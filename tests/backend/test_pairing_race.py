@@ -44,7 +44,7 @@ def build_world(n: int = N_MITRAS) -> World:
         _, mitra = backend.auth.mitra_login(phone, "pw")
         backend.presence.set_online(mitra.id, True)
         mitra_ids.append(mitra.id)
-    payment = backend.payments.request_payment(customer.id, 15)
+    payment = asyncio.run(backend.payments.request_payment(customer.id, 15))
     return World(backend, customer.id, mitra_ids, payment.id)
 
 
@@ -135,7 +135,7 @@ def test_offline_and_busy_mitras_are_not_offered() -> None:
     backend.presence.set_online(world.mitra_ids[0], False)
     # mitra 1 is busy in another customer's active session
     _, other = backend.auth.login_anonymous()
-    other_payment = backend.payments.request_payment(other.id, 15)
+    other_payment = asyncio.run(backend.payments.request_payment(other.id, 15))
 
     async def run() -> ChatSession:
         first = await backend.payments.confirm_payment(other_payment.id, "test")
@@ -243,16 +243,16 @@ def test_start_on_a_pending_payment_is_refused() -> None:
     assert sessions(world.backend) == []
 
 
-def test_confirming_twice_is_an_illegal_transition() -> None:
+def test_confirming_twice_is_idempotent_and_starts_one_blast() -> None:
     world = build_world(1)
 
-    async def run() -> str:
+    async def run() -> None:
         await confirm(world)
-        with pytest.raises(Conflict) as caught:
-            await world.backend.payments.confirm_payment(world.payment_id, "test")
-        return caught.value.code
+        await world.backend.payments.confirm_payment(world.payment_id, "duplicate webhook")
 
-    assert asyncio.run(run()) == "ILLEGAL_TRANSITION"
+    asyncio.run(run())
+    confirmations = [e for e in world.backend.deps.bus.history if e["event"] == "payment_request.confirmed"]
+    assert len(confirmations) == 1
     assert len(sessions(world.backend)) == 1
 
 
@@ -331,7 +331,7 @@ def test_mitra_is_offered_again_once_its_session_time_is_over() -> None:
         await backend.pairing.accept(mitra_id, session.id)
         await backend.scheduler.advance(session.duration_minutes * 60 + 1)
         backend.presence.heartbeat(mitra_id)  # still on shift, heartbeat fresh
-        next_payment = backend.payments.request_payment(world.customer_id, 15)
+        next_payment = await backend.payments.request_payment(world.customer_id, 15)
         await backend.payments.confirm_payment(next_payment.id, "test")
         next_session = backend.pairing.current_session(next_payment.id)
         assert next_session is not None

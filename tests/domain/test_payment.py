@@ -15,6 +15,7 @@ UNDECLARED = [pair for pair in itertools.product(PaymentStatus, PaymentEvent) if
 EXPECTED_TABLE = {
     (PaymentStatus.PENDING, PaymentEvent.CONFIRM): PaymentStatus.CONFIRMED,
     (PaymentStatus.PENDING, PaymentEvent.EXPIRE): PaymentStatus.EXPIRED,
+    (PaymentStatus.EXPIRED, PaymentEvent.CONFIRM): PaymentStatus.CONFIRMED,
     (PaymentStatus.CONFIRMED, PaymentEvent.CONSUME): PaymentStatus.CONSUMED,
     (PaymentStatus.CONFIRMED, PaymentEvent.FAIL_PAIRING): PaymentStatus.FAILED_PAIRING,
 }
@@ -50,7 +51,7 @@ def test_terminal_payment_states_have_no_way_out(state: PaymentStatus) -> None:
 
 
 def test_non_terminal_payment_states_are_pending_and_confirmed() -> None:
-    assert set(PaymentStatus) - TERMINAL == {PaymentStatus.PENDING, PaymentStatus.CONFIRMED}
+    assert set(PaymentStatus) - TERMINAL == {PaymentStatus.PENDING, PaymentStatus.CONFIRMED, PaymentStatus.EXPIRED}
 
 
 def test_payment_observer_sees_the_transition() -> None:

@@ -50,7 +50,7 @@ async def register_device(request: Request) -> JSONResponse:
 async def create_payment(request: Request) -> JSONResponse:
     who = caller(request, "customer")
     data = await body(request, PaymentCreate)
-    row = backend_of(request).payments.request_payment(
+    row = await backend_of(request).payments.request_payment(
         who.id, data.duration_minutes, data.product, data.metadata, data.targeted_mitra_id, data.topic_sensitivity)
     return ok(row, status=201)
 

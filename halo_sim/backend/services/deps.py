@@ -12,7 +12,10 @@ from halo_sim.backend.events import EventBus
 from halo_sim.backend.hub import Hub, UserKey
 from halo_sim.backend.push import FcmClient
 from halo_sim.backend.store import Store
-from halo_sim.scheduler import Scheduler
+from halo_sim.backend.xendit import XenditClient
+from halo_sim.scheduler import Scheduler, Timer, TimerCallback
+
+TIMER_OWNER = "backend"
 
 Role = Literal["customer", "mitra"]
 
@@ -60,7 +63,12 @@ class Deps:
     hub: Hub
     push: FcmClient
     ids: Ids = field(default_factory=lambda: Ids(0))
+    xendit: XenditClient | None = None
 
     def now(self) -> float:
         """The injected clock's now."""
         return self.scheduler.clock.now()
+
+    def later(self, delay: float, callback: TimerCallback, name: str) -> Timer:
+        """A backend timer (owned by the backend, so its reset leaves the fakes' timers alone)."""
+        return self.scheduler.call_later(delay, callback, name, owner=TIMER_OWNER)

@@ -53,8 +53,8 @@ class PairingService:
             id=self.deps.ids.uuid(), customer_id=payment.customer_id, payment_request_id=payment.id,
             status=SessionStatus.SEARCHING, duration_minutes=payment.duration_minutes, created_at=self.deps.now(),
         ))
-        self.deps.scheduler.call_later(self.deps.settings.pairing_timeout_s,
-                                       lambda: self.fail(session.id, SessionEvent.TIMEOUT), "pairing_timeout")
+        self.deps.later(self.deps.settings.pairing_timeout_s,
+                        lambda: self.fail(session.id, SessionEvent.TIMEOUT), "pairing_timeout")
         await self._blast(session)
         return session
 
@@ -85,7 +85,7 @@ class PairingService:
         session.status = SESSION.next(session.status, SessionEvent.ACCEPT)
         session.mitra_id, session.started_at = mitra_id, now
         session.ends_at = now + session.duration_minutes * 60
-        self.deps.scheduler.call_at(session.ends_at, lambda: self.end(session.id), "session_end")
+        self.deps.later(session.ends_at - now, lambda: self.end(session.id), "session_end")
         await self.payments.transition(session.payment_request_id, PaymentEvent.CONSUME)
         await self._announce_match(session)
         return session

@@ -1,0 +1,73 @@
+"""The Xendit invoice callback: ``POST /api/shared/payment/webhooks/xendit``.
+
+Xendit retries, duplicates and reorders callbacks, so the handler is idempotent
+by construction: the outcome depends only on the payment's current state and
+the callback's status, and a late ``EXPIRED`` never undoes a ``PAID``.  The token
+check happens before the body is even parsed, in constant time.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from halo_sim.backend.services.deps import Deps
+from halo_sim.backend.services.payments import PAID, PaymentService
+from halo_sim.domain.payment import PaymentEvent, PaymentStatus
+from halo_sim.errors import Unauthorized
+
+WebhookStatus = Literal["PAID", "SETTLED", "EXPIRED"]
+
+
+class XenditCallback(BaseModel):
+    """The fields of an invoice callback the backend acts on; the rest is kept, not required."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    external_id: str
+    status: WebhookStatus
+
+
+class XenditWebhook:
+    """Verifies and applies invoice callbacks; keeps a log of what each one did."""
+
+    def __init__(self, deps: Deps, payments: PaymentService) -> None:
+        self.deps = deps
+        self.payments = payments
+        self.log: list[dict[str, Any]] = []
+
+    def verify(self, token: str | None) -> None:
+        """``x-callback-token`` must equal ``XENDIT_CALLBACK_TOKEN`` (never accepted when unset)."""
+        expected = self.deps.settings.xendit_callback_token.encode()
+        if not expected or not hmac.compare_digest((token or "").encode(), expected):
+            raise Unauthorized("missing or wrong x-callback-token", code="INVALID_CALLBACK_TOKEN")
+
+    async def handle(self, callback: XenditCallback, source: str = "xendit_webhook") -> dict[str, Any]:
+        """Apply one callback; the answer says what it did (always 200 for a verified, well-formed one)."""
+        outcome = await self._apply(callback, source)
+        self.log.append({"at": self.deps.now(), "invoice_id": callback.id, "external_id": callback.external_id,
+                         "status": callback.status, "source": source, **outcome})
+        return outcome
+
+    async def _apply(self, callback: XenditCallback, source: str) -> dict[str, Any]:
+        payment = self.deps.store.get("payment_requests", callback.external_id)
+        if payment is None:
+            return {"result": "ignored", "reason": "UNKNOWN_PAYMENT"}
+        if payment.xendit_invoice_id not in (None, callback.id):
+            return {"result": "ignored", "reason": "INVOICE_MISMATCH", "payment_request_id": payment.id}
+        before = payment.status
+        if callback.status in ("PAID", "SETTLED"):
+            result = "duplicate" if before in PAID else "confirmed"
+            await self.payments.confirm_payment(payment.id, source)
+        elif before is PaymentStatus.PENDING:
+            result = "expired"
+            await self.payments.transition(payment.id, PaymentEvent.EXPIRE)
+        else:
+            result = "duplicate" if before is PaymentStatus.EXPIRED else "ignored"
+        answer = {"result": result, "payment_request_id": payment.id, "payment_status": payment.status.value}
+        if result == "ignored":
+            answer["reason"] = "ALREADY_PAID"
+        return answer
