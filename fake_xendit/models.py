@@ -85,6 +85,35 @@ PAYMENT_CALLBACK_FIELDS = frozenset({
 #: Fields of an EXPIRED callback: the same envelope without the payment fields.
 EXPIRED_CALLBACK_FIELDS = tuple(f for f in PAID_CALLBACK_FIELDS if f not in PAYMENT_CALLBACK_FIELDS)
 
+def in_callback_order(envelope: Mapping[str, Any], paid: bool) -> dict[str, Any]:
+    """Xendit's field set and order for a PAID/SETTLED or an EXPIRED callback; unset fields left out."""
+    order = PAID_CALLBACK_FIELDS if paid else EXPIRED_CALLBACK_FIELDS
+    return {k: envelope[k] for k in order if envelope.get(k) is not None}
+
+
+def standalone_callback(invoice_id: str, external_id: str, status: str, amount: float, at: float, *,
+                        user_id: str = "65a1b2c3d4e5f6a7b8c9d0e1", merchant_name: str = "Halo",
+                        payment_method: str = "BANK_TRANSFER", bank_code: str = "BCA",
+                        description: str | None = None, payer_email: str | None = None) -> dict[str, Any]:
+    """A callback body as Xendit would send it for an invoice this fake never saw.
+
+    What ``halo-sim xendit fire-webhook`` and the relay send to a backend: the same
+    shape as the fake's own callbacks, built from a handful of facts.
+    """
+    stamp = isoformat(at)
+    envelope: dict[str, Any] = {
+        "id": invoice_id, "external_id": external_id, "user_id": user_id, "is_high": False, "status": status,
+        "merchant_name": merchant_name, "amount": amount, "payer_email": payer_email, "description": description,
+        "updated": stamp, "created": stamp, "currency": "IDR",
+    }
+    paid = status in ("PAID", "SETTLED")
+    if paid:
+        envelope.update(payment_method=payment_method, paid_amount=amount, bank_code=bank_code, paid_at=stamp,
+                        adjusted_received_amount=amount, fees_paid_amount=0, payment_channel=bank_code,
+                        payment_destination="8808999912345678")
+    return in_callback_order(envelope, paid)
+
+
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 CallbackListener = Callable[["OutboundCallback"], None]
@@ -191,8 +220,7 @@ class Invoice:
             envelope.update(self._payment_fields(self.payment))
             envelope["adjusted_received_amount"] = self.payment.paid_amount
             envelope["fees_paid_amount"] = 0
-        order = PAID_CALLBACK_FIELDS if self.payment is not None else EXPIRED_CALLBACK_FIELDS
-        return {k: envelope[k] for k in order if envelope.get(k) is not None}
+        return in_callback_order(envelope, paid=self.payment is not None)
 
     @staticmethod
     def _payment_fields(payment: Payment) -> dict[str, Any]:

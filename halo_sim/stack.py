@@ -1,8 +1,11 @@
 """The reference backend and its fakes, started together on loopback (or any host).
 
 Used by the embedded target (virtual clock, free ports) and by ``halo-sim
-serve`` (system clock, chosen ports, reachable from a phone or emulator).  Fake
-FCM starts first because the backend needs its URL.
+serve`` (system clock, chosen ports, reachable from a phone or emulator).  All
+three servers share one event loop and one scheduler, hence one clock: advancing
+the virtual clock expires fake Xendit invoices and fires backend timers in one
+order.  The fakes start first because the backend needs their URLs; fake Xendit
+learns the backend's webhook URL once the backend is up.
 """
 
 from __future__ import annotations
@@ -11,13 +14,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fake_fcm import FcmBackend, create_app as create_fcm_app
+from fake_xendit import CallbackDispatcher, XenditBackend, create_app as create_xendit_app
 from halo_sim.backend.app import create_app as create_backend_app
 from halo_sim.backend.config import Settings
 from halo_sim.backend.fixtures import default_fixtures_dir
+from halo_sim.backend.routes.webhooks import PATH as WEBHOOK_PATH
 from halo_sim.backend.state import ReferenceBackend
 from halo_sim.clock import Clock, VirtualClock
 from halo_sim.scheduler import Scheduler
-from halo_sim.server import ServerThread
+from halo_sim.server import ServerLoop, ServerThread
+
+XENDIT_SECRET_KEY = "xnd_development_halo_sim"
+XENDIT_CALLBACK_TOKEN = "halo-sim-callback-token"
 
 
 @dataclass(frozen=True)
@@ -27,6 +35,7 @@ class StackOptions:
     host: str = "127.0.0.1"
     backend_port: int = 0
     fcm_port: int = 0
+    xendit_port: int = 0
     env: str = "test"
     seed: int = 0
     test_token: str | None = None
@@ -34,27 +43,45 @@ class StackOptions:
 
 
 class Stack:
-    """Fake FCM and the reference backend on one clock, each on its own server thread."""
+    """Fake FCM, fake Xendit and the reference backend on one loop and one clock."""
 
     def __init__(self, clock: Clock | None = None, options: StackOptions = StackOptions()) -> None:
         self.options = options
+        self.loop = ServerLoop("stack")
         self.scheduler = Scheduler(clock or VirtualClock())
         self.fcm = FcmBackend(clock=self.scheduler.clock)
-        self.fcm_server = ServerThread(create_fcm_app(self.fcm), options.host, options.fcm_port, "fake-fcm").start()
-        settings = Settings.from_env(env=options.env, seed=options.seed, test_token=options.test_token,
-                                     fcm_base_url=self.fcm_server.url)
-        self.backend = ReferenceBackend(settings, self.scheduler, options.fixtures or default_fixtures_dir())
-        self.backend_server = ServerThread(create_backend_app(self.backend), options.host, options.backend_port,
-                                           "backend").start()
+        self.fcm_server = self._serve(create_fcm_app(self.fcm), options.fcm_port, "fake-fcm")
+        self.xendit = XenditBackend(self.scheduler, secret_key=XENDIT_SECRET_KEY, callback_token=XENDIT_CALLBACK_TOKEN)
+        self.xendit_server = self._serve(create_xendit_app(self.xendit, CallbackDispatcher(self.xendit)),
+                                         options.xendit_port, "fake-xendit")
+        self.backend = ReferenceBackend(self._settings(), self.scheduler, options.fixtures or default_fixtures_dir())
+        self.backend_server = self._serve(create_backend_app(self.backend), options.backend_port, "backend")
+        self.xendit.configure({"callback_url": self.backend_server.url + WEBHOOK_PATH})
+
+    def _serve(self, app: object, port: int, name: str) -> ServerThread:
+        return ServerThread(app, self.options.host, port, name, loop=self.loop).start()
+
+    def _settings(self) -> Settings:
+        return Settings.from_env(
+            env=self.options.env, seed=self.options.seed, test_token=self.options.test_token,
+            fcm_base_url=self.fcm_server.url, xendit_enabled=True, xendit_base_url=self.xendit_server.url,
+            xendit_secret_key=XENDIT_SECRET_KEY, xendit_callback_token=XENDIT_CALLBACK_TOKEN,
+        )
 
     def urls(self) -> dict[str, str]:
         """What to point apps and tools at."""
         return {"backend": self.backend_server.url, "websocket": f"{self.backend_server.ws_url}/ws",
-                "fake_fcm": self.fcm_server.url}
+                "fake_fcm": self.fcm_server.url, "fake_xendit": self.xendit_server.url}
+
+    def servers(self) -> tuple[ServerThread, ...]:
+        """Backend first: it drains its sockets while the fakes still answer."""
+        return self.backend_server, self.xendit_server, self.fcm_server
 
     def stop(self) -> None:
-        """Stop both servers at once (the backend closes its sockets with 1001) and wait for them."""
-        for server in (self.backend_server, self.fcm_server):
+        """Stop every server at once (the backend closes its sockets with 1001), then the loop."""
+        for server in self.servers():
             server.request_stop()
-        for server in (self.backend_server, self.fcm_server):
+        for server in self.servers():
             server.stop()
+        self.loop.call(self.scheduler.stop())
+        self.loop.close()

@@ -72,6 +72,7 @@ class PhoneRef(Body):
 class PaymentRef(Body):
     payment_request_id: str | None = None
     phone: str | None = None
+    lose_event: bool = Field(default=False, description="confirm without the event: a crash between commit and emit")
 
 
 class MitraRef(Body):

@@ -21,6 +21,7 @@ CAPABILITIES = {
     "state_dump": "the whole state and open sockets through /internal/_test/state",
     "virtual_clock": "a clock advanced through /internal/_test/clock",
     "fcm_inbox": "pushes land in a fake FCM whose inbox can be read",
+    "xendit_fake": "payments go to a fake Xendit whose invoices can be paid and expired",
 }
 
 
@@ -34,6 +35,8 @@ class Target:
     capabilities: frozenset[str] = frozenset()
     test_token: str | None = None
     fcm_url: str | None = None
+    xendit_url: str | None = None
+    xendit_callback_token: str | None = None
     routes: dict[str, Route] = field(default_factory=lambda: dict(DEFAULT_ROUTES))
 
     def has(self, capability: str) -> bool:

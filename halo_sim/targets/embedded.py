@@ -12,11 +12,11 @@ from __future__ import annotations
 import httpx
 
 from halo_sim.errors import TargetError
-from halo_sim.stack import Stack
+from halo_sim.stack import XENDIT_CALLBACK_TOKEN, Stack
 from halo_sim.targets.base import Target
 
 EMBEDDED_CAPABILITIES = frozenset(
-    {"test_endpoints", "otp_readable", "seed_mitra", "state_dump", "virtual_clock", "fcm_inbox"}
+    {"test_endpoints", "otp_readable", "seed_mitra", "state_dump", "virtual_clock", "fcm_inbox", "xendit_fake"}
 )
 
 
@@ -27,13 +27,14 @@ class EmbeddedTarget(Target):
         super().__init__(
             name="embedded", base_url=stack.backend_server.url, ws_url=stack.backend_server.ws_url,
             capabilities=EMBEDDED_CAPABILITIES, fcm_url=stack.fcm_server.url,
+            xendit_url=stack.xendit_server.url, xendit_callback_token=XENDIT_CALLBACK_TOKEN,
         )
         self.stack = stack
 
     async def before_scenario(self, http: httpx.AsyncClient, seed: int) -> None:
-        """Fresh backend state (seeded) and an empty FCM inbox, over the control planes."""
-        for url, body in ((f"{self.base_url}/internal/_test/reset", {"seed": seed}),
-                          (f"{self.fcm_url}/_fake/reset", None)):
+        """Fresh fakes, then a fresh backend (seeded), over their control planes."""
+        for url, body in ((f"{self.xendit_url}/_fake/reset", None), (f"{self.fcm_url}/_fake/reset", None),
+                          (f"{self.base_url}/internal/_test/reset", {"seed": seed})):
             response = await http.post(url, json=body)
             if response.status_code != 200:
                 raise TargetError(f"embedded reset failed: POST {url} → {response.status_code} {response.text[:200]}")

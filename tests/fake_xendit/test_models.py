@@ -428,3 +428,13 @@ def test_auth_accepts_the_secret_key_as_username_with_empty_password() -> None:
     assert accepts(basic("sk"))
     assert accepts("basic " + base64.b64encode(b"sk:").decode())  # the scheme is case-insensitive
     assert not accepts(basic("sk2"))
+
+
+def test_standalone_callbacks_have_xendits_field_sets() -> None:
+    from fake_xendit.models import EXPIRED_CALLBACK_FIELDS, PAID_CALLBACK_FIELDS, standalone_callback
+
+    paid = standalone_callback("inv1", "pay-1", "PAID", 25000, 1_767_225_600.0, description="Halo chat")
+    expired = standalone_callback("inv1", "pay-1", "EXPIRED", 25000, 1_767_225_600.0)
+    assert list(paid) == [f for f in PAID_CALLBACK_FIELDS if f != "payer_email"]
+    assert list(expired) == [f for f in EXPIRED_CALLBACK_FIELDS if f not in ("payer_email", "description")]
+    assert paid["paid_amount"] == 25000 and paid["updated"] == "2026-01-01T00:00:00.000Z"

@@ -19,7 +19,8 @@ from halo_sim.backend.routes.common import backend_of, body, ok, render
 from halo_sim.backend.schemas import ClockAdvance, MitraRef, MitraSeed, PaymentRef, PhoneRef, RawPush, ResetAll, SessionMessage
 from halo_sim.backend.services.deps import Principal
 from halo_sim.backend.services.notify import PushText
-from halo_sim.backend.tables import Mitra
+from halo_sim.backend.services.webhooks import XenditCallback
+from halo_sim.backend.tables import Mitra, PaymentRequest
 from halo_sim.domain.payment import PaymentStatus
 from halo_sim.errors import Conflict, Unauthorized, ValidationFailed
 
@@ -40,17 +41,37 @@ async def reset_phone(request: Request) -> JSONResponse:
     return ok(backend.testing.reset_phone(data.phone))
 
 
-async def force_confirm_payment(request: Request) -> JSONResponse:
-    """Confirms through the real confirm path, so ``payment_request.confirmed`` fires."""
-    data = await body(request, PaymentRef)
+def _payment_of(request: Request, data: PaymentRef) -> PaymentRequest:
+    """By id, or the newest pending payment of the customer with ``phone``."""
     backend = backend_of(request)
-    payment_id = data.payment_request_id
-    if payment_id is None:
-        if data.phone is None:
-            raise ValidationFailed("give payment_request_id or phone")
-        customer = backend.testing.customer_by_phone(data.phone)
-        payment_id = backend.payments.latest_for_customer(customer.id, PaymentStatus.PENDING).id
-    return ok(await backend.payments.confirm_payment(payment_id, source="test"))
+    if data.payment_request_id is not None:
+        return backend.payments.get(data.payment_request_id)
+    if data.phone is None:
+        raise ValidationFailed("give payment_request_id or phone")
+    customer = backend.testing.customer_by_phone(data.phone)
+    return backend.payments.latest_for_customer(customer.id, PaymentStatus.PENDING)
+
+
+async def force_confirm_payment(request: Request) -> JSONResponse:
+    """Confirms through the real confirm path, so ``payment_request.confirmed`` fires (unless lost on purpose)."""
+    data = await body(request, PaymentRef)
+    payment = _payment_of(request, data)
+    return ok(await backend_of(request).payments.confirm_payment(payment.id, "test", announce=not data.lose_event))
+
+
+async def mark_latest_payment_paid(request: Request) -> JSONResponse:
+    """What a PAID callback from Xendit does, through the same webhook handler (no token needed here)."""
+    data = await body(request, PaymentRef)
+    payment = _payment_of(request, data)
+    callback = XenditCallback(id=payment.xendit_invoice_id or f"test-invoice-{payment.id}",
+                              external_id=payment.id, status="PAID")
+    outcome = await backend_of(request).webhook.handle(callback, source="test")
+    return ok({**outcome, "payment": render(payment)})
+
+
+async def run_reconciliation(request: Request) -> JSONResponse:
+    """One sweep now, without waiting for the periodic one."""
+    return ok(await backend_of(request).reconciler.sweep())
 
 
 async def accept_latest_pending(request: Request) -> JSONResponse:
@@ -165,6 +186,8 @@ def _guarded(endpoint: Endpoint) -> Endpoint:
 _TABLE = [
     ("reset-phone", reset_phone, ["POST"]),
     ("force-confirm-payment", force_confirm_payment, ["POST"]),
+    ("mark-latest-payment-paid", mark_latest_payment_paid, ["POST"]),
+    ("run-reconciliation", run_reconciliation, ["POST"]),
     ("accept-latest-pending", accept_latest_pending, ["POST"]),
     ("ws-connection-state", ws_connection_state, ["GET"]),
     ("send-chat-message-as-mitra", send_as_mitra, ["POST"]),
