@@ -41,10 +41,10 @@ def resolve(step: Step, scenario: Scenario, routes: dict[str, Route] | None = No
     if step.action == "http":
         return Resolved(None, plugin=REGISTRY[("http", "")])
     who, what = step.who, step.what
-    if who in ("test", "fcm"):
+    if who in ("test", "fcm", "xendit"):
         return _harness(who, what, table)
     if who not in scenario.actors:
-        known = sorted(scenario.actors) + ["test", "fcm", "http"]
+        known = sorted(scenario.actors) + ["test", "fcm", "xendit", "http"]
         raise UnknownStep(f"unknown actor {who!r} in {step.action!r}; expected one of {known}")
     return _for_actor(who, scenario.actors[who].role, what, table)
 

@@ -1,0 +1,117 @@
+"""Payments through fake Xendit: pay or expire an invoice as a customer would, inject
+delivery faults, check the callbacks it sent, or fire a callback by hand.
+
+The fake delivers its callbacks to the backend's webhook by itself; these steps
+drive and observe it over its ``/_fake`` control plane.  ``fire_webhook`` posts a
+Xendit-shaped callback straight to the target's webhook route (as
+``halo-sim xendit fire-webhook`` does), with the target's callback token unless
+the step gives one — which is how a wrong or missing token is tested.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any, Literal
+
+from fake_xendit.models import standalone_callback
+from halo_sim.errors import CapabilityMissing, StepFailed
+from halo_sim.scenario.actor import Actor
+from halo_sim.scenario.context import Result, RunContext, compact
+from halo_sim.scenario.expect import matches
+from halo_sim.scenario.steps import Args, StepOutcome, step
+
+POLL_S = 0.01
+
+
+class InvoiceArg(Args):
+    invoice_id: str
+
+
+class PayArgs(InvoiceArg):
+    payment_method: str | None = None
+    bank_code: str | None = None
+
+
+class FaultArgs(Args):
+    duplicate: bool | None = None
+    reorder: bool | None = None
+    drop: bool | None = None
+    delay_s: float | None = None
+    fail_api: dict[str, Any] | None = None
+
+
+class ExpectCallback(Args):
+    match: dict[str, Any] | None = None
+    count: int | None = None
+    timeout: float = 3.0
+
+
+class FireWebhook(Args):
+    external_id: str
+    status: Literal["PAID", "SETTLED", "EXPIRED"] = "PAID"
+    invoice_id: str | None = None
+    amount: float = 25000
+    token: str | None = None
+    omit_token: bool = False
+
+
+async def _fake(ctx: RunContext, method: str, path: str, body: Any = None) -> StepOutcome:
+    result = await ctx.request(method, f"{ctx.target.xendit_url}{path}", body)
+    return StepOutcome(result, f"{result['status']} {compact(result['body'], 180)}", http=True)
+
+
+@step("xendit", "pay", PayArgs, capability="xendit_fake")
+async def pay(ctx: RunContext, actor: Actor | None, args: PayArgs) -> StepOutcome:
+    """The customer pays on the checkout page; the fake sends the PAID callback."""
+    body = args.model_dump(exclude={"invoice_id"}, exclude_none=True)
+    return await _fake(ctx, "POST", f"/_fake/invoices/{args.invoice_id}/pay", body)
+
+
+@step("xendit", "expire", InvoiceArg, capability="xendit_fake")
+async def expire(ctx: RunContext, actor: Actor | None, args: InvoiceArg) -> StepOutcome:
+    """The invoice expires now; the fake sends the EXPIRED callback."""
+    return await _fake(ctx, "POST", f"/_fake/invoices/{args.invoice_id}/expire")
+
+
+@step("xendit", "faults", FaultArgs, capability="xendit_fake")
+async def faults(ctx: RunContext, actor: Actor | None, args: FaultArgs) -> StepOutcome:
+    """Make callback delivery misbehave (duplicate, reorder, drop, delay) or the API fail."""
+    return await _fake(ctx, "POST", "/_fake/faults", args.model_dump(exclude_none=True))
+
+
+@step("xendit", "flush", Args, capability="xendit_fake")
+async def flush(ctx: RunContext, actor: Actor | None, args: Args) -> StepOutcome:
+    """Deliver the callbacks held by the ``reorder`` fault (newest first)."""
+    return await _fake(ctx, "POST", "/_fake/callbacks/flush")
+
+
+@step("xendit", "expect_callback", ExpectCallback, capability="xendit_fake")
+async def expect_callback(ctx: RunContext, actor: Actor | None, args: ExpectCallback) -> StepOutcome:
+    """The fake's delivery log (one entry per attempt) has entries containing ``match`` (exactly ``count``, if given)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + args.timeout
+    while True:
+        log = (await ctx.request("GET", f"{ctx.target.xendit_url}/_fake/callbacks"))["body"]
+        entries = log["log"]
+        found = [e for e in entries if matches(args.match, e)]
+        if found and (args.count is None or len(found) == args.count):
+            return StepOutcome({"callbacks": found, "count": len(found)}, f"{len(found)} matching callback(s)")
+        if loop.time() >= deadline:
+            raise StepFailed(f"expected {args.count or 'some'} matching callback(s), found {len(found)}",
+                             [f"  {compact(e, 160)}" for e in entries[-8:]] or ["  no callbacks were sent"])
+        await asyncio.sleep(POLL_S)
+
+
+@step("xendit", "fire_webhook", FireWebhook)
+async def fire_webhook(ctx: RunContext, actor: Actor | None, args: FireWebhook) -> StepOutcome:
+    """POST a Xendit callback to the target's webhook, as ``halo-sim xendit fire-webhook`` does."""
+    token = args.token if args.token is not None else ctx.target.xendit_callback_token
+    if token is None and not args.omit_token:
+        raise CapabilityMissing(f"target {ctx.target.name!r} has no Xendit callback token; give token: in the step")
+    body = standalone_callback(args.invoice_id or f"fake-{args.external_id}", args.external_id, args.status,
+                               args.amount, time.time())
+    headers = {} if args.omit_token else {"x-callback-token": token or ""}
+    route = ctx.target.routes["xendit.webhook"]
+    result: Result = await ctx.request(route.method, ctx.target.base_url + route.path, body, headers=headers)
+    return StepOutcome(result, f"{args.status} → {result['status']} {compact(result['body'], 160)}", http=True)
