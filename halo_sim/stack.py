@@ -40,6 +40,7 @@ class StackOptions:
     seed: int = 0
     test_token: str | None = None
     fixtures: Path | None = None
+    state_file: Path | None = None
 
 
 class Stack:
@@ -54,7 +55,8 @@ class Stack:
         self.xendit = XenditBackend(self.scheduler, secret_key=XENDIT_SECRET_KEY, callback_token=XENDIT_CALLBACK_TOKEN)
         self.xendit_server = self._serve(create_xendit_app(self.xendit, CallbackDispatcher(self.xendit)),
                                          options.xendit_port, "fake-xendit")
-        self.backend = ReferenceBackend(self._settings(), self.scheduler, options.fixtures or default_fixtures_dir())
+        self.backend = ReferenceBackend(self._settings(), self.scheduler, options.fixtures or default_fixtures_dir(),
+                                        options.state_file)
         self.backend_server = self._serve(create_backend_app(self.backend), options.backend_port, "backend")
         self.xendit.configure({"callback_url": self.backend_server.url + WEBHOOK_PATH})
 

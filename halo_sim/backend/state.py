@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from halo_sim.backend import persistence
 from halo_sim.backend.config import Settings
 from halo_sim.backend.events import EventBus
 from halo_sim.backend.fixtures import load_fixtures
@@ -37,10 +38,11 @@ class ReferenceBackend:
     """Every service of the reference backend, wired once, resettable as a whole."""
 
     def __init__(self, settings: Settings | None = None, scheduler: Scheduler | None = None,
-                 fixtures: Path | None = None) -> None:
+                 fixtures: Path | None = None, state_file: Path | None = None) -> None:
         self.settings = settings or Settings()
         self.scheduler = scheduler or Scheduler(SystemClock())
         self.fixtures = fixtures
+        self.state_file = state_file
         self.hub = Hub()
         self.push = FcmClient(self.settings.fcm_base_url, self.settings.fcm_project_id,
                               self.settings.fcm_access_token, self.settings.fcm_timeout_s)
@@ -79,13 +81,19 @@ class ReferenceBackend:
         self.reconciler.schedule()
 
     async def start(self) -> None:
-        """Start-up: one reconciliation pass over the state, then the periodic sweep."""
+        """Start-up: restore the saved state (if any), one reconciliation pass, then the periodic sweep."""
+        saved = persistence.load(self.state_file) if self.state_file else None
+        if saved is not None:
+            self.deps.ids.rng.setstate(persistence.restore(self.store, saved))
+            self.pairing.resume_timers()
         await self.reconciler.sweep()
         self.reconciler.schedule()
 
     async def close(self) -> None:
         """Shutdown: sockets go away with 1001, outbound clients close."""
         await self.hub.close_all(code=1001)
+        if self.state_file is not None:
+            persistence.save(self.state_file, persistence.snapshot(self.store, self.deps.ids.rng.getstate()))
         await self.push.aclose()
         if self.xendit is not None:
             await self.xendit.aclose()

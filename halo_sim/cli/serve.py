@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+from pathlib import Path
 import threading
 from typing import Annotated, Optional
 
@@ -18,6 +19,7 @@ def serve(
     virtual_clock: Annotated[bool, typer.Option(help="Run time only when /internal/_test/clock is advanced.")] = False,
     speed: Annotated[float, typer.Option(help="With the system clock: run time this many times faster.")] = 1.0,
     test_token: Annotated[Optional[str], typer.Option(envvar="HALO_TEST_TOKEN", help="Require this x-test-token on /internal/_test/*.")] = None,
+    state_file: Annotated[Optional[Path], typer.Option(help="Save the state here on stop and restore it on start.")] = None,
 ) -> None:
     """Serve the reference backend and fake FCM until Ctrl-C; prints their URLs."""
     from halo_sim.clock import SystemClock, VirtualClock
@@ -26,7 +28,7 @@ def serve(
     console = Console()
     clock = VirtualClock() if virtual_clock else SystemClock(speed)
     stack = Stack(clock, StackOptions(host=host, backend_port=port, fcm_port=fcm_port, env="dev", seed=seed,
-                                      test_token=test_token))
+                                      test_token=test_token, state_file=state_file))
     for name, url in stack.urls().items():
         console.print(f"[bold]{name:>10}[/]  {url}")
     console.print(f"[dim]{'test hooks':>10}  {stack.backend_server.url}/internal/_test/state   (Ctrl-C to stop)[/]")

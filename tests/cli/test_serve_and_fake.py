@@ -95,3 +95,17 @@ def test_serve_stops_cleanly_on_sigterm(scenarios_dir: Path) -> None:
         assert httpx.get(f"http://127.0.0.1:{port}/health").json()["status"] == "ok"
     assert proc.returncode == 0
     assert proc.stdout is not None and "stopping" in proc.stdout.read()
+
+
+def test_serve_with_a_state_file_keeps_accounts_across_a_sigterm_restart(scenarios_dir: Path, tmp_path: Path) -> None:
+    port, state = _free_port(), tmp_path / "state.json"
+    args = ["serve", "--port", str(port), "--state-file", str(state)]
+    base = f"http://127.0.0.1:{port}"
+    with _process(args, "test hooks", scenarios_dir.parent, signal.SIGTERM):
+        token = httpx.post(f"{base}/api/customer/auth/anonymous").json()["token"]
+        httpx.put(f"{base}/api/customer/profile", json={"display_name": "Ayu"},
+                  headers={"Authorization": f"Bearer {token}"}).raise_for_status()
+    assert state.exists()
+    with _process(args, "test hooks", scenarios_dir.parent, signal.SIGTERM):
+        profile = httpx.get(f"{base}/api/customer/profile", headers={"Authorization": f"Bearer {token}"})
+        assert profile.status_code == 200 and profile.json()["display_name"] == "Ayu"

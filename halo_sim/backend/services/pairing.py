@@ -9,6 +9,7 @@ which is idempotent, so a payment never gets two blasts.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from halo_sim.backend.services.deps import Deps, Principal
@@ -129,6 +130,15 @@ class PairingService:
         })
         for mitra_id in session.offered_mitra_ids:
             await self.deps.hub.send(("mitra", mitra_id), {"type": "offer_withdrawn", "session_id": session.id})
+
+    def resume_timers(self) -> None:
+        """After a restore: re-arm session ends and pairing timeouts (timers are not saved)."""
+        now = self.deps.now()
+        for session in self.deps.store.find("chat_sessions", status=SessionStatus.ACTIVE):
+            self.deps.later(max(0.0, (session.ends_at or now) - now), partial(self.end, session.id), "session_end")
+        for session in self.deps.store.rows("chat_sessions", lambda s: s.status in IN_FLIGHT):
+            self.deps.later(self.deps.settings.pairing_timeout_s,
+                            partial(self.fail, session.id, SessionEvent.TIMEOUT), "pairing_timeout")
 
     async def end(self, session_id: str) -> None:
         """The paid time is over: ``active → ended``, both apps told; the mitra is free again."""
