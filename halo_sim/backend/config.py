@@ -43,6 +43,9 @@ class Settings(BaseModel):
     pairing_timeout_s: float = 300.0
     targeted_timeout_s: float = 20.0
     max_pairing_attempts: int = 3
+    session_warning_s: int = 60
+    support_whatsapp: str = "https://wa.me/6281100009999"
+    support_telegram: str = "https://t.me/halo_support"
     payment_expiry_s: int = 86400
     sweep_interval_s: float = 60.0
     prices: dict[int, int] = Field(default_factory=lambda: dict(DEFAULT_PRICES))

@@ -24,6 +24,7 @@ from halo_sim.backend.services.notify import Notifier
 from halo_sim.backend.services.pairing import PairingService
 from halo_sim.backend.services.payments import PaymentService
 from halo_sim.backend.services.reconcile import Reconciler
+from halo_sim.backend.services.sessions import SessionTimer
 from halo_sim.backend.services.webhooks import XenditWebhook
 from halo_sim.backend.services.presence import PresenceService
 from halo_sim.backend.services.testing import TestSupport
@@ -58,7 +59,8 @@ class ReferenceBackend:
         self.devices = DeviceService(self.deps)
         self.notifier = Notifier(self.deps, self.devices)
         self.payments = PaymentService(self.deps)
-        self.pairing = PairingService(self.deps, self.payments, self.presence, self.notifier)
+        self.sessions = SessionTimer(self.deps)
+        self.pairing = PairingService(self.deps, self.payments, self.presence, self.notifier, self.sessions)
         self.chat = ChatService(self.deps, self.pairing, self.notifier)
         self.testing = TestSupport(self.deps)
         self.webhook = XenditWebhook(self.deps, self.payments)

@@ -56,6 +56,30 @@ SESSION = StateMachine[SessionStatus, SessionEvent](
 IN_FLIGHT = frozenset({SessionStatus.SEARCHING, SessionStatus.PENDING_ACCEPTANCE})
 
 
+class Mode(StrEnum):
+    """Who an attempt is offered to: every eligible mitra, or the one bestie the customer chose."""
+
+    BLAST = "blast"
+    TARGETED = "targeted"
+
+
+# What the apps are told when an attempt fails: the blast's PAIRING_FAILED, or the targeted
+# wait's RETURNING_CHAT_TIMEOUT (the real backend's expireTargetedPairingRequest path).
+FAILURE_REASONS = {Mode.BLAST: "PAIRING_FAILED", Mode.TARGETED: "RETURNING_CHAT_TIMEOUT"}
+
+
+def is_terminal(mode: Mode, failed_attempts: int, max_attempts: int, payment_usable: bool) -> bool:
+    """Whether a failed attempt ends pairing for this payment ("Option A" of the seed).
+
+    A payment that can no longer be used always ends it.  Otherwise a blast failure is
+    retryable until ``max_attempts`` attempts have failed; a targeted failure never is
+    terminal by itself, because the customer still chooses "cari bestie lain".
+    """
+    if not payment_usable:
+        return True
+    return mode is Mode.BLAST and failed_attempts >= max_attempts
+
+
 class AcceptOutcome(StrEnum):
     """The answer to one mitra's accept."""
 

@@ -196,8 +196,10 @@ def test_reject_by_all_fails_the_session_and_keeps_the_payment_confirmed_for_a_r
     assert retry.rejected_mitra_ids == []
     assert [s.id for s in sessions(backend)] == [first.id, retry.id]
     failed = [s["frame"] for s in backend.hub.sent if s["frame"]["type"] == "pairing_failed"]
-    assert failed == [{"type": "pairing_failed", "session_id": first.id, "reason": "all_rejected",
-                       "payment_request_id": world.payment_id, "is_terminal": False}]
+    assert len(failed) == 1
+    assert {k: failed[0][k] for k in ("session_id", "reason", "cause", "payment_request_id", "is_terminal")} == {
+        "session_id": first.id, "reason": "PAIRING_FAILED", "cause": "all_rejected",
+        "payment_request_id": world.payment_id, "is_terminal": False}
 
 
 def test_reject_by_some_keeps_the_session_pending() -> None:

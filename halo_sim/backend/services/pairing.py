@@ -1,10 +1,16 @@
-"""Server-driven pairing: the subscriber of ``payment_request.confirmed`` and the blast.
+"""Server-driven pairing: the subscriber of ``payment_request.confirmed``, blasts and targeted waits.
 
-A confirmed payment becomes a chat_session in ``searching``; every eligible
-mitra gets a ``pairing_offer`` (over its socket, or FCM when its app is in the
-background); the first accept wins and the others get ``offer_taken``.  The
-legacy client-driven ``POST /chat/request`` lands in the same :meth:`start`,
-which is idempotent, so a payment never gets two blasts.
+A confirmed payment becomes a chat_session in ``searching``.  A **blast** offers
+it to every eligible mitra at once (over its socket, or FCM when its app is in
+the background); a mitra coming online later is offered the blasts still
+searching.  A **targeted** attempt (the payment names a previous bestie) offers it
+to that mitra alone, with a short countdown.  The first accept wins; the others
+get ``offer_taken``.  A failed attempt (timeout, everyone declined, bestie
+offline) leaves the payment ``confirmed`` so the customer can retry on it —
+"cari bestie lain" turns it into a blast — until the attempts run out, when the
+payment becomes ``failed_pairing``.  The legacy ``POST /chat/request`` lands in
+the same :meth:`start`, which is idempotent: a payment never has two attempts
+in flight.
 """
 
 from __future__ import annotations
@@ -16,20 +22,28 @@ from halo_sim.backend.services.deps import Deps, Principal
 from halo_sim.backend.services.notify import Notifier, PushText
 from halo_sim.backend.services.payments import CONFIRMED, PaymentService
 from halo_sim.backend.services.presence import PresenceService
-from halo_sim.backend.tables import ChatSession, Customer, Mitra
-from halo_sim.domain.pairing import IN_FLIGHT, SESSION, AcceptOutcome, SessionEvent, SessionStatus, all_rejected, judge_accept
+from halo_sim.backend.services.sessions import SessionTimer
+from halo_sim.backend.tables import ChatSession, Customer, Mitra, PaymentRequest
+from halo_sim.domain.pairing import (
+    FAILURE_REASONS, IN_FLIGHT, SESSION, AcceptOutcome, Mode, SessionEvent, SessionStatus, all_rejected,
+    is_terminal, judge_accept,
+)
 from halo_sim.domain.payment import PaymentEvent, PaymentStatus
 from halo_sim.errors import Conflict, NotFound
 
+OFFER_PUSH = PushText("Ada yang mau curhat", "Buka Halo untuk menerima")
+
 
 class PairingService:
-    """Blasts confirmed payments to mitras and settles the accept race."""
+    """Offers confirmed payments to mitras and settles the accept race."""
 
-    def __init__(self, deps: Deps, payments: PaymentService, presence: PresenceService, notifier: Notifier) -> None:
+    def __init__(self, deps: Deps, payments: PaymentService, presence: PresenceService, notifier: Notifier,
+                 timer: SessionTimer) -> None:
         self.deps = deps
         self.payments = payments
         self.presence = presence
         self.notifier = notifier
+        self.timer = timer
         deps.bus.subscribe(CONFIRMED, self._on_confirmed)
 
     async def _on_confirmed(self, event: dict[str, Any]) -> None:
@@ -41,8 +55,12 @@ class PairingService:
                 if s.status is not SessionStatus.FAILED]
         return live[-1] if live else None
 
+    def attempts(self, payment_id: str) -> list[ChatSession]:
+        """Every session (attempt) of a payment, oldest first."""
+        return self.deps.store.find("chat_sessions", payment_request_id=payment_id)
+
     async def start(self, payment_id: str) -> ChatSession:
-        """Start (or return the already started) pairing of a confirmed payment."""
+        """Start (or return the already started) pairing attempt of a confirmed payment."""
         existing = self.current_session(payment_id)
         if existing is not None:
             return existing
@@ -50,31 +68,71 @@ class PairingService:
         if payment.status is not PaymentStatus.CONFIRMED:
             raise Conflict(f"payment_request {payment_id} is {payment.status.value}, not confirmed",
                            code="PAYMENT_NOT_CONFIRMED")
-        session = self.deps.store.insert("chat_sessions", ChatSession(
-            id=self.deps.ids.uuid(), customer_id=payment.customer_id, payment_request_id=payment.id,
-            status=SessionStatus.SEARCHING, duration_minutes=payment.duration_minutes, created_at=self.deps.now(),
-        ))
-        self.deps.later(self.deps.settings.pairing_timeout_s,
-                        lambda: self.fail(session.id, SessionEvent.TIMEOUT), "pairing_timeout")
-        await self._blast(session)
+        session = self.deps.store.insert("chat_sessions", self._new_session(payment))
+        timeout = (self.deps.settings.targeted_timeout_s if session.mode == Mode.TARGETED
+                   else self.deps.settings.pairing_timeout_s)
+        self.deps.later(timeout, partial(self.fail, session.id, SessionEvent.TIMEOUT), "pairing_timeout")
+        await self._offer(session)
         return session
 
-    async def _blast(self, session: ChatSession) -> None:
-        offered = [m for m in self.presence.eligible() if m not in session.offered_mitra_ids]
-        if offered:
-            session.status = SESSION.next(session.status, SessionEvent.OFFER)
-            session.offered_mitra_ids.extend(offered)
-        customer = self._customer(session)
+    def _new_session(self, payment: PaymentRequest) -> ChatSession:
+        mode = Mode.TARGETED if payment.targeted_mitra_id else Mode.BLAST
+        return ChatSession(
+            id=self.deps.ids.uuid(), customer_id=payment.customer_id, payment_request_id=payment.id,
+            status=SessionStatus.SEARCHING, duration_minutes=payment.duration_minutes, created_at=self.deps.now(),
+            mode=mode.value, targeted_mitra_id=payment.targeted_mitra_id,
+            attempt=len(self.attempts(payment.id)) + 1,
+        )
+
+    async def _offer(self, session: ChatSession) -> None:
+        if session.mode == Mode.TARGETED:
+            targets = [session.targeted_mitra_id] if session.targeted_mitra_id in self.presence.eligible() else []
+        else:
+            targets = self.presence.eligible()
         await self.deps.hub.send(("customer", session.customer_id), {
-            "type": "pairing_searching", "session_id": session.id,
+            "type": "pairing_searching", "session_id": session.id, "mode": session.mode,
             "payment_request_id": session.payment_request_id, "status": session.status.value,
+            "expires_in_s": self._timeout_of(session), "attempt": session.attempt,
         })
-        offer = {"type": "pairing_offer", "session_id": session.id, "mode": "blast",
-                 "customer_name": customer.display_name or "Customer",
-                 "duration_minutes": session.duration_minutes}
-        for mitra_id in offered:
-            await self.notifier.deliver(Principal("mitra", mitra_id), offer,
-                                        PushText("Ada yang mau curhat", "Buka Halo untuk menerima"))
+        if session.mode == Mode.TARGETED and not targets:
+            await self.fail(session.id, SessionEvent.TIMEOUT, cause="mitra_offline")
+            return
+        await self._offer_to(session, [t for t in targets if t is not None])
+
+    async def _offer_to(self, session: ChatSession, mitra_ids: list[str]) -> None:
+        fresh = [m for m in mitra_ids if m not in session.offered_mitra_ids]
+        if not fresh:
+            return
+        session.status = SESSION.next(session.status, SessionEvent.OFFER)
+        session.offered_mitra_ids.extend(fresh)
+        customer = self._customer(session)
+        payment = self.payments.get(session.payment_request_id)
+        offer = {"type": "pairing_offer", "session_id": session.id, "mode": session.mode,
+                 "customer_name": customer.display_name or "Customer", "duration_minutes": session.duration_minutes,
+                 "topic_sensitivity": payment.topic_sensitivity, "expires_in_s": self._timeout_of(session)}
+        for mitra_id in fresh:
+            await self.notifier.deliver(Principal("mitra", mitra_id), offer, OFFER_PUSH)
+
+    def _timeout_of(self, session: ChatSession) -> float:
+        settings = self.deps.settings
+        return settings.targeted_timeout_s if session.mode == Mode.TARGETED else settings.pairing_timeout_s
+
+    async def mitra_available(self, mitra_id: str) -> None:
+        """A mitra came online (or became free): offer it the blasts still searching."""
+        if mitra_id not in self.presence.eligible():
+            return
+        for session in self.deps.store.rows("chat_sessions", lambda s: s.status in IN_FLIGHT and s.mode == Mode.BLAST):
+            await self._offer_to(session, [mitra_id])
+
+    async def retry(self, payment_id: str, customer_id: str, mode: Mode | None = None) -> ChatSession:
+        """"Coba cari lagi" on the same payment; ``mode=blast`` is "cari bestie lain" after a targeted wait."""
+        payment = self.payments.get_for_customer(payment_id, customer_id)
+        current = self.current_session(payment_id)
+        if current is not None and current.status in IN_FLIGHT:
+            return current
+        if mode is Mode.BLAST and payment.targeted_mitra_id:
+            payment.targeted_mitra_id = None
+        return await self.start(payment_id)
 
     async def accept(self, mitra_id: str, session_id: str) -> ChatSession:
         """One mitra's accept; the first wins, decided before anything is awaited."""
@@ -86,7 +144,7 @@ class PairingService:
         session.status = SESSION.next(session.status, SessionEvent.ACCEPT)
         session.mitra_id, session.started_at = mitra_id, now
         session.ends_at = now + session.duration_minutes * 60
-        self.deps.later(session.ends_at - now, lambda: self.end(session.id), "session_end")
+        self.timer.arm(session)
         await self.payments.transition(session.payment_request_id, PaymentEvent.CONSUME)
         await self._announce_match(session)
         return session
@@ -97,6 +155,7 @@ class PairingService:
         await self.deps.hub.send(("customer", session.customer_id), {
             "type": "pairing_matched", "session_id": session.id, "duration_minutes": session.duration_minutes,
             "mitra": {"id": mitra.id, "display_name": mitra.display_name}, "ends_at": session.ends_at,
+            "mode": session.mode,
         })
         await self.deps.hub.send(("mitra", mitra.id), {
             "type": "offer_accepted", "session_id": session.id,
@@ -107,7 +166,7 @@ class PairingService:
                 await self.deps.hub.send(("mitra", other), {"type": "offer_taken", "session_id": session.id})
 
     async def reject(self, mitra_id: str, session_id: str) -> ChatSession:
-        """One mitra declines; when all offered mitras declined the attempt fails."""
+        """One mitra declines; when every offered mitra declined, the attempt fails."""
         session = self.get(session_id)
         if mitra_id not in session.offered_mitra_ids:
             raise Conflict("this offer was not made to you", code="NOT_OFFERED")
@@ -117,39 +176,44 @@ class PairingService:
             await self.fail(session.id, SessionEvent.ALL_REJECTED)
         return session
 
-    async def fail(self, session_id: str, why: SessionEvent) -> None:
-        """A pairing attempt ended without a match; the payment stays confirmed for a retry."""
+    async def fail(self, session_id: str, why: SessionEvent, cause: str | None = None) -> ChatSession:
+        """An attempt ended without a match: retryable (payment stays confirmed) or terminal."""
         session = self.get(session_id)
         if session.status not in IN_FLIGHT:
-            return
+            return session
         session.status = SESSION.next(session.status, why)
-        session.failure_reason = "PAIRING_FAILED"
+        mode = Mode(session.mode)
+        session.failure_reason = FAILURE_REASONS[mode]
+        terminal = await self._settle_payment(session, mode)
         await self.deps.hub.send(("customer", session.customer_id), {
-            "type": "pairing_failed", "session_id": session.id, "reason": why.value,
-            "payment_request_id": session.payment_request_id, "is_terminal": False,
+            "type": "pairing_failed", "session_id": session.id, "payment_request_id": session.payment_request_id,
+            "reason": session.failure_reason, "cause": cause or why.value, "mode": session.mode,
+            "is_terminal": terminal, "attempt": session.attempt,
+            "max_attempts": self.deps.settings.max_pairing_attempts,
         })
         for mitra_id in session.offered_mitra_ids:
             await self.deps.hub.send(("mitra", mitra_id), {"type": "offer_withdrawn", "session_id": session.id})
+        return session
+
+    async def _settle_payment(self, session: ChatSession, mode: Mode) -> bool:
+        payment = self.payments.get(session.payment_request_id)
+        failed = sum(1 for s in self.attempts(payment.id) if s.status is SessionStatus.FAILED)
+        usable = payment.status is PaymentStatus.CONFIRMED
+        terminal = is_terminal(mode, failed, self.deps.settings.max_pairing_attempts, usable)
+        if terminal and usable:
+            await self.payments.transition(payment.id, PaymentEvent.FAIL_PAIRING)
+        return terminal
+
+    async def expire_targeted_pairing_request(self, session_id: str) -> ChatSession:
+        """The targeted wait is over (the real backend's exported ``expireTargetedPairingRequest``)."""
+        return await self.fail(session_id, SessionEvent.TIMEOUT)
 
     def resume_timers(self) -> None:
-        """After a restore: re-arm session ends and pairing timeouts (timers are not saved)."""
-        now = self.deps.now()
-        for session in self.deps.store.find("chat_sessions", status=SessionStatus.ACTIVE):
-            self.deps.later(max(0.0, (session.ends_at or now) - now), partial(self.end, session.id), "session_end")
+        """After a restore: re-arm session clocks and pairing timeouts (timers are not saved)."""
+        self.timer.resume()
         for session in self.deps.store.rows("chat_sessions", lambda s: s.status in IN_FLIGHT):
-            self.deps.later(self.deps.settings.pairing_timeout_s,
-                            partial(self.fail, session.id, SessionEvent.TIMEOUT), "pairing_timeout")
-
-    async def end(self, session_id: str) -> None:
-        """The paid time is over: ``active → ended``, both apps told; the mitra is free again."""
-        session = self.get(session_id)
-        if session.status is not SessionStatus.ACTIVE:
-            return
-        session.status = SESSION.next(session.status, SessionEvent.END)
-        session.ended_at = self.deps.now()
-        frame = {"type": "session_ended", "session_id": session.id, "reason": "time_over"}
-        await self.deps.hub.send(("customer", session.customer_id), frame)
-        await self.deps.hub.send(("mitra", session.mitra_id or ""), frame)
+            self.deps.later(self._timeout_of(session), partial(self.fail, session.id, SessionEvent.TIMEOUT),
+                            "pairing_timeout")
 
     def get(self, session_id: str) -> ChatSession:
         """The session or a 404."""
@@ -167,9 +231,17 @@ class PairingService:
     def latest_pending_offer(self, mitra_id: str | None = None) -> ChatSession:
         """The newest session waiting for an accept (optionally offered to ``mitra_id``)."""
         rows = [s for s in self.deps.store.find("chat_sessions", status=SessionStatus.PENDING_ACCEPTANCE)
-                if mitra_id is None or mitra_id in s.offered_mitra_ids]
+                if mitra_id is None or (mitra_id in s.offered_mitra_ids and mitra_id not in s.rejected_mitra_ids)]
         if not rows:
             raise NotFound("no chat_session is pending acceptance", code="NO_PENDING_OFFER")
+        return rows[-1]  # type: ignore[no-any-return]
+
+    def latest_in_flight(self, customer_id: str) -> ChatSession:
+        """The customer's newest attempt still searching or pending acceptance."""
+        rows = self.deps.store.rows("chat_sessions", lambda s: s.customer_id == customer_id and s.status in IN_FLIGHT)
+        if not rows:
+            raise NotFound("no pairing in flight (searching or pending_acceptance) for this customer",
+                           code="NO_PAIRING_IN_FLIGHT")
         return rows[-1]  # type: ignore[no-any-return]
 
     def _customer(self, session: ChatSession) -> Customer:

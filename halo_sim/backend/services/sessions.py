@@ -1,0 +1,73 @@
+"""The clock of a running chat session: a tick every second, a warning, the end.
+
+Each frame type is its own (``session_tick``, ``session_warning``,
+``session_ended``) so the apps can route per-second ticks to a narrow provider
+without rebuilding the chat.  Everything runs on the injected scheduler: on
+the virtual clock a 30-minute session ends in one ``clock`` call.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+from halo_sim.backend.services.deps import Deps, Principal
+from halo_sim.backend.tables import ChatSession
+from halo_sim.domain.pairing import SESSION, SessionEvent, SessionStatus
+from halo_sim.errors import Conflict, NotFound
+
+TICK_S = 1.0
+
+
+class SessionTimer:
+    """Arms, ticks and ends active sessions."""
+
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+
+    def arm(self, session: ChatSession) -> None:
+        """Start ticking an active session and schedule its end."""
+        now = self.deps.now()
+        remaining = max(0.0, (session.ends_at or now) - now)
+        self.deps.later(min(TICK_S, remaining), partial(self._tick, session.id), "session_tick")
+        self.deps.later(remaining, partial(self.end, session.id, "time_over"), "session_end")
+
+    async def _tick(self, session_id: str) -> None:
+        session = self.deps.store.get("chat_sessions", session_id)
+        if session is None or session.status is not SessionStatus.ACTIVE or session.ends_at is None:
+            return
+        remaining = round(session.ends_at - self.deps.now())
+        if remaining <= 0:
+            return
+        await self._both(session, {"type": "session_tick", "session_id": session.id, "remaining_seconds": remaining})
+        if remaining == self.deps.settings.session_warning_s:
+            await self._both(session, {"type": "session_warning", "session_id": session.id,
+                                       "remaining_seconds": remaining})
+        self.deps.later(TICK_S, partial(self._tick, session.id), "session_tick")
+
+    async def end(self, session_id: str, reason: str) -> ChatSession:
+        """``active → ended``; both apps told; the mitra is free for the next blast."""
+        session: ChatSession | None = self.deps.store.get("chat_sessions", session_id)
+        if session is None:
+            raise NotFound(f"chat_session {session_id} not found")
+        if session.status is not SessionStatus.ACTIVE:
+            return session
+        session.status = SESSION.next(session.status, SessionEvent.END)
+        session.ended_at, session.end_reason = self.deps.now(), reason
+        await self._both(session, {"type": "session_ended", "session_id": session.id, "reason": reason})
+        return session
+
+    async def end_by(self, session: ChatSession, user: Principal) -> ChatSession:
+        """A participant says goodbye and ends the session early."""
+        if session.status is not SessionStatus.ACTIVE:
+            raise Conflict("Sesi sudah berakhir", code="SESSION_ENDED")
+        return await self.end(session.id, f"ended_by_{user.role}")
+
+    def resume(self) -> None:
+        """After a restore: re-arm every active session (timers are not saved)."""
+        for session in self.deps.store.find("chat_sessions", status=SessionStatus.ACTIVE):
+            self.arm(session)
+
+    async def _both(self, session: ChatSession, frame: dict[str, object]) -> None:
+        await self.deps.hub.send(("customer", session.customer_id), frame)
+        if session.mitra_id:
+            await self.deps.hub.send(("mitra", session.mitra_id), frame)
