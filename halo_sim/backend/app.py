@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from halo_sim.backend.routes import chat, customer, internal, mitra, webhooks, ws
+from halo_sim.backend.routes import chat, control, customer, internal, mitra, webhooks, ws
 from halo_sim.backend.routes.common import domain_error
 from halo_sim.backend.state import ReferenceBackend
 from halo_sim.errors import DomainError
@@ -24,7 +24,8 @@ async def health(request: Request) -> JSONResponse:
 def create_app(backend: ReferenceBackend | None = None) -> Starlette:
     """Build the app around ``backend`` (a fresh default one if not given)."""
     backend = backend or ReferenceBackend()
-    routes = [Route("/health", health), *customer.routes, *mitra.routes, *chat.routes, *webhooks.routes, *ws.routes]
+    routes = [Route("/health", health), *customer.routes, *mitra.routes, *chat.routes, *control.routes, *webhooks.routes,
+              *ws.routes]
     if backend.settings.test_endpoints_enabled:
         routes += internal.routes
 

@@ -58,6 +58,11 @@ class ChatRequest(Body):
     payment_request_id: str
 
 
+class PairingRetry(Body):
+    payment_request_id: str
+    mode: Literal["same", "blast"] = "same"
+
+
 class MessageCreate(Body):
     text: str = Field(max_length=4000)
 
@@ -100,6 +105,20 @@ class MitraSeed(Body):
     password: str = "bestie123"
     id: str | None = None
     topics: list[str] = Field(default_factory=list)
+
+
+class MitraExclude(Body):
+    exclude_mitra_id: str | None = None
+    exclude_mitra_phone: str | None = None
+
+
+class HistorySeed(Body):
+    customer_phone: str
+    mitra_phone: str | None = None
+    mitra_display_name: str | None = None
+    topics: list[str] = Field(default_factory=list)
+    duration_minutes: int = 30
+    days_ago: float = 1.0
 
 
 class ClockAdvance(Body):

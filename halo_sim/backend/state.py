@@ -23,7 +23,9 @@ from halo_sim.backend.services.devices import DeviceService
 from halo_sim.backend.services.notify import Notifier
 from halo_sim.backend.services.pairing import PairingService
 from halo_sim.backend.services.payments import PaymentService
+from halo_sim.backend.services.history import HistoryService
 from halo_sim.backend.services.reconcile import Reconciler
+from halo_sim.backend.services.stats import ControlCenter
 from halo_sim.backend.services.sessions import SessionTimer
 from halo_sim.backend.services.webhooks import XenditWebhook
 from halo_sim.backend.services.presence import PresenceService
@@ -63,6 +65,8 @@ class ReferenceBackend:
         self.pairing = PairingService(self.deps, self.payments, self.presence, self.notifier, self.sessions)
         self.chat = ChatService(self.deps, self.pairing, self.notifier)
         self.testing = TestSupport(self.deps)
+        self.history = HistoryService(self.deps, self.presence)
+        self.control = ControlCenter(self.deps, self.presence)
         self.webhook = XenditWebhook(self.deps, self.payments)
         self.reconciler = Reconciler(self.deps, self.payments)
         load_fixtures(self.deps.store, self.fixtures, self.deps.now())

@@ -47,7 +47,11 @@ class XenditClient:
             raise XenditRejected("xendit", 0, "UNREACHABLE", f"{type(exc).__name__}: {exc}") from exc
         if response.status_code >= 400:
             raise rejection(response)
-        return response.json()
+        try:
+            return response.json()
+        except ValueError:
+            raise XenditRejected("xendit", response.status_code, "BAD_RESPONSE",
+                                 f"answer is not JSON: {response.text[:200]!r}") from None
 
     async def aclose(self) -> None:
         """Close the connection pool."""

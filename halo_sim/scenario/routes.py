@@ -51,6 +51,7 @@ def _chat(role: str) -> dict[str, Route]:
         f"{role}.send_message": Route("POST", "/api/chat/sessions/{session_id}/messages"),
         f"{role}.fetch_messages": Route("GET", "/api/chat/sessions/{session_id}/messages"),
         f"{role}.get_session": Route("GET", "/api/chat/sessions/{session_id}"),
+        f"{role}.end_session": Route("POST", "/api/chat/sessions/{session_id}/end"),
     }
 
 
@@ -69,6 +70,10 @@ DEFAULT_ROUTES: dict[str, Route] = {
     "customer.get_payment": Route("GET", "/api/customer/payments/{payment_request_id}"),
     "customer.pending_payments": Route("GET", "/api/customer/payments/pending"),
     "customer.chat_request": Route("POST", "/api/customer/chat/request"),
+    "customer.retry_pairing": Route("POST", "/api/customer/pairing/retry"),
+    "customer.history": Route("GET", "/api/customer/history"),
+    "customer.mitra_availability": Route("GET", "/api/customer/mitras/{mitra_id}/availability"),
+    "customer.app_config": Route("GET", "/api/config", auth="none"),
     **_chat("customer"),
     "mitra.login": Route("POST", "/api/mitra/auth/login", auth="none"),
     "mitra.get_profile": Route("GET", "/api/mitra/profile"),
@@ -89,6 +94,12 @@ DEFAULT_ROUTES: dict[str, Route] = {
     "test.send_chat_message_as_mitra": _test("send_chat_message_as_mitra"),
     "test.send_chat_message_as_customer": _test("send_chat_message_as_customer"),
     "test.send_fcm_chat_message": _test("send_fcm_chat_message"),
+    "test.force_pairing_timeout": _test("force_pairing_timeout"),
+    "test.force_mitra_offline": _test("force_mitra_offline"),
+    "test.force_other_mitra_online": _test("force_other_mitra_online"),
+    "test.reset_all_mitras_online": _test("reset_all_mitras_online"),
+    "test.mitra_accept_latest": _test("mitra_accept_latest"),
+    "test.seed_history_session": _test("seed_history_session"),
     "test.otp": _test("otp", "GET", capability="otp_readable"),
     "test.seed_mitra": _test("seed_mitra", capability="seed_mitra"),
     "test.state": _test("state", "GET", capability="state_dump"),

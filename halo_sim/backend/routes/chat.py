@@ -33,8 +33,17 @@ async def send_message(request: Request) -> JSONResponse:
     return ok({"message": render(message), **delivery.to_json()}, status=201)
 
 
+async def end_session(request: Request) -> JSONResponse:
+    """A participant says goodbye and ends the session before its time is over."""
+    who = caller(request)
+    backend = backend_of(request)
+    session = backend.pairing.visible_to(request.path_params["session_id"], who)
+    return ok(await backend.sessions.end_by(session, who))
+
+
 routes = [
     Route("/api/chat/sessions/{session_id}", get_session, methods=["GET"]),
     Route("/api/chat/sessions/{session_id}/messages", list_messages, methods=["GET"]),
     Route("/api/chat/sessions/{session_id}/messages", send_message, methods=["POST"]),
+    Route("/api/chat/sessions/{session_id}/end", end_session, methods=["POST"]),
 ]

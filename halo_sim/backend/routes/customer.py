@@ -7,7 +7,10 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from halo_sim.backend.routes.common import backend_of, body, caller, ok, render
-from halo_sim.backend.schemas import ChatRequest, DeviceRegistration, DisplayName, OtpRequest, OtpVerify, PaymentCreate
+from halo_sim.backend.schemas import (
+    ChatRequest, DeviceRegistration, DisplayName, OtpRequest, OtpVerify, PairingRetry, PaymentCreate,
+)
+from halo_sim.domain.pairing import Mode
 
 
 async def request_otp(request: Request) -> JSONResponse:
@@ -74,6 +77,30 @@ async def legacy_chat_request(request: Request) -> JSONResponse:
     return ok(await backend.pairing.start(data.payment_request_id))
 
 
+async def retry_pairing(request: Request) -> JSONResponse:
+    """"Coba cari lagi" on the same payment; ``mode: blast`` is "cari bestie lain" after a targeted wait."""
+    who = caller(request, "customer")
+    data = await body(request, PairingRetry)
+    mode = Mode.BLAST if data.mode == "blast" else None
+    return ok(await backend_of(request).pairing.retry(data.payment_request_id, who.id, mode))
+
+
+async def history(request: Request) -> JSONResponse:
+    who = caller(request, "customer")
+    items = backend_of(request).history.of(who.id)
+    return ok({"items": items, "has_items": bool(items)})
+
+
+async def mitra_availability(request: Request) -> JSONResponse:
+    """Before paying for a targeted chat: is that bestie online? (the prePayReturning popup)."""
+    caller(request, "customer")
+    backend = backend_of(request)
+    mitra = backend.store.require("mitras", request.path_params["mitra_id"], "mitra")
+    facts = backend.presence.facts(mitra)
+    return ok({"mitra_id": mitra.id, "display_name": mitra.display_name,
+               "mitra_is_online": backend.presence.is_online(mitra), "busy": facts.busy})
+
+
 routes = [
     Route("/api/customer/auth/otp/request", request_otp, methods=["POST"]),
     Route("/api/customer/auth/otp/verify", verify_otp, methods=["POST"]),
@@ -85,4 +112,7 @@ routes = [
     Route("/api/customer/payments/pending", pending_payments, methods=["GET"]),
     Route("/api/customer/payments/{payment_id}", get_payment, methods=["GET"]),
     Route("/api/customer/chat/request", legacy_chat_request, methods=["POST"]),
+    Route("/api/customer/pairing/retry", retry_pairing, methods=["POST"]),
+    Route("/api/customer/history", history, methods=["GET"]),
+    Route("/api/customer/mitras/{mitra_id}/availability", mitra_availability, methods=["GET"]),
 ]

@@ -16,13 +16,18 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from halo_sim.backend.routes.common import backend_of, body, ok, render
-from halo_sim.backend.schemas import ClockAdvance, MitraRef, MitraSeed, PaymentRef, PhoneRef, RawPush, ResetAll, SessionMessage
+from halo_sim.backend.schemas import (
+    ClockAdvance, HistorySeed, MitraExclude, MitraRef, MitraSeed, PaymentRef, PhoneRef, RawPush, ResetAll,
+    SessionMessage,
+)
+from halo_sim.backend.services.testing import name_pattern
+from halo_sim.domain.pairing import SessionEvent
 from halo_sim.backend.services.deps import Principal
 from halo_sim.backend.services.notify import PushText
 from halo_sim.backend.services.webhooks import XenditCallback
 from halo_sim.backend.tables import Mitra, PaymentRequest
 from halo_sim.domain.payment import PaymentStatus
-from halo_sim.errors import Conflict, Unauthorized, ValidationFailed
+from halo_sim.errors import Conflict, NotFound, Unauthorized, ValidationFailed
 
 PREFIX = "/internal/_test"
 
@@ -123,6 +128,85 @@ async def send_fcm_chat_message(request: Request) -> JSONResponse:
     return ok({**delivery.to_json(), "names": delivery.push_names})
 
 
+async def force_pairing_timeout(request: Request) -> JSONResponse:
+    """Skip the wait: blast → PAIRING_FAILED, targeted → RETURNING_CHAT_TIMEOUT; searching or pending_acceptance."""
+    data = await body(request, PaymentRef)
+    backend = backend_of(request)
+    if data.payment_request_id:
+        current = backend.pairing.current_session(data.payment_request_id)
+        if current is None:
+            raise Conflict("this payment has no pairing in flight", code="NO_PAIRING_IN_FLIGHT")
+        customer_id = current.customer_id
+    elif data.phone:
+        customer_id = backend.testing.customer_by_phone(data.phone).id
+    else:
+        raise ValidationFailed("give payment_request_id or phone")
+    session = backend.pairing.latest_in_flight(customer_id)
+    if session.mode == "targeted":
+        failed = await backend.pairing.expire_targeted_pairing_request(session.id)
+    else:
+        failed = await backend.pairing.fail(session.id, SessionEvent.TIMEOUT)
+    return ok(failed)
+
+
+def _mitra(request: Request, data: MitraRef) -> Mitra:
+    mitra = backend_of(request).testing.mitra_ref(data.mitra_id, data.mitra_phone)
+    if mitra is None:
+        raise ValidationFailed("give mitra_id or mitra_phone")
+    return mitra
+
+
+async def force_mitra_offline(request: Request) -> JSONResponse:
+    mitra = _mitra(request, await body(request, MitraRef))
+    return ok(backend_of(request).presence.set_online(mitra.id, False))
+
+
+async def _online(request: Request, mitra: Mitra) -> Mitra:
+    backend = backend_of(request)
+    backend.presence.set_online(mitra.id, True)
+    await backend.pairing.mitra_available(mitra.id)
+    return mitra
+
+
+async def force_other_mitra_online(request: Request) -> JSONResponse:
+    """Some mitra other than the excluded one comes online (a bestie baru for the blast)."""
+    data = await body(request, MitraExclude)
+    backend = backend_of(request)
+    excluded = backend.testing.mitra_ref(data.exclude_mitra_id, data.exclude_mitra_phone)
+    free = [m for m in backend.store.rows("mitras")
+            if (excluded is None or m.id != excluded.id) and not backend.presence.facts(m).busy]
+    if not free:
+        raise NotFound("no other free mitra exists; seed one with seed-mitra", code="NO_OTHER_MITRA")
+    return ok(await _online(request, free[0]))
+
+
+async def reset_all_mitras_online(request: Request) -> JSONResponse:
+    backend = backend_of(request)
+    mitras = [await _online(request, m) for m in backend.store.rows("mitras")]
+    return ok({"online": [m.id for m in mitras]})
+
+
+async def mitra_accept_latest(request: Request) -> JSONResponse:
+    """This mitra accepts the newest offer made to it."""
+    mitra = _mitra(request, await body(request, MitraRef))
+    backend = backend_of(request)
+    return ok(await backend.pairing.accept(mitra.id, backend.pairing.latest_pending_offer(mitra.id).id))
+
+
+async def seed_history_session(request: Request) -> JSONResponse:
+    """A past session with a bestie; answers MITRA_NAME_RE for selectors on names with regex specials."""
+    data = await body(request, HistorySeed)
+    backend = backend_of(request)
+    testing = backend.testing
+    customer = testing.customer_by_phone(data.customer_phone)
+    found = backend.store.find("mitras", phone=data.mitra_phone) if data.mitra_phone else []
+    mitra = found[0] if found else testing.new_mitra(data.mitra_display_name or "Bestie Lama", data.mitra_phone,
+                                                     data.topics)
+    session = testing.seed_history(customer, mitra, data.duration_minutes, data.days_ago)
+    return ok({"session_id": session.id, "mitra_id": mitra.id, "mitra_phone": mitra.phone,
+               "MITRA_NAME": mitra.display_name, "MITRA_NAME_RE": name_pattern(mitra.display_name)}, status=201)
+
+
 async def read_otp(request: Request) -> JSONResponse:
     phone = request.query_params.get("phone")
     if not phone:
@@ -193,6 +277,12 @@ _TABLE = [
     ("send-chat-message-as-mitra", send_as_mitra, ["POST"]),
     ("send-chat-message-as-customer", send_as_customer, ["POST"]),
     ("send-fcm-chat-message", send_fcm_chat_message, ["POST"]),
+    ("force-pairing-timeout", force_pairing_timeout, ["POST"]),
+    ("force-mitra-offline", force_mitra_offline, ["POST"]),
+    ("force-other-mitra-online", force_other_mitra_online, ["POST"]),
+    ("reset-all-mitras-online", reset_all_mitras_online, ["POST"]),
+    ("mitra-accept-latest", mitra_accept_latest, ["POST"]),
+    ("seed-history-session", seed_history_session, ["POST"]),
     ("otp", read_otp, ["GET"]),
     ("seed-mitra", seed_mitra, ["POST"]),
     ("state", state, ["GET"]),

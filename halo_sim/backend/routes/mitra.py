@@ -34,7 +34,10 @@ async def profile(request: Request) -> JSONResponse:
 async def set_status(request: Request) -> JSONResponse:
     who = caller(request, "mitra")
     data = await body(request, OnlineToggle)
-    backend_of(request).presence.set_online(who.id, data.online)
+    backend = backend_of(request)
+    backend.presence.set_online(who.id, data.online)
+    if data.online:
+        await backend.pairing.mitra_available(who.id)
     return ok(mitra_view(request, who.id))
 
 

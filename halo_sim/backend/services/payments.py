@@ -74,8 +74,11 @@ class PaymentService:
         except XenditRejected as exc:
             raise PaymentProviderError(f"could not create the Xendit invoice: {exc}",
                                        provider_status=exc.status, provider_code=exc.code) from None
-        row.xendit_invoice_id, row.xendit_invoice_url = invoice["id"], invoice["invoice_url"]
-        row.expires_at = parse_iso(invoice["expiry_date"])
+        try:
+            row.xendit_invoice_id, row.xendit_invoice_url = invoice["id"], invoice["invoice_url"]
+            row.expires_at = parse_iso(invoice["expiry_date"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise PaymentProviderError(f"Xendit's invoice lacks {exc}", provider_code="BAD_RESPONSE") from None
 
     async def confirm_payment(self, payment_id: str, source: str, announce: bool = True) -> PaymentRequest:
         """``pending → confirmed``, then emit ``payment_request.confirmed``; already paid: unchanged.

@@ -51,6 +51,8 @@ class Reconciler:
             except XenditRejected as exc:
                 report["errors"].append(f"{payment.id}: {exc}")
                 return
+        if payment.status is not PaymentStatus.PENDING:  # a callback settled it while we asked Xendit
+            return
         if status in ("PAID", "SETTLED"):
             await self.payments.confirm_payment(payment.id, "reconciliation")
             report["confirmed"].append(payment.id)

@@ -10,7 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from halo_sim.backend.services.deps import Deps, Principal
-from halo_sim.backend.tables import ChatSession, Customer, Mitra
+import re
+
+from halo_sim.backend.tables import ChatSession, Customer, Mitra, PaymentRequest
+from halo_sim.domain.pairing import SessionStatus
+from halo_sim.domain.payment import PaymentStatus
 from halo_sim.errors import NotFound
 
 # Children before parents: the order Postgres' foreign keys demand (the seed's 23503 fix).
@@ -84,3 +88,33 @@ class TestSupport:
     def _socket_state(self, user: Principal) -> dict[str, Any]:
         sockets = self.deps.hub.count(user.key)
         return {"id": user.id, "connected": sockets > 0, "sockets": sockets}
+
+    def mitra_ref(self, mitra_id: str | None, mitra_phone: str | None) -> Mitra | None:
+        """A mitra by id or phone (None when neither is given)."""
+        if mitra_id:
+            return self.deps.store.require("mitras", mitra_id, "mitra")  # type: ignore[no-any-return]
+        return self.mitra_by_phone(mitra_phone) if mitra_phone else None
+
+    def seed_history(self, customer: Customer, mitra: Mitra, duration_minutes: int, days_ago: float) -> ChatSession:
+        """A finished session between ``customer`` and ``mitra`` in the past (for the choice sheet)."""
+        started = self.deps.now() - days_ago * 86400
+        payment = self.deps.store.insert("payment_requests", PaymentRequest(
+            id=self.deps.ids.uuid(), customer_id=customer.id, product="chat", amount=0,
+            status=PaymentStatus.CONSUMED, created_at=started, duration_minutes=duration_minutes,
+            confirmed_at=started, confirmed_source="seed-history-session"))
+        return self.deps.store.insert("chat_sessions", ChatSession(
+            id=self.deps.ids.uuid(), customer_id=customer.id, payment_request_id=payment.id,
+            status=SessionStatus.ENDED, duration_minutes=duration_minutes, created_at=started, mitra_id=mitra.id,
+            offered_mitra_ids=[mitra.id], started_at=started, ends_at=started + duration_minutes * 60,
+            ended_at=started + duration_minutes * 60, end_reason="time_over"))
+
+    def new_mitra(self, display_name: str, phone: str | None, topics: list[str]) -> Mitra:
+        """A mitra made up for a test (phone generated when not given)."""
+        row = Mitra(id=self.deps.ids.uuid(), phone=phone or f"+62819{self.deps.ids.digits(8)}",
+                    display_name=display_name, password="bestie123", topics=topics)
+        return self.deps.store.insert("mitras", row)
+
+
+def name_pattern(display_name: str) -> str:
+    """``MITRA_NAME_RE``: the display name as a regex matching it literally (Maestro selectors)."""
+    return re.escape(display_name)

@@ -1,0 +1,59 @@
+"""``/api/config`` for the apps and ``/api/control-center/*`` for the dashboard.
+
+The stats stream is Server-Sent Events: one ``stats`` event now, then one every
+``interval`` seconds (wall clock: this is a live view), ``limit`` events at most
+when given (handy for scripts and tests).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, StreamingResponse
+from starlette.routing import Route
+
+from halo_sim.backend.routes.common import backend_of, ok
+from halo_sim.errors import ValidationFailed
+
+MIN_INTERVAL_S = 0.05
+
+
+async def app_config(request: Request) -> JSONResponse:
+    return ok(backend_of(request).control.config())
+
+
+async def stats(request: Request) -> JSONResponse:
+    return ok(backend_of(request).control.stats())
+
+
+def _number(request: Request, name: str, default: float) -> float:
+    raw = request.query_params.get(name)
+    try:
+        return default if raw is None else float(raw)
+    except ValueError:
+        raise ValidationFailed(f"query parameter {name} must be a number") from None
+
+
+async def stats_stream(request: Request) -> StreamingResponse:
+    interval = max(MIN_INTERVAL_S, _number(request, "interval", 1.0))
+    limit = int(_number(request, "limit", 0))
+    control = backend_of(request).control
+
+    async def events() -> AsyncIterator[str]:
+        sent = 0
+        while not limit or sent < limit:
+            yield f"event: stats\ndata: {json.dumps(control.stats())}\n\n"
+            sent += 1
+            await asyncio.sleep(interval)
+
+    return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+
+
+routes = [
+    Route("/api/config", app_config, methods=["GET"]),
+    Route("/api/control-center/stats", stats, methods=["GET"]),
+    Route("/api/control-center/stats/stream", stats_stream, methods=["GET"]),
+]
