@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from halo_sim.cli import fake, scenario, serve
+from halo_sim.cli import fake, scenario, serve, xendit
 
 app = typer.Typer(
     name="halo-sim",
@@ -18,6 +18,7 @@ app.command("list")(scenario.list_scenarios)
 app.command("validate")(scenario.validate)
 app.command("serve")(serve.serve)
 app.add_typer(fake.app, name="fake")
+app.add_typer(xendit.app, name="xendit")
 
 
 def main() -> None:

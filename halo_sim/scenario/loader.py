@@ -103,12 +103,21 @@ def _check_step(scenario: Scenario, step: Step, index: int, defined: set[str], l
                 for name in sorted(names_in([step.args, step.expect]) - defined)]
     if resolved.plugin is not None:
         problems += _check_args(step, index, resolved.plugin.args, located)
+        if step.action == "parallel" and not problems:
+            problems += _check_branches(scenario, step, index, defined, located)
     else:
         route = DEFAULT_ROUTES[resolved.route_key or ""]
         missing = [p for p in route.placeholders() if p not in step.args]
         if missing:
             problems.append((step.line, f"{where}: missing argument(s) {missing} for {route.method} {route.path}"))
     return problems
+
+
+def _check_branches(scenario: Scenario, step: Step, index: int, defined: set[str], located: Located) -> list[Problem]:
+    """Each branch of a ``parallel`` step is checked like a step of its own (at the parent's line)."""
+    branches = [Step.model_validate(raw) for raw in step.args.get("steps", [])]
+    found = [p for branch in branches for p in _check_step(scenario, branch, index, defined, located)]
+    return [(line or step.line, message) for line, message in found]
 
 
 def _check_args(step: Step, index: int, model: type, located: Located) -> list[Problem]:

@@ -38,13 +38,13 @@ class UnknownStep(ValueError):
 def resolve(step: Step, scenario: Scenario, routes: dict[str, Route] | None = None) -> Resolved:
     """The plugin or route behind ``step``; :class:`UnknownStep` explains a miss."""
     table = routes if routes is not None else DEFAULT_ROUTES
-    if step.action == "http":
-        return Resolved(None, plugin=REGISTRY[("http", "")])
+    if step.action in ("http", "parallel"):
+        return Resolved(None, plugin=REGISTRY[(step.action, "")])  # type: ignore[index]
     who, what = step.who, step.what
     if who in ("test", "fcm", "xendit"):
         return _harness(who, what, table)
     if who not in scenario.actors:
-        known = sorted(scenario.actors) + ["test", "fcm", "xendit", "http"]
+        known = sorted(scenario.actors) + ["test", "fcm", "xendit", "http", "parallel"]
         raise UnknownStep(f"unknown actor {who!r} in {step.action!r}; expected one of {known}")
     return _for_actor(who, scenario.actors[who].role, what, table)
 

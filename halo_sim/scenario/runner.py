@@ -120,19 +120,22 @@ async def _run_phase(ctx: RunContext, result: ScenarioResult, phase: Any, steps:
 
 async def run_step(ctx: RunContext, step: Step) -> StepOutcome:
     """Perform one step and check its expectations; raises :class:`StepFailed` on a mismatch."""
-    resolved = resolve(step, ctx.scenario, ctx.target.routes)
-    ctx.require(resolved.capability)
-    variables = ctx.template_vars()
-    args, expect = render(step.args, variables), render(step.expect, variables)
-    actor = ctx.actor(resolved.actor) if resolved.actor else None
-    if resolved.plugin is not None:
-        outcome = await resolved.plugin.run(ctx, actor, _typed(resolved.plugin.args, args, step))
-    else:
-        outcome = await _route(ctx, resolved.route_key or "", args, actor)
-    _check(step, outcome, expect)
+    outcome = await perform(ctx, step)
+    _check(step, outcome, render(step.expect, ctx.template_vars()))
     for name, path in step.save.items():
         ctx.variables[name] = _saved(outcome, name, path)
     return outcome
+
+
+async def perform(ctx: RunContext, step: Step) -> StepOutcome:
+    """Do what a step says, without judging the result (``parallel`` judges its branches together)."""
+    resolved = resolve(step, ctx.scenario, ctx.target.routes)
+    ctx.require(resolved.capability)
+    args = render(step.args, ctx.template_vars())
+    actor = ctx.actor(resolved.actor) if resolved.actor else None
+    if resolved.plugin is not None:
+        return await resolved.plugin.run(ctx, actor, _typed(resolved.plugin.args, args, step))
+    return await _route(ctx, resolved.route_key or "", args, actor)
 
 
 def _typed(model: Any, args: dict[str, Any], step: Step) -> Any:

@@ -125,7 +125,7 @@ class Scenario(Strict):
 
     @model_validator(mode="after")
     def _actor_names_are_free(self) -> "Scenario":
-        reserved = {"test", "fcm", "http", "xendit", "clock", "faker"}
+        reserved = {"test", "fcm", "http", "xendit", "parallel", "clock", "faker"}
         clash = reserved & set(self.actors)
         if clash:
             raise ValueError(f"actor names {sorted(clash)} are reserved; rename them")
