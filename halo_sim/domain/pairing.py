@@ -87,14 +87,18 @@ class AcceptOutcome(StrEnum):
     TAKEN = "offer_taken"
     NOT_OFFERED = "not_offered"
     CLOSED = "closed"
+    BUSY = "mitra_busy"
 
 
 def judge_accept(
-    status: SessionStatus, offered: Collection[str], rejected: Collection[str], mitra_id: str
+    status: SessionStatus, offered: Collection[str], rejected: Collection[str], mitra_id: str,
+    mitra_busy: bool = False,
 ) -> AcceptOutcome:
-    """Decide one accept against the session as it is now."""
+    """Decide one accept against the session as it is now (a mitra in a session cannot take another)."""
     if mitra_id not in offered or mitra_id in rejected:
         return AcceptOutcome.NOT_OFFERED
+    if mitra_busy and status is SessionStatus.PENDING_ACCEPTANCE:
+        return AcceptOutcome.BUSY
     if status is SessionStatus.PENDING_ACCEPTANCE:
         return AcceptOutcome.WON
     if status in (SessionStatus.ACTIVE, SessionStatus.ENDED):

@@ -29,6 +29,7 @@ class Actor:
     phone: str
     display_name: str
     fcm_token: str
+    password: str = ""
     token: str | None = None
     id: str | None = None
     frames: list[dict[str, Any]] = field(default_factory=list)
@@ -44,7 +45,7 @@ class Actor:
     def view(self) -> dict[str, Any]:
         """What templates see as ``{{ <actor>.<field> }}``."""
         return {"name": self.name, "role": self.role, "phone": self.phone, "display_name": self.display_name,
-                "password": self.spec.password, "fcm_token": self.fcm_token, "token": self.token,
+                "password": self.password, "fcm_token": self.fcm_token, "token": self.token,
                 "id": self.id, "foreground": self.ws is not None}
 
     async def open_socket(self, url: str) -> dict[str, Any]:

@@ -29,6 +29,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("halo-sim", "halo-sim scenarios")
     group.addoption("--halo-target", default=os.environ.get("HALO_SIM_TARGET", "embedded"),
                     help="where scenarios run (default: embedded; env HALO_SIM_TARGET)")
+    group.addoption("--halo-targets", default=os.environ.get("HALO_SIM_TARGETS"),
+                    help="targets file (default: halo-sim.yaml here or above; env HALO_SIM_TARGETS)")
     group.addoption("--halo-seed", type=int, default=None, help="seed for every scenario (default: each one's own)")
     group.addoption("--halo-report-dir", default=None, help="write a JSON report of each failed scenario here")
 
@@ -98,7 +100,8 @@ def _target(config: pytest.Config) -> Any:
     if TARGET_KEY not in config.stash:
         from halo_sim.targets.resolve import open_target
 
-        config.stash[TARGET_KEY] = open_target(config.getoption("halo_target"))
+        targets_file = config.getoption("halo_targets")
+        config.stash[TARGET_KEY] = open_target(config.getoption("halo_target"), Path(targets_file) if targets_file else None)
     return config.stash[TARGET_KEY]
 
 

@@ -6,8 +6,9 @@ different table (same keys), and every scenario keeps working unchanged.
 
 Arguments of an action fill the path's ``{placeholders}`` first; the rest
 become the JSON body (POST/PUT/PATCH) or the query string (GET/DELETE).
-``fixed`` are always sent; ``auth`` says whose credentials go along: the
-acting user's bearer token, the target's test token, or nothing.
+``fixed`` are always sent; ``rename`` maps our argument names to the target's
+field names; ``auth`` says whose credentials go along: the acting user's bearer
+token, the target's test token, or nothing.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ class Route:
     auth: Auth = "actor"
     fixed: dict[str, Any] = field(default_factory=dict)
     capability: str | None = None
+    rename: dict[str, str] = field(default_factory=dict)
 
     def placeholders(self) -> list[str]:
         """Names used in the path template."""
@@ -40,7 +42,7 @@ class Route:
         if missing:
             raise KeyError(f"missing argument(s) {missing} for {self.method} {self.path}")
         path = self.path.format(**{n: args[n] for n in names})
-        rest = {**{k: v for k, v in args.items() if k not in names}, **self.fixed}
+        rest = {self.rename.get(k, k): v for k, v in {**args, **self.fixed}.items() if k not in names}
         if self.method in ("GET", "DELETE"):
             return path, {}, rest
         return path, rest, {}

@@ -10,6 +10,7 @@ an unexpected exception is recorded as an error with its traceback, never lost.
 
 from __future__ import annotations
 
+import random
 import time
 import traceback
 import zlib
@@ -31,20 +32,30 @@ from halo_sim.scenario.template import render
 from halo_sim.targets.base import Target
 
 
-def default_seed(scenario: Scenario) -> int:
-    """The scenario's own seed, else a stable one from its id (so runs reproduce)."""
-    return scenario.seed if scenario.seed is not None else zlib.crc32(scenario.id.encode())
+def default_seed(scenario: Scenario, target: Target | None = None) -> int:
+    """The scenario's own seed, else a stable one from its id (so runs reproduce).
+
+    On a live target the default is random instead: two testers (or two CI runs)
+    on one staging backend must not create the same phones.  The seed is in the
+    report, so ``--seed`` reproduces a failure exactly.
+    """
+    if scenario.seed is not None:
+        return scenario.seed
+    if target is not None and target.live:
+        return random.SystemRandom().randrange(2**31)
+    return zlib.crc32(scenario.id.encode())
 
 
 async def run_scenario(scenario: Scenario, target: Target, reporter: Reporter | None = None,
                        seed: int | None = None) -> ScenarioResult:
     """Run ``scenario`` on ``target``; the result says passed, failed, skipped or error."""
-    seed = default_seed(scenario) if seed is None else seed
+    seed = default_seed(scenario, target) if seed is None else seed
     result = ScenarioResult(scenario.id, scenario.name, scenario.path, target.name, seed)
     started = time.perf_counter()
     async with httpx.AsyncClient(timeout=10.0) as http:
         ctx = _context(scenario, target, http, seed)
         try:
+            _cast(ctx)
             await target.before_scenario(http, seed)
             await _run_phase(ctx, result, "setup", setup_steps(scenario), reporter)
             await _run_phase(ctx, result, "step", scenario.steps, reporter)
@@ -61,13 +72,34 @@ async def run_scenario(scenario: Scenario, target: Target, reporter: Reporter | 
 def _context(scenario: Scenario, target: Target, http: httpx.AsyncClient, seed: int) -> RunContext:
     faker = Faker("id_ID")
     faker.seed_instance(seed)
-    ctx = RunContext(scenario, target, http, seed, faker)
-    for name, spec in scenario.actors.items():
-        phone = spec.phone or f"+628{faker.numerify('##########')}"
-        display = spec.display_name or faker.first_name()
-        token = (spec.device.fcm_token if spec.device and spec.device.fcm_token else None) or faker.sha1()
-        ctx.actors[name] = Actor(name, spec, phone, display, token)
-    return ctx
+    return RunContext(scenario, target, http, seed, faker)
+
+
+def _cast(ctx: RunContext) -> None:
+    """Give each actor its phone, name and FCM token (seeded faker), or a test mitra of a live target."""
+    pool = list(ctx.target.mitras) if not ctx.target.has("seed_mitra") else []
+    for name, spec in ctx.scenario.actors.items():
+        phone, password = spec.phone or f"+628{ctx.faker.numerify('##########')}", spec.password
+        if spec.role == "mitra" and spec.login != "none" and not spec.phone and not ctx.target.has("seed_mitra"):
+            if not pool:
+                raise CapabilityMissing(f"target {ctx.target.name!r} cannot create mitras (seed_mitra) and has "
+                                        f"too few test mitras for this scenario's mitra actors")
+            account = pool.pop(0)
+            phone, password = account.phone, account.password
+        display = spec.display_name or ctx.faker.first_name()
+        token = (spec.device.fcm_token if spec.device and spec.device.fcm_token else None) or ctx.faker.sha1()
+        ctx.actors[name] = Actor(name, spec, phone, display, token, password)
+
+
+async def _tidy(ctx: RunContext, actor: Actor) -> None:
+    """Leave a shared target as we found it: test phones deleted, test mitras offline."""
+    if actor.role == "customer" and actor.spec.login == "verified" and ctx.target.has("test_endpoints"):
+        await ctx.call("test.reset_phone", {"phone": actor.phone})
+    if actor.role == "mitra" and actor.token and ctx.target.live:
+        active = (await ctx.call("mitra.get_profile", {}, actor))["body"].get("active_session_id")
+        if active:
+            await ctx.call("mitra.end_session", {"session_id": active}, actor)
+        await ctx.call("mitra.go_offline", {}, actor)
 
 
 def setup_steps(scenario: Scenario) -> list[Step]:
@@ -175,11 +207,9 @@ async def _cleanup(ctx: RunContext, result: ScenarioResult) -> None:
     for actor in ctx.actors.values():
         await actor.close_socket()
         result.frames[actor.name] = actor.frames
-    if ctx.target.has("test_endpoints"):
-        for actor in ctx.actors.values():
-            if actor.role == "customer" and actor.spec.login == "verified":
-                try:
-                    await ctx.call("test.reset_phone", {"phone": actor.phone})
-                except Exception as exc:  # cleanup trouble is reported, never hides the run's own result
-                    ctx.transcript.add("note", text=f"cleanup of {actor.phone} failed: {exc!r}")
+    for actor in ctx.actors.values():
+        try:
+            await _tidy(ctx, actor)
+        except Exception as exc:  # cleanup trouble is reported, never hides the run's own result
+            ctx.transcript.add("note", text=f"cleanup of {actor.name} ({actor.phone}) failed: {exc!r}")
     result.transcript = ctx.transcript.entries

@@ -25,6 +25,14 @@ CAPABILITIES = {
 }
 
 
+@dataclass(frozen=True)
+class MitraAccount:
+    """A test mitra that already exists on a live target (it cannot create mitras)."""
+
+    phone: str
+    password: str
+
+
 @dataclass
 class Target:
     """A system under test as the runner sees it."""
@@ -38,6 +46,8 @@ class Target:
     xendit_url: str | None = None
     xendit_callback_token: str | None = None
     routes: dict[str, Route] = field(default_factory=lambda: dict(DEFAULT_ROUTES))
+    mitras: tuple[MitraAccount, ...] = ()
+    live: bool = False
 
     def has(self, capability: str) -> bool:
         """Whether this target offers ``capability``."""
@@ -48,7 +58,7 @@ class Target:
         return {"x-test-token": self.test_token} if self.test_token else {}
 
     async def before_scenario(self, http: httpx.AsyncClient, seed: int) -> None:
-        """Prepare for one scenario run (a live target has nothing to reset)."""
+        """Prepare for one scenario run (a live target has nothing to reset: runs isolate by data)."""
 
     def close(self) -> None:
         """Release whatever the target started."""

@@ -340,3 +340,31 @@ def test_mitra_is_offered_again_once_its_session_time_is_over() -> None:
         return next_session
 
     assert asyncio.run(run()).offered_mitra_ids == [mitra_id]
+
+
+def test_a_mitra_that_lost_the_race_cannot_read_write_or_end_the_winners_chat() -> None:
+    from halo_sim.backend.services.deps import Principal
+    from halo_sim.errors import NotFound
+
+    world = build_world(2)
+    backend = world.backend
+    winner, loser = (Principal("mitra", m) for m in world.mitra_ids)
+
+    async def run() -> list[str]:
+        session = await confirm(world)
+        await backend.pairing.accept(winner.id, session.id)
+        refused = []
+        for attempt in (lambda: backend.chat.send(session.id, loser, "halo"),
+                        lambda: backend.sessions.end_by(backend.pairing.participant_of(session.id, loser), loser)):
+            try:
+                await attempt()
+            except NotFound as exc:
+                refused.append(exc.code)
+        try:
+            backend.chat.messages(session.id, loser)
+        except NotFound as exc:
+            refused.append(exc.code)
+        assert backend.pairing.visible_to(session.id, loser).id == session.id  # it may still see the offer
+        return refused
+
+    assert asyncio.run(run()) == ["NOT_FOUND"] * 3

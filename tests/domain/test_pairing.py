@@ -113,7 +113,7 @@ def test_judge_accept_ignores_other_mitras_rejections() -> None:
 
 
 def test_accept_outcome_codes_uppercase_to_the_api_error_codes() -> None:
-    assert {o.value.upper() for o in AcceptOutcome} == {"WON", "OFFER_TAKEN", "NOT_OFFERED", "CLOSED"}
+    assert {o.value.upper() for o in AcceptOutcome} == {"WON", "OFFER_TAKEN", "NOT_OFFERED", "CLOSED", "MITRA_BUSY"}
 
 
 # --- all_rejected ---------------------------------------------------------------------------

@@ -48,9 +48,23 @@ def test_steps_after_a_failure_do_not_run(tmp_path: Path, target: EmbeddedTarget
 
 def test_missing_capability_skips_with_the_reason(data_dir: Path, target: EmbeddedTarget) -> None:
     bare = Target(name="bare", base_url=target.base_url, ws_url=target.ws_url, capabilities=frozenset())
-    result = _run(load_scenario(data_dir / "wrong_expectation.yaml"), bare)
+    result = _run(load_scenario(data_dir / "passing_short.yaml"), bare)
     assert result.status == "skipped"
     assert "lacks otp_readable" in result.reason
+
+
+def test_a_live_target_without_enough_test_mitras_skips_with_the_reason(data_dir: Path, target: EmbeddedTarget) -> None:
+    live = Target(name="live", base_url=target.base_url, ws_url=target.ws_url, live=True,
+                  capabilities=frozenset({"test_endpoints", "otp_readable"}), mitras=())
+    result = _run(load_scenario(data_dir / "wrong_expectation.yaml"), live)
+    assert result.status == "skipped" and "too few test mitras" in result.reason
+
+
+def test_a_live_target_gets_a_fresh_random_seed_unless_one_is_given(data_dir: Path, target: EmbeddedTarget) -> None:
+    live = Target(name="live", base_url=target.base_url, ws_url=target.ws_url, live=True)
+    scenario = load_scenario(data_dir / "passing_short.yaml")
+    assert len({default_seed(scenario, live) for _ in range(5)}) > 1
+    assert default_seed(scenario.model_copy(update={"seed": 9}), live) == 9
 
 
 def test_a_crash_mid_run_is_an_error_with_a_written_report(tmp_path: Path, target: EmbeddedTarget) -> None:

@@ -37,7 +37,7 @@ async def end_session(request: Request) -> JSONResponse:
     """A participant says goodbye and ends the session before its time is over."""
     who = caller(request)
     backend = backend_of(request)
-    session = backend.pairing.visible_to(request.path_params["session_id"], who)
+    session = backend.pairing.participant_of(request.path_params["session_id"], who)
     return ok(await backend.sessions.end_by(session, who))
 
 

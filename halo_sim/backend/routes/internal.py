@@ -133,15 +133,11 @@ async def force_pairing_timeout(request: Request) -> JSONResponse:
     data = await body(request, PaymentRef)
     backend = backend_of(request)
     if data.payment_request_id:
-        current = backend.pairing.current_session(data.payment_request_id)
-        if current is None:
-            raise Conflict("this payment has no pairing in flight", code="NO_PAIRING_IN_FLIGHT")
-        customer_id = current.customer_id
+        session = backend.pairing.in_flight_of_payment(data.payment_request_id)
     elif data.phone:
-        customer_id = backend.testing.customer_by_phone(data.phone).id
+        session = backend.pairing.latest_in_flight(backend.testing.customer_by_phone(data.phone).id)
     else:
         raise ValidationFailed("give payment_request_id or phone")
-    session = backend.pairing.latest_in_flight(customer_id)
     if session.mode == "targeted":
         failed = await backend.pairing.expire_targeted_pairing_request(session.id)
     else:
@@ -175,6 +171,7 @@ async def force_other_mitra_online(request: Request) -> JSONResponse:
     excluded = backend.testing.mitra_ref(data.exclude_mitra_id, data.exclude_mitra_phone)
     free = [m for m in backend.store.rows("mitras")
             if (excluded is None or m.id != excluded.id) and not backend.presence.facts(m).busy]
+    free.sort(key=backend.presence.is_online)  # an offline one first: the point is one more online
     if not free:
         raise NotFound("no other free mitra exists; seed one with seed-mitra", code="NO_OTHER_MITRA")
     return ok(await _online(request, free[0]))

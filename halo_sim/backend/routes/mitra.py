@@ -9,6 +9,7 @@ from starlette.routing import Route
 from halo_sim.backend.routes.common import backend_of, body, caller, ok, render
 from halo_sim.backend.routes.customer import register_device
 from halo_sim.backend.schemas import MitraLogin, OnlineToggle
+from halo_sim.domain.pairing import SessionStatus
 
 
 def mitra_view(request: Request, mitra_id: str) -> dict[str, object]:
@@ -18,6 +19,8 @@ def mitra_view(request: Request, mitra_id: str) -> dict[str, object]:
     data = render(mitra)
     data.pop("password", None)
     data["is_online"] = backend.presence.is_online(mitra)
+    active = backend.store.find("chat_sessions", mitra_id=mitra.id, status=SessionStatus.ACTIVE)
+    data["active_session_id"] = active[-1].id if active else None
     return data  # type: ignore[no-any-return]
 
 
@@ -44,6 +47,7 @@ async def set_status(request: Request) -> JSONResponse:
 async def heartbeat(request: Request) -> JSONResponse:
     who = caller(request, "mitra")
     backend_of(request).presence.heartbeat(who.id)
+    await backend_of(request).pairing.mitra_available(who.id)  # back from a lapse: offer what still searches
     return ok({**mitra_view(request, who.id), "next_heartbeat_s": backend_of(request).settings.heartbeat_interval_s})
 
 

@@ -81,7 +81,7 @@ class AuthService:
         return self._open_session("customer", row.id), row
 
     def set_display_name(self, customer_id: str, name: str) -> Customer:
-        """The name a mitra sees; required before an anonymous customer can pay."""
+        """The name a mitra sees (the app asks an anonymous customer for it before paying)."""
         name = name.strip()
         if not 1 <= len(name) <= 40:
             raise ValidationFailed("display_name must be 1 to 40 characters")

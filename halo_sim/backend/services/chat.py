@@ -25,7 +25,7 @@ class ChatService:
 
     async def send(self, session_id: str, sender: Principal, text: str) -> tuple[ChatMessage, Delivery]:
         """Store the message, then deliver it to the other participant."""
-        session = self.pairing.visible_to(session_id, sender)
+        session = self.pairing.participant_of(session_id, sender)
         self._ensure_open(session)
         if not text.strip():
             raise ValidationFailed("text must not be empty")
@@ -59,6 +59,6 @@ class ChatService:
 
     def messages(self, session_id: str, reader: Principal, after_seq: int = 0) -> list[dict[str, Any]]:
         """Messages after ``after_seq``: what a reconnecting app fetches to catch up."""
-        session = self.pairing.visible_to(session_id, reader)
+        session = self.pairing.participant_of(session_id, reader)
         rows = self.deps.store.find("chat_messages", session_id=session.id)
         return [dataclasses.asdict(m) for m in rows if m.seq > after_seq]

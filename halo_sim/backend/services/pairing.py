@@ -22,7 +22,7 @@ from halo_sim.backend.services.deps import Deps, Principal
 from halo_sim.backend.services.notify import Notifier, PushText
 from halo_sim.backend.services.payments import CONFIRMED, PaymentService
 from halo_sim.backend.services.presence import PresenceService
-from halo_sim.backend.services.sessions import SessionTimer
+from halo_sim.backend.services.sessions import SESSION_ENDED, SessionTimer
 from halo_sim.backend.tables import ChatSession, Customer, Mitra, PaymentRequest
 from halo_sim.domain.pairing import (
     FAILURE_REASONS, IN_FLIGHT, SESSION, AcceptOutcome, Mode, SessionEvent, SessionStatus, all_rejected,
@@ -45,9 +45,14 @@ class PairingService:
         self.notifier = notifier
         self.timer = timer
         deps.bus.subscribe(CONFIRMED, self._on_confirmed)
+        deps.bus.subscribe(SESSION_ENDED, self._on_session_ended)
 
     async def _on_confirmed(self, event: dict[str, Any]) -> None:
         await self.start(event["payment_request_id"])
+
+    async def _on_session_ended(self, event: dict[str, Any]) -> None:
+        if event.get("mitra_id"):
+            await self.mitra_available(event["mitra_id"])  # free again: offer what still searches
 
     def current_session(self, payment_id: str) -> ChatSession | None:
         """The session of a payment that is searching, active or ended (not failed)."""
@@ -88,7 +93,9 @@ class PairingService:
         if session.mode == Mode.TARGETED:
             targets = [session.targeted_mitra_id] if session.targeted_mitra_id in self.presence.eligible() else []
         else:
-            targets = self.presence.eligible()
+            declined = {m for s in self.attempts(session.payment_request_id)  # the bestie who said no
+                        if s.mode == Mode.TARGETED for m in s.rejected_mitra_ids}
+            targets = [m for m in self.presence.eligible() if m not in declined]
         await self.deps.hub.send(("customer", session.customer_id), {
             "type": "pairing_searching", "session_id": session.id, "mode": session.mode,
             "payment_request_id": session.payment_request_id, "status": session.status.value,
@@ -137,7 +144,8 @@ class PairingService:
     async def accept(self, mitra_id: str, session_id: str) -> ChatSession:
         """One mitra's accept; the first wins, decided before anything is awaited."""
         session = self.get(session_id)
-        outcome = judge_accept(session.status, session.offered_mitra_ids, session.rejected_mitra_ids, mitra_id)
+        busy = bool(self.deps.store.find("chat_sessions", mitra_id=mitra_id, status=SessionStatus.ACTIVE))
+        outcome = judge_accept(session.status, session.offered_mitra_ids, session.rejected_mitra_ids, mitra_id, busy)
         if outcome is not AcceptOutcome.WON:
             raise Conflict(_ACCEPT_REFUSALS[outcome], code=outcome.value.upper())
         now = self.deps.now()
@@ -197,7 +205,7 @@ class PairingService:
 
     async def _settle_payment(self, session: ChatSession, mode: Mode) -> bool:
         payment = self.payments.get(session.payment_request_id)
-        failed = sum(1 for s in self.attempts(payment.id) if s.status is SessionStatus.FAILED)
+        failed = sum(1 for s in self.attempts(payment.id) if s.status is SessionStatus.FAILED and s.mode == Mode.BLAST)
         usable = payment.status is PaymentStatus.CONFIRMED
         terminal = is_terminal(mode, failed, self.deps.settings.max_pairing_attempts, usable)
         if terminal and usable:
@@ -228,6 +236,13 @@ class PairingService:
             raise NotFound(f"chat_session {session_id} not found")
         return session
 
+    def participant_of(self, session_id: str, user: Principal) -> ChatSession:
+        """Only the customer and the mitra in the session may read, write or end its chat."""
+        session = self.visible_to(session_id, user)
+        if user.id not in (session.customer_id, session.mitra_id):
+            raise NotFound(f"chat_session {session_id} not found")
+        return session
+
     def latest_pending_offer(self, mitra_id: str | None = None) -> ChatSession:
         """The newest session waiting for an accept (optionally offered to ``mitra_id``)."""
         rows = [s for s in self.deps.store.find("chat_sessions", status=SessionStatus.PENDING_ACCEPTANCE)
@@ -235,6 +250,14 @@ class PairingService:
         if not rows:
             raise NotFound("no chat_session is pending acceptance", code="NO_PENDING_OFFER")
         return rows[-1]  # type: ignore[no-any-return]
+
+    def in_flight_of_payment(self, payment_id: str) -> ChatSession:
+        """The payment's attempt still searching or pending acceptance."""
+        current = self.current_session(payment_id)
+        if current is None or current.status not in IN_FLIGHT:
+            raise NotFound("this payment has no pairing in flight (searching or pending_acceptance)",
+                           code="NO_PAIRING_IN_FLIGHT")
+        return current
 
     def latest_in_flight(self, customer_id: str) -> ChatSession:
         """The customer's newest attempt still searching or pending acceptance."""
@@ -252,4 +275,5 @@ _ACCEPT_REFUSALS = {
     AcceptOutcome.TAKEN: "another mitra already accepted this request",
     AcceptOutcome.NOT_OFFERED: "this offer was not made to you (or you declined it)",
     AcceptOutcome.CLOSED: "this request is no longer searching",
+    AcceptOutcome.BUSY: "you are already in a session; finish it first",
 }

@@ -16,6 +16,7 @@ from halo_sim.domain.pairing import SESSION, SessionEvent, SessionStatus
 from halo_sim.errors import Conflict, NotFound
 
 TICK_S = 1.0
+SESSION_ENDED = "chat_session.ended"
 
 
 class SessionTimer:
@@ -54,6 +55,7 @@ class SessionTimer:
         session.status = SESSION.next(session.status, SessionEvent.END)
         session.ended_at, session.end_reason = self.deps.now(), reason
         await self._both(session, {"type": "session_ended", "session_id": session.id, "reason": reason})
+        await self.deps.bus.emit(SESSION_ENDED, {"session_id": session.id, "mitra_id": session.mitra_id})
         return session
 
     async def end_by(self, session: ChatSession, user: Principal) -> ChatSession:

@@ -115,6 +115,13 @@ class TestSupport:
         return self.deps.store.insert("mitras", row)
 
 
+REGEX_SPECIALS = re.compile(r"[.*+?^${}()|\[\]\\]")
+
+
 def name_pattern(display_name: str) -> str:
-    """``MITRA_NAME_RE``: the display name as a regex matching it literally (Maestro selectors)."""
-    return re.escape(display_name)
+    r"""``MITRA_NAME_RE``: the display name as a regex matching it literally (Maestro selectors).
+
+    Escapes exactly what the Node backend's usual ``/[.*+?^${}()|[\]\\]/g`` escapes, so a
+    scenario pinning the pattern passes on both; spaces and other characters stay as they are.
+    """
+    return REGEX_SPECIALS.sub(lambda m: "\\" + m.group(0), display_name)

@@ -16,6 +16,7 @@ from halo_sim.scenario.context import RunContext
 from halo_sim.scenario.steps import Args, StepOutcome, step
 
 DISCONNECT_WAIT_S = 2.0
+CLOSE_GRACE_S = 0.1
 
 
 async def _open(ctx: RunContext, actor: Actor) -> StepOutcome:
@@ -50,6 +51,8 @@ async def background(ctx: RunContext, actor: Actor | None, args: Args) -> StepOu
     ctx.transcript.add("ws_close", actor=actor.name)
     if ctx.target.has("state_dump"):
         await _wait_server_sees_close(ctx, actor)
+    else:  # nothing to ask: give the server a moment to process the close frame
+        await asyncio.sleep(CLOSE_GRACE_S)
     return StepOutcome({"foreground": False}, "socket closed")
 
 

@@ -38,9 +38,10 @@ async def _anonymous(ctx: RunContext, actor: Actor) -> Result:
 async def _mitra(ctx: RunContext, actor: Actor) -> Result:
     if ctx.target.has("seed_mitra"):
         _ok("seed_mitra", await ctx.call("test.seed_mitra", {
-            "phone": actor.phone, "display_name": actor.display_name, "password": actor.spec.password}))
-    result = _ok("mitra.login", await ctx.call("mitra.login", {"phone": actor.phone, "password": actor.spec.password}))
+            "phone": actor.phone, "display_name": actor.display_name, "password": actor.password}))
+    result = _ok("mitra.login", await ctx.call("mitra.login", {"phone": actor.phone, "password": actor.password}))
     actor.token, actor.id = result["body"]["token"], result["body"]["mitra"]["id"]
+    actor.display_name = result["body"]["mitra"]["display_name"]  # a live target's test mitra has its own name
     return result
 
 
