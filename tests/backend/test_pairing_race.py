@@ -368,3 +368,17 @@ def test_a_mitra_that_lost_the_race_cannot_read_write_or_end_the_winners_chat() 
         return refused
 
     assert asyncio.run(run()) == ["NOT_FOUND"] * 3
+
+
+def test_timers_of_sessions_deleted_by_reset_phone_fire_quietly() -> None:
+    world = build_world(1)
+    backend = world.backend
+
+    async def run() -> None:
+        session = await confirm(world)
+        await backend.pairing.accept(world.mitra_ids[0], session.id)
+        backend.store.delete("chat_sessions", session.id)
+        await backend.scheduler.advance(3600)
+
+    asyncio.run(run())
+    assert backend.scheduler.errors == []

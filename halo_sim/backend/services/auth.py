@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from halo_sim.backend.services.deps import Deps, Principal, Role
@@ -65,7 +66,7 @@ class AuthService:
                 "too many wrong OTP codes; try again later or contact admin",
                 code="OTP_BLOCKED",
                 reason="OTP_BLOCKED",
-                retry_after_s=int(challenge.blocked_until - self.deps.now()),
+                retry_after_s=math.ceil(challenge.blocked_until - self.deps.now()),
             )
 
     def _customer_for_phone(self, phone: str) -> Customer:

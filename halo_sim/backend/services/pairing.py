@@ -76,7 +76,7 @@ class PairingService:
         session = self.deps.store.insert("chat_sessions", self._new_session(payment))
         timeout = (self.deps.settings.targeted_timeout_s if session.mode == Mode.TARGETED
                    else self.deps.settings.pairing_timeout_s)
-        self.deps.later(timeout, partial(self.fail, session.id, SessionEvent.TIMEOUT), "pairing_timeout")
+        self.deps.later(timeout, partial(self._time_out, session.id), "pairing_timeout")
         await self._offer(session)
         return session
 
@@ -186,7 +186,9 @@ class PairingService:
 
     async def fail(self, session_id: str, why: SessionEvent, cause: str | None = None) -> ChatSession:
         """An attempt ended without a match: retryable (payment stays confirmed) or terminal."""
-        session = self.get(session_id)
+        session: ChatSession | None = self.deps.store.get("chat_sessions", session_id)
+        if session is None:
+            raise NotFound(f"chat_session {session_id} not found")
         if session.status not in IN_FLIGHT:
             return session
         session.status = SESSION.next(session.status, why)
@@ -212,6 +214,11 @@ class PairingService:
             await self.payments.transition(payment.id, PaymentEvent.FAIL_PAIRING)
         return terminal
 
+    async def _time_out(self, session_id: str) -> None:
+        """The timer's path: a session deleted meanwhile (reset-phone) has nothing left to time out."""
+        if self.deps.store.get("chat_sessions", session_id) is not None:
+            await self.fail(session_id, SessionEvent.TIMEOUT)
+
     async def expire_targeted_pairing_request(self, session_id: str) -> ChatSession:
         """The targeted wait is over (the real backend's exported ``expireTargetedPairingRequest``)."""
         return await self.fail(session_id, SessionEvent.TIMEOUT)
@@ -220,8 +227,7 @@ class PairingService:
         """After a restore: re-arm session clocks and pairing timeouts (timers are not saved)."""
         self.timer.resume()
         for session in self.deps.store.rows("chat_sessions", lambda s: s.status in IN_FLIGHT):
-            self.deps.later(self._timeout_of(session), partial(self.fail, session.id, SessionEvent.TIMEOUT),
-                            "pairing_timeout")
+            self.deps.later(self._timeout_of(session), partial(self._time_out, session.id), "pairing_timeout")
 
     def get(self, session_id: str) -> ChatSession:
         """The session or a 404."""

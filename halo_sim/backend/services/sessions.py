@@ -30,7 +30,7 @@ class SessionTimer:
         now = self.deps.now()
         remaining = max(0.0, (session.ends_at or now) - now)
         self.deps.later(min(TICK_S, remaining), partial(self._tick, session.id), "session_tick")
-        self.deps.later(remaining, partial(self.end, session.id, "time_over"), "session_end")
+        self.deps.later(remaining, partial(self._time_over, session.id), "session_end")
 
     async def _tick(self, session_id: str) -> None:
         session = self.deps.store.get("chat_sessions", session_id)
@@ -44,6 +44,10 @@ class SessionTimer:
             await self._both(session, {"type": "session_warning", "session_id": session.id,
                                        "remaining_seconds": remaining})
         self.deps.later(TICK_S, partial(self._tick, session.id), "session_tick")
+
+    async def _time_over(self, session_id: str) -> None:
+        if self.deps.store.get("chat_sessions", session_id) is not None:  # reset-phone may have deleted it
+            await self.end(session_id, "time_over")
 
     async def end(self, session_id: str, reason: str) -> ChatSession:
         """``active → ended``; both apps told; the mitra is free for the next blast."""
