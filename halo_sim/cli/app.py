@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from halo_sim.cli import fake, scenario, serve, xendit
+from halo_sim.cli import fake, scenario, serve, suite, xendit
 
 app = typer.Typer(
     name="halo-sim",
@@ -17,6 +17,7 @@ app.command("scenario")(scenario.run)
 app.command("list")(scenario.list_scenarios)
 app.command("validate")(scenario.validate)
 app.command("serve")(serve.serve)
+app.command("suite")(suite.suite)
 app.add_typer(fake.app, name="fake")
 app.add_typer(xendit.app, name="xendit")
 

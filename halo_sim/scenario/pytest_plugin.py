@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="targets file (default: halo-sim.yaml here or above; env HALO_SIM_TARGETS)")
     group.addoption("--halo-seed", type=int, default=None, help="seed for every scenario (default: each one's own)")
     group.addoption("--halo-report-dir", default=None, help="write a JSON report of each failed scenario here")
+    group.addoption("--halo-shard", default=None, metavar="K/N",
+                    help="run only shard K of N (every scenario lands in exactly one shard)")
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
@@ -40,6 +43,34 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
     if file_path.suffix in (".yaml", ".yml") and file_path.parent.name == "scenarios":
         return ScenarioFile.from_parent(parent, path=file_path)
     return None
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """``K/N`` with 1 ≤ K ≤ N; anything else is a usage error naming the expected form."""
+    try:
+        k, n = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise pytest.UsageError(f"--halo-shard {text!r}: expected K/N, e.g. 2/4") from None
+    if not 1 <= k <= n:
+        raise pytest.UsageError(f"--halo-shard {text!r}: K must be between 1 and N")
+    return k, n
+
+
+def shard_of(nodeid: str, shards: int) -> int:
+    """The 1-based shard of a test: a stable hash, so every machine computes the same split."""
+    return zlib.crc32(nodeid.encode()) % shards + 1
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    option = config.getoption("halo_shard")
+    if not option:
+        return
+    k, n = parse_shard(option)
+    keep = [i for i in items if shard_of(i.nodeid, n) == k]
+    dropped = [i for i in items if shard_of(i.nodeid, n) != k]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
 
 
 class ScenarioFile(pytest.File):
