@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from halo_sim.cli import fake, scenario, serve, suite, xendit
+from halo_sim.cli import analysis, authoring, fake, scenario, serve, suite, target, xendit
 
 app = typer.Typer(
     name="halo-sim",
@@ -18,8 +18,12 @@ app.command("list")(scenario.list_scenarios)
 app.command("validate")(scenario.validate)
 app.command("serve")(serve.serve)
 app.command("suite")(suite.suite)
+app.command("diff")(analysis.diff)
 app.add_typer(fake.app, name="fake")
 app.add_typer(xendit.app, name="xendit")
+app.add_typer(target.app, name="target")
+app.command("schema")(authoring.schema)
+app.command("new")(authoring.new)
 
 
 def main() -> None:

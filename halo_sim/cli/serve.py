@@ -21,7 +21,7 @@ def serve(
     test_token: Annotated[Optional[str], typer.Option(envvar="HALO_TEST_TOKEN", help="Require this x-test-token on /internal/_test/*.")] = None,
     state_file: Annotated[Optional[Path], typer.Option(help="Save the state here on stop and restore it on start.")] = None,
 ) -> None:
-    """Serve the reference backend and fake FCM until Ctrl-C; prints their URLs."""
+    """Serve the reference backend, fake FCM and fake Xendit until Ctrl-C or SIGTERM; prints their URLs."""
     from halo_sim.clock import SystemClock, VirtualClock
     from halo_sim.stack import Stack, StackOptions
 

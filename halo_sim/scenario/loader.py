@@ -22,6 +22,7 @@ from halo_sim.scenario.template import TEMPLATE, names_in
 from halo_sim.scenario.yamlsrc import Located, load_located
 
 ALWAYS_DEFINED = {"faker", "seed", "target"}
+FRAME_STEPS = ("expect_frame", "expect_no_frame", "send_frame")  # need the actor's socket, hence its app open
 Problem = tuple[int | None, str]
 
 
@@ -86,11 +87,47 @@ def _pydantic_problem(err: Any, located: Located) -> Problem:
 
 def _check_steps(scenario: Scenario, located: Located) -> list[Problem]:
     defined = set(ALWAYS_DEFINED) | set(scenario.actors)
+    foreground = {name for name, spec in scenario.actors.items() if spec.foreground}
     problems: list[Problem] = []
     for index, step in enumerate(scenario.steps):
         problems += _check_step(scenario, step, index, defined, located)
+        problems += _unreachable_waits(scenario, step, index, foreground)
         defined |= set(step.save)
     return problems
+
+
+def _unreachable_waits(scenario: Scenario, step: Step, index: int, foreground: set[str]) -> list[Problem]:
+    """Frame steps of an actor whose app has no socket at that point ("unreachable wait").
+
+    ``foreground`` (the actors whose app is open before ``step``) is updated for the next step:
+    ``foreground``/``resume`` open the app, ``background`` closes it.  The branches of a
+    ``parallel`` step are checked with the state before it; a branch that opens an app counts
+    afterwards (one that closes it does not, to never report a wait that can be reached).
+    """
+    branches = [step]
+    if step.action == "parallel":
+        raw = step.args.get("steps")
+        branches = [b for b in (_branch(r) for r in (raw if isinstance(raw, list) else [])) if b is not None]
+    problems: list[Problem] = []
+    for branch in branches:
+        who, what = branch.who, branch.what
+        if who in scenario.actors and what in FRAME_STEPS and who not in foreground:
+            problems.append((branch.line or step.line,
+                             f"steps.{index} ({branch.action}): {who}'s app is in the background here (no socket): "
+                             f"add {who}.foreground before it"))
+    for branch in branches:
+        if branch.who in scenario.actors and branch.what in ("foreground", "resume"):
+            foreground.add(branch.who)
+        elif branch is step and step.who in scenario.actors and step.what == "background":
+            foreground.discard(step.who)
+    return problems
+
+
+def _branch(raw: Any) -> Step | None:
+    try:
+        return Step.model_validate(raw)
+    except ValidationError:  # reported by the argument check of the parallel step
+        return None
 
 
 def _check_step(scenario: Scenario, step: Step, index: int, defined: set[str], located: Located) -> list[Problem]:

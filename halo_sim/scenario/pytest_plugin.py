@@ -36,6 +36,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--halo-report-dir", default=None, help="write a JSON report of each failed scenario here")
     group.addoption("--halo-shard", default=None, metavar="K/N",
                     help="run only shard K of N (every scenario lands in exactly one shard)")
+    group.addoption("--halo-coverage", default=None, metavar="FILE",
+                    help="write the state-machine transitions the session exercised (JSON; embedded target only)")
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
@@ -134,6 +136,32 @@ def _target(config: pytest.Config) -> Any:
         targets_file = config.getoption("halo_targets")
         config.stash[TARGET_KEY] = open_target(config.getoption("halo_target"), Path(targets_file) if targets_file else None)
     return config.stash[TARGET_KEY]
+
+
+COVERAGE_KEY = pytest.StashKey[Any]()
+
+
+def _coverage_worker(config: pytest.Config) -> str | None:
+    workerinput = getattr(config, "workerinput", None)  # set by pytest-xdist on its workers only
+    return str(workerinput["workerid"]) if workerinput else None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """``--halo-coverage FILE``: record transitions (see :mod:`halo_sim.coverage`)."""
+    if config.getoption("halo_coverage", None):
+        from halo_sim.coverage import session_started
+
+        path = Path(config.getoption("halo_coverage")).absolute()
+        config.stash[COVERAGE_KEY] = (path, session_started(path, _coverage_worker(config)))
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Each xdist worker writes ``FILE.<id>.json``; the controller (or a plain run) merges them into FILE."""
+    recording = session.config.stash.get(COVERAGE_KEY, None)
+    if recording is not None:
+        from halo_sim.coverage import session_finished
+
+        session_finished(recording[1], recording[0], _coverage_worker(session.config))
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
