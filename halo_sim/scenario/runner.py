@@ -132,8 +132,11 @@ async def _run_phase(ctx: RunContext, result: ScenarioResult, phase: Any, steps:
             outcome = await run_step(ctx, step)
             record.summary = outcome.summary
         except CapabilityMissing as exc:
-            record.status, record.summary = "skipped", str(exc)
-            raise
+            if step.required:  # the scenario says this check must run: a target without it fails
+                record.status, record.summary = "failed", f"required step cannot run: {exc}"
+            else:
+                record.status, record.summary = "skipped", str(exc)
+                raise
         except StepFailed as exc:
             record.status, record.summary, record.details = "failed", exc.args[0], exc.diff
         except ScenarioError as exc:

@@ -19,8 +19,9 @@ A scenario file::
 
 Each step is one ``<who>.<action>`` key (``who`` is an actor, ``test``, ``fcm``)
 or ``http``, with its arguments as the value, plus optional ``name``, ``expect``
-(a subset the step's result must contain) and ``save`` (variables captured from
-the result by dotted path).  Unknown keys anywhere are errors.
+(a subset the step's result must contain), ``save`` (variables captured from
+the result by dotted path) and ``required`` (a target lacking what the step needs
+fails the scenario instead of skipping it).  Unknown keys anywhere are errors.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-STEP_MODIFIERS = ("name", "expect", "save", "line")
+STEP_MODIFIERS = ("name", "expect", "save", "required", "line")
 
 
 class Strict(BaseModel):
@@ -78,6 +79,7 @@ class Step(Strict):
     name: str | None = None
     expect: dict[str, Any] | None = None
     save: dict[str, str] = Field(default_factory=dict)
+    required: bool = False
     line: int | None = None
 
     @model_validator(mode="before")
@@ -89,7 +91,7 @@ class Step(Strict):
             return raw
         actions = [k for k in raw if k not in STEP_MODIFIERS]
         if len(actions) != 1:
-            raise ValueError(f"a step needs exactly one action key besides {list(STEP_MODIFIERS[:3])}, got {actions}")
+            raise ValueError(f"a step needs exactly one action key besides {list(STEP_MODIFIERS[:4])}, got {actions}")
         args = raw[actions[0]]
         if args is not None and not isinstance(args, dict):
             raise ValueError(f"the arguments of {actions[0]} must be a mapping, got {type(args).__name__}")

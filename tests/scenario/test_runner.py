@@ -103,3 +103,14 @@ def test_transcript_records_http_exchanges_and_frames(scenarios_dir: Path, targe
     kinds = {entry["kind"] for entry in result.transcript}
     assert {"http", "ws_open", "ws_close"} <= kinds
     assert any(f["type"] == "pairing_offer" for f in result.frames["mitra"])
+
+
+def test_a_required_step_the_target_cannot_run_fails_instead_of_skipping(tmp_path: Path,
+                                                                          target: EmbeddedTarget) -> None:
+    path = tmp_path / "required.yaml"
+    path.write_text("name: x\nactors: {}\nsteps:\n  - test.state:\n    required: true\n")
+    no_dump = Target(name="no-dump", base_url=target.base_url, ws_url=target.ws_url,
+                     capabilities=frozenset({"test_endpoints"}))
+    result = _run(load_scenario(path), no_dump)
+    assert result.status == "failed"
+    assert "required step cannot run" in result.reason and "state_dump" in result.reason
