@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from halo_sim.errors import StepFailed
 from halo_sim.scenario.actor import Actor
 from halo_sim.scenario.context import RunContext, compact
 from halo_sim.scenario.expect import matches
+from halo_sim.scenario.polling import poll
 from halo_sim.scenario.steps import Args, StepOutcome, step
-
-POLL_S = 0.01
-
 
 class ExpectPush(Args):
     token: str
@@ -43,17 +40,13 @@ def _matching(inbox: list[dict[str, Any]], match: dict[str, Any] | None) -> list
 @step("fcm", "expect_push", ExpectPush, capability="fcm_inbox")
 async def expect_push(ctx: RunContext, actor: Actor | None, args: ExpectPush) -> StepOutcome:
     """A push to ``token`` whose message contains ``match`` is in the inbox (waiting up to ``timeout``)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + args.timeout
-    while True:
-        inbox = await _inbox(ctx, args.token)
-        found = _matching(inbox, args.match)
-        if found:
-            return StepOutcome({"push": found[-1], "count": len(found)}, compact(found[-1]["message"]))
-        if loop.time() >= deadline:
-            seen = [f"  {compact(e['message'], 160)}" for e in inbox] or ["  the inbox of this token is empty"]
-            raise StepFailed(f"no matching push to {args.token} within {args.timeout} s", seen)
-        await asyncio.sleep(POLL_S)
+    arrived, inbox = await poll(lambda: _inbox(ctx, args.token), lambda box: bool(_matching(box, args.match)),
+                                args.timeout)
+    if not arrived:
+        seen = [f"  {compact(e['message'], 160)}" for e in inbox] or ["  the inbox of this token is empty"]
+        raise StepFailed(f"no matching push to {args.token} within {args.timeout} s", seen)
+    found = _matching(inbox, args.match)
+    return StepOutcome({"push": found[-1], "count": len(found)}, compact(found[-1]["message"]))
 
 
 @step("fcm", "expect_no_push", ExpectNoPush, capability="fcm_inbox")

@@ -13,6 +13,7 @@ import asyncio
 from halo_sim.errors import StepFailed
 from halo_sim.scenario.actor import Actor
 from halo_sim.scenario.context import RunContext
+from halo_sim.scenario.polling import poll
 from halo_sim.scenario.steps import Args, StepOutcome, step
 
 DISCONNECT_WAIT_S = 2.0
@@ -58,11 +59,7 @@ async def background(ctx: RunContext, actor: Actor | None, args: Args) -> StepOu
 
 async def _wait_server_sees_close(ctx: RunContext, actor: Actor) -> None:
     key = f"{actor.role}:{actor.id}"
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + DISCONNECT_WAIT_S
-    while loop.time() < deadline:
-        result = await ctx.call("test.connections", {})
-        if key not in result["body"].get("sockets", {}):
-            return
-        await asyncio.sleep(0.005)
-    raise StepFailed(f"the server still lists a socket for {actor.name} {DISCONNECT_WAIT_S} s after it closed")
+    gone, _ = await poll(lambda: ctx.call("test.connections", {}),
+                         lambda result: key not in result["body"].get("sockets", {}), DISCONNECT_WAIT_S, 0.005)
+    if not gone:
+        raise StepFailed(f"the server still lists a socket for {actor.name} {DISCONNECT_WAIT_S} s after it closed")

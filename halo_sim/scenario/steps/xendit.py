@@ -10,7 +10,6 @@ the step gives one — which is how a wrong or missing token is tested.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import Any, Literal
 
@@ -19,10 +18,8 @@ from halo_sim.errors import CapabilityMissing, StepFailed
 from halo_sim.scenario.actor import Actor
 from halo_sim.scenario.context import Result, RunContext, compact
 from halo_sim.scenario.expect import matches
+from halo_sim.scenario.polling import poll
 from halo_sim.scenario.steps import Args, StepOutcome, step
-
-POLL_S = 0.01
-
 
 class InvoiceArg(Args):
     invoice_id: str
@@ -89,18 +86,22 @@ async def flush(ctx: RunContext, actor: Actor | None, args: Args) -> StepOutcome
 @step("xendit", "expect_callback", ExpectCallback, capability="xendit_fake")
 async def expect_callback(ctx: RunContext, actor: Actor | None, args: ExpectCallback) -> StepOutcome:
     """The fake's delivery log (one entry per attempt) has entries containing ``match`` (exactly ``count``, if given)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + args.timeout
-    while True:
-        log = (await ctx.request("GET", f"{ctx.target.xendit_url}/_fake/callbacks"))["body"]
-        entries = log["log"]
-        found = [e for e in entries if matches(args.match, e)]
-        if found and (args.count is None or len(found) == args.count):
-            return StepOutcome({"callbacks": found, "count": len(found)}, f"{len(found)} matching callback(s)")
-        if loop.time() >= deadline:
-            raise StepFailed(f"expected {args.count or 'some'} matching callback(s), found {len(found)}",
-                             [f"  {compact(e, 160)}" for e in entries[-8:]] or ["  no callbacks were sent"])
-        await asyncio.sleep(POLL_S)
+    async def log() -> list[dict[str, Any]]:
+        return list((await ctx.request("GET", f"{ctx.target.xendit_url}/_fake/callbacks"))["body"]["log"])
+
+    def matching(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [e for e in entries if matches(args.match, e)]
+
+    def enough(entries: list[dict[str, Any]]) -> bool:
+        found = matching(entries)
+        return bool(found) and (args.count is None or len(found) == args.count)
+
+    ok, entries = await poll(log, enough, args.timeout)
+    found = matching(entries)
+    if not ok:
+        raise StepFailed(f"expected {args.count or 'some'} matching callback(s), found {len(found)}",
+                         [f"  {compact(e, 160)}" for e in entries[-8:]] or ["  no callbacks were sent"])
+    return StepOutcome({"callbacks": found, "count": len(found)}, f"{len(found)} matching callback(s)")
 
 
 @step("xendit", "fire_webhook", FireWebhook)
