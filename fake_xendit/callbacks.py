@@ -32,6 +32,7 @@ import httpx
 from fake_xendit.models import OutboundCallback, XenditBackend
 from halo_sim.clock import isoformat
 from halo_sim.scheduler import Timer
+from halo_sim.tls import client_context
 
 log = logging.getLogger(__name__)
 
@@ -250,7 +251,7 @@ class CallbackDispatcher:
         loop = asyncio.get_running_loop()
         client = self._clients.get(loop)
         if client is None or client.is_closed:
-            client = httpx.AsyncClient(trust_env=False)
+            client = httpx.AsyncClient(trust_env=False, verify=client_context())
             self._clients = {lp: c for lp, c in self._clients.items() if not lp.is_closed()}
             self._clients[loop] = client
         return client

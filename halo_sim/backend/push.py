@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 
 from halo_sim.errors import UpstreamError
+from halo_sim.tls import client_context
 
 
 class PushRejected(UpstreamError):
@@ -25,7 +26,7 @@ class FcmClient:
     def __init__(self, base_url: str, project_id: str, access_token: str, timeout: float = 5.0) -> None:
         self.url = f"{base_url.rstrip('/')}/v1/projects/{project_id}/messages:send"
         self._headers = {"Authorization": f"Bearer {access_token}"}
-        self._http = httpx.AsyncClient(timeout=timeout)
+        self._http = httpx.AsyncClient(timeout=timeout, verify=client_context())
 
     async def send(self, message: dict[str, Any], validate_only: bool = False) -> str:
         """Send one message; returns FCM's message name (``projects/P/messages/ID``)."""

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 
 from halo_sim.errors import UpstreamError
+from halo_sim.tls import client_context
 
 
 class XenditRejected(UpstreamError):
@@ -23,7 +24,8 @@ class XenditClient:
     """Creates and reads invoices."""
 
     def __init__(self, base_url: str, secret_key: str, timeout: float = 10.0) -> None:
-        self._http = httpx.AsyncClient(base_url=base_url.rstrip("/"), auth=(secret_key, ""), timeout=timeout)
+        self._http = httpx.AsyncClient(base_url=base_url.rstrip("/"), auth=(secret_key, ""), timeout=timeout,
+                                       verify=client_context())
 
     async def create_invoice(self, external_id: str, amount: int, description: str,
                              invoice_duration_s: int, **extra: Any) -> dict[str, Any]:

@@ -67,7 +67,7 @@ def _run_all(console: Console, scenarios: list, target_name: str, seed: int | No
             reporter.verdict(result)
             results.append(result)
     finally:
-        target.close()
+        target.close(wait=False)  # the command exits right after
     return results
 
 

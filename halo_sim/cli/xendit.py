@@ -191,13 +191,15 @@ async def _relay(console: Console, url: str, path: str | None, api: str, key: st
                  once: bool, replay: bool) -> int:
     import httpx
 
+    from halo_sim.tls import client_context
+
     from halo_sim.backend.xendit import XenditClient
     from halo_sim.errors import HaloSimError
     from halo_sim.relay import Relay
 
     xendit = XenditClient(api, key)
     try:
-        async with httpx.AsyncClient(timeout=10.0) as http:
+        async with httpx.AsyncClient(timeout=10.0, verify=client_context()) as http:
             relay = Relay(xendit, url, token, http, replay=replay, path=path)
             console.print(f"relaying {escape(api)} → {escape(relay.url)}"
                           + ("" if once else f" every {interval:g} s (Ctrl-C to stop)"), highlight=False)

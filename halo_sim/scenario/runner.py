@@ -30,6 +30,7 @@ from halo_sim.scenario.schema import Scenario, Step
 from halo_sim.scenario.steps import StepOutcome
 from halo_sim.scenario.template import render
 from halo_sim.targets.base import Target
+from halo_sim.tls import client_context
 
 
 def default_seed(scenario: Scenario, target: Target | None = None) -> int:
@@ -52,7 +53,7 @@ async def run_scenario(scenario: Scenario, target: Target, reporter: Reporter | 
     seed = default_seed(scenario, target) if seed is None else seed
     result = ScenarioResult(scenario.id, scenario.name, scenario.path, target.name, seed)
     started = time.perf_counter()
-    async with httpx.AsyncClient(timeout=10.0) as http:
+    async with httpx.AsyncClient(timeout=10.0, verify=client_context()) as http:
         ctx = _context(scenario, target, http, seed)
         try:
             _cast(ctx)

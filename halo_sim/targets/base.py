@@ -60,5 +60,5 @@ class Target:
     async def before_scenario(self, http: httpx.AsyncClient, seed: int) -> None:
         """Prepare for one scenario run (a live target has nothing to reset: runs isolate by data)."""
 
-    def close(self) -> None:
-        """Release whatever the target started."""
+    def close(self, wait: bool = True) -> None:
+        """Release whatever the target started (``wait=False``: the process is about to exit anyway)."""

@@ -39,8 +39,8 @@ class EmbeddedTarget(Target):
             if response.status_code != 200:
                 raise TargetError(f"embedded reset failed: POST {url} → {response.status_code} {response.text[:200]}")
 
-    def close(self) -> None:
-        self.stack.stop()
+    def close(self, wait: bool = True) -> None:
+        self.stack.stop(wait)
 
 
 def start_embedded() -> EmbeddedTarget:

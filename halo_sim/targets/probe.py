@@ -38,6 +38,7 @@ import websockets
 from websockets.exceptions import InvalidStatus
 
 from halo_sim.targets.base import CAPABILITIES, Target
+from halo_sim.tls import client_context
 
 TIMEOUT_S = 5.0
 PROBE_PHONE = "+620000000000"
@@ -91,7 +92,7 @@ class _Unreachable(Exception):
 
 async def probe(target: Target) -> list[Check]:
     """Probe the base URL, the WebSocket and every capability of ``target`` (declared or not)."""
-    async with httpx.AsyncClient(timeout=TIMEOUT_S) as http:
+    async with httpx.AsyncClient(timeout=TIMEOUT_S, verify=client_context()) as http:
         prober = _Prober(target, http)
         probes: list[tuple[str, Callable[[], Awaitable[tuple[bool, str]]]]] = [
             ("base_url", prober.base_url), ("websocket", prober.websocket),
