@@ -47,24 +47,12 @@ WebhookPath = Annotated[Optional[str], typer.Option(
 
 
 def read_dotenv(path: Path) -> dict[str, str]:
-    """``KEY=VALUE`` lines of a .env file (``export``, quotes and ``#`` comments allowed); {} if absent."""
+    """The variables of a .env file, parsed by python-dotenv (``export``, quotes, comments); {} if absent."""
     if not path.is_file():
         return {}
-    values: dict[str, str] = {}
-    for raw in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        line = raw.strip()
-        if line.startswith("export "):
-            line = line[len("export "):].lstrip()
-        key, sep, value = line.partition("=")
-        key, value = key.strip(), value.strip()
-        if not sep or not key or key.startswith("#"):
-            continue
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        else:
-            value = value.split(" #", 1)[0].rstrip()
-        values[key] = value
-    return values
+    from dotenv import dotenv_values
+
+    return {key: value for key, value in dotenv_values(path).items() if value is not None}
 
 
 class _Settings:
