@@ -1,7 +1,7 @@
 """Run fake FCM standalone: ``python -m fake_fcm --host 127.0.0.1 --port 9099 [--project P] [--bearer T]``.
 
 Useful to point the team's real Node backend at it (``FCM_BASE_URL``).  The
-server runs on :class:`halo_sim.server.ServerThread`, so ``--port 0`` works and
+server runs on :class:`simkit.server.ServerThread`, so ``--port 0`` works and
 the printed URL carries the port actually bound.
 """
 
@@ -15,7 +15,7 @@ from types import FrameType
 
 from fake_fcm.models import FcmBackend
 from fake_fcm.routes import create_app
-from halo_sim.server import ServerThread
+from simkit.server import ServerThread
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,8 +25,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, default=9099, help="port to bind; 0 picks a free one (default 9099)")
     parser.add_argument("--project", default=None, help="only accept sends to this project id")
     parser.add_argument("--bearer", default=None, help="only accept this OAuth bearer token")
-    parser.add_argument("--strict-tokens", action="store_true",
-                        help="answer UNREGISTERED for device tokens not registered via /_fake/tokens/T/register")
+    parser.add_argument(
+        "--strict-tokens",
+        action="store_true",
+        help="answer UNREGISTERED for device tokens not registered via /_fake/tokens/T/register",
+    )
     return parser
 
 

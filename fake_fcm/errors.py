@@ -172,8 +172,15 @@ _MISSING_INFO: dict[str, Any] = {
 
 ERRORS_BY_CODE: dict[str, type[CataloguedError]] = {
     cls.code: cls
-    for cls in (InvalidArgument, ThirdPartyAuthError, SenderIdMismatch, Unregistered,
-                QuotaExceeded, Internal, Unavailable)
+    for cls in (
+        InvalidArgument,
+        ThirdPartyAuthError,
+        SenderIdMismatch,
+        Unregistered,
+        QuotaExceeded,
+        Internal,
+        Unavailable,
+    )
 }
 
 

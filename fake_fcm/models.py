@@ -1,8 +1,8 @@
 """The state and rules of fake FCM: what a send request must look like and where it lands.
 
 Everything here is pure: no sockets, no sleeping, and time only from the
-injected :class:`~halo_sim.clock.Clock`, so the rules are unit-tested directly
-and a run under a :class:`~halo_sim.clock.VirtualClock` is reproducible (the
+injected :class:`~simkit.clock.Clock`, so the rules are unit-tested directly
+and a run under a :class:`~simkit.clock.VirtualClock` is reproducible (the
 message ids come from a counter for the same reason).  The HTTP surface in
 :mod:`fake_fcm.routes` only translates requests and errors.
 
@@ -34,8 +34,8 @@ from fake_fcm.errors import (
     Unregistered,
     error_for_code,
 )
-from halo_sim.clock import Clock, SystemClock, isoformat
-from halo_sim.fakekit import RecordedCall
+from simkit.clock import Clock, SystemClock, isoformat
+from simkit.fakekit import RecordedCall
 
 MAX_MESSAGE_BYTES = 4096
 DRY_RUN_MESSAGE_ID = "fake_message_id"  # what FCM names a message that was only validated
@@ -43,7 +43,8 @@ TARGET_FIELDS = ("token", "fid", "topic", "condition")
 DEVICE_TARGETS = frozenset({"token", "fid"})
 BODY_FIELDS = frozenset({"message", "validate_only"})
 MESSAGE_FIELDS = frozenset(
-    {"name", "data", "notification", "android", "webpush", "apns", "fcm_options", *TARGET_FIELDS})
+    {"name", "data", "notification", "android", "webpush", "apns", "fcm_options", *TARGET_FIELDS}
+)
 PRIORITY_TYPE = "type.googleapis.com/google.firebase.fcm.v1.AndroidMessagePriority"
 DURATION_TYPE = "type.googleapis.com/google.protobuf.Duration"
 NOTIFICATION_FIELDS = frozenset({"title", "body", "image"})
@@ -168,7 +169,8 @@ def target_of(message: Mapping[str, Any]) -> Target:
     if len(present) > 1:
         raise InvalidArgument(
             f"Invalid JSON payload received. Oneof field 'target' is already set. Cannot set '{present[1]}'",
-            f"message.{present[1]}")
+            f"message.{present[1]}",
+        )
     value = _string(message[present[0]], f"message.{present[0]}", required=True)
     _check_target_value(present[0], value)
     return Target(present[0], value)
@@ -242,8 +244,10 @@ def _known_fields(obj: Mapping[str, Any], allowed: Iterable[str], where: str) ->
     for name in obj:
         if name not in allowed:
             at = f" at '{where}'" if where else ""
-            raise InvalidArgument(f'Invalid JSON payload received. Unknown name "{name}"{at}: Cannot find field.',
-                                  f"{where}.{name}" if where else name)
+            raise InvalidArgument(
+                f'Invalid JSON payload received. Unknown name "{name}"{at}: Cannot find field.',
+                f"{where}.{name}" if where else name,
+            )
 
 
 def _bad_value(field: str, type_name: str, value: object) -> InvalidArgument:
@@ -270,7 +274,7 @@ class Delivery:
 
 
 class FcmBackend:
-    """A stateful, in-memory FCM project (or several): implements :class:`halo_sim.fakekit.FakeService`.
+    """A stateful, in-memory FCM project (or several): implements :class:`simkit.fakekit.FakeService`.
 
     ``project_id`` restricts sends to one project (others get SENDER_ID_MISMATCH);
     ``expected_bearer`` requires that exact OAuth bearer (None accepts any non-empty
@@ -322,8 +326,11 @@ class FcmBackend:
         """Everything the fake knows, as JSON-serialisable data (for ``GET /_fake/state``)."""
         with self._lock:
             return {
-                "config": {"project_id": self.project_id, "bearer_required": self.expected_bearer is not None,
-                           "strict_tokens": self.strict_tokens},
+                "config": {
+                    "project_id": self.project_id,
+                    "bearer_required": self.expected_bearer is not None,
+                    "strict_tokens": self.strict_tokens,
+                },
                 "inbox": self._inbox_by_target(),
                 "unregistered_tokens": sorted(self._unregistered),
                 "registered_tokens": sorted(self._registered),
@@ -454,5 +461,9 @@ class FcmBackend:
 
     def _counter_snapshot(self) -> dict[str, Any]:
         errors = {k.removeprefix("error:"): v for k, v in sorted(self._counters.items()) if k.startswith("error:")}
-        return {"sent": self._counters["sent"], "validate_only": self._counters["validate_only"],
-                "errors": errors, "calls": len(self.calls)}
+        return {
+            "sent": self._counters["sent"],
+            "validate_only": self._counters["validate_only"],
+            "errors": errors,
+            "calls": len(self.calls),
+        }

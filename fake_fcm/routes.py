@@ -1,11 +1,11 @@
 """The HTTP surface of fake FCM: thin translation between Starlette and :class:`FcmBackend`.
 
 * ``POST /v1/projects/{project}/messages:send`` – the FCM HTTP v1 send API;
-* ``/_fake/reset|state|calls|faults`` – the shared control plane (:mod:`halo_sim.fakekit`);
+* ``/_fake/reset|state|calls|faults`` – the shared control plane (:mod:`simkit.fakekit`);
 * ``GET|DELETE /_fake/inbox[?token=T|?target=topic:x]`` – read or empty the inboxes;
 * ``POST /_fake/tokens/{token}/unregister|register`` – uninstall (or reinstall) an app.
 
-Service-API requests are recorded by :class:`~halo_sim.fakekit.CallRecorder`;
+Service-API requests are recorded by :class:`~simkit.fakekit.CallRecorder`;
 control-plane ones are not, so reading the calls does not change them.
 """
 
@@ -21,7 +21,7 @@ from starlette.routing import Route
 
 from fake_fcm.errors import FcmError
 from fake_fcm.models import FcmBackend
-from halo_sim.fakekit import CONTROL_PREFIX, CallRecorder, control_routes
+from simkit.fakekit import CONTROL_PREFIX, CallRecorder, control_routes
 
 SEND_PATH = "/v1/projects/{project}/messages:send"
 GOOGLE_JSON = "application/json; charset=UTF-8"

@@ -16,9 +16,9 @@ from types import FrameType
 from fake_xendit.callbacks import DEFAULT_SCHEDULE, XENDIT_REAL_SCHEDULE, CallbackDispatcher
 from fake_xendit.models import XenditBackend
 from fake_xendit.routes import create_app
-from halo_sim.clock import SystemClock
-from halo_sim.scheduler import Scheduler
-from halo_sim.server import ServerThread
+from simkit.clock import SystemClock
+from simkit.scheduler import Scheduler
+from simkit.server import ServerThread
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -32,7 +32,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--base-url", default=None, help="public URL used in invoice_url (default: as requested)")
     parser.add_argument("--merchant-name", default="Halo", help="merchant shown on the checkout page")
     parser.add_argument("--speed", type=float, default=1.0, help="clock speed factor (expiry and retries)")
-    parser.add_argument("--real-retries", action="store_true", help="retry callbacks on Xendit's real 15 min…12 h ladder")
+    parser.add_argument(
+        "--real-retries", action="store_true", help="retry callbacks on Xendit's real 15 min…12 h ladder"
+    )
     return parser.parse_args(argv)
 
 

@@ -6,7 +6,7 @@ reaches the merchant: a JSON POST to the configured callback URL with the
 ``x-callback-token`` header, success on any 2xx, and on a non-2xx answer, a
 transport error or no answer within ``timeout``, a retry after the next delay of
 the schedule.  Every wait is a timer on the injected scheduler, so on a
-:class:`~halo_sim.clock.VirtualClock` a whole retry ladder (even Xendit's real
+:class:`~simkit.clock.VirtualClock` a whole retry ladder (even Xendit's real
 one of 15 min … 12 h) runs in microseconds and in a reproducible order.
 
 First attempts are sent at once as tasks of the running event loop (the way
@@ -30,9 +30,9 @@ from typing import Any
 import httpx
 
 from fake_xendit.models import OutboundCallback, XenditBackend
-from halo_sim.clock import isoformat
-from halo_sim.scheduler import Timer
-from halo_sim.tls import client_context
+from simkit.clock import isoformat
+from simkit.scheduler import Timer
+from simkit.tls import client_context
 
 log = logging.getLogger(__name__)
 
@@ -229,8 +229,17 @@ class CallbackDispatcher:
                 lambda: self._attempt(callback, copy, attempt + 1, generation),
                 f"xendit-callback-{callback.callback_id}-{copy}-retry-{attempt}",
             )
-            self._record(callback, copy, attempt, "failed", url=url, response_status=status, error=error,
-                         at=started, next_attempt_at=timer.when)
+            self._record(
+                callback,
+                copy,
+                attempt,
+                "failed",
+                url=url,
+                response_status=status,
+                error=error,
+                at=started,
+                next_attempt_at=timer.when,
+            )
         else:
             self._record(callback, copy, attempt, "gave_up", url=url, response_status=status, error=error, at=started)
 
@@ -285,4 +294,6 @@ class CallbackDispatcher:
         )
         self.log.append(entry)
         if outcome in ("failed", "gave_up"):
-            log.info("xendit callback %s attempt %d %s: %s", callback.callback_id, attempt, outcome, error or response_status)
+            log.info(
+                "xendit callback %s attempt %d %s: %s", callback.callback_id, attempt, outcome, error or response_status
+            )

@@ -13,7 +13,7 @@ from __future__ import annotations
 from html import escape
 
 from fake_xendit.models import Invoice
-from halo_sim.clock import isoformat
+from simkit.clock import isoformat
 
 #: Choices of the Pay form: ``value`` is ``METHOD:CHANNEL``.
 PAYMENT_CHOICES: tuple[tuple[str, str], ...] = (
@@ -59,8 +59,8 @@ def format_amount(amount: float, currency: str) -> str:
 
 def _page(title: str, body: str) -> str:
     return (
-        "<!DOCTYPE html>\n<html lang=\"id\">\n<head>\n<meta charset=\"utf-8\">\n"
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+        '<!DOCTYPE html>\n<html lang="id">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{escape(title)}</title>\n<style>{_STYLE}</style>\n</head>\n"
         f"<body>\n<main>\n{body}\n<footer>fake Xendit checkout · halo-sim</footer>\n</main>\n</body>\n</html>\n"
     )
@@ -93,7 +93,9 @@ def _expiry_line(invoice: Invoice) -> str:
 def render_invoice(invoice: Invoice) -> str:
     """The checkout page for one invoice, in whatever state it is."""
     amount = format_amount(invoice.amount, invoice.currency)
-    description = f'<p class="muted" data-testid="description">{escape(invoice.description)}</p>' if invoice.description else ""
+    description = (
+        f'<p class="muted" data-testid="description">{escape(invoice.description)}</p>' if invoice.description else ""
+    )
     paid = ""
     if invoice.payment is not None:
         paid = f'<p class="muted">Paid with {escape(invoice.payment.method)} · {escape(invoice.payment.channel)}</p>'
@@ -116,7 +118,7 @@ def render_not_found(invoice_id: str) -> str:
     """The page for an invoice id the fake never issued."""
     body = (
         '<section class="card">'
-        '<h1>Invoice not found</h1>'
+        "<h1>Invoice not found</h1>"
         f'<p class="muted" data-testid="not-found">No invoice with id {escape(invoice_id)}.</p>'
         "</section>"
     )

@@ -28,7 +28,9 @@ STATUS_BY_CODE: dict[str, int] = {
 }
 
 #: Codes a test may inject through the ``fail_api`` fault: the ones Xendit's Invoice API documents.
-InjectableCode = Literal["API_VALIDATION_ERROR", "INVALID_API_KEY", "ACCESS_SUSPENDED", "INVOICE_NOT_FOUND_ERROR", "SERVER_ERROR"]
+InjectableCode = Literal[
+    "API_VALIDATION_ERROR", "INVALID_API_KEY", "ACCESS_SUSPENDED", "INVOICE_NOT_FOUND_ERROR", "SERVER_ERROR"
+]
 INJECTABLE_CODES: tuple[str, ...] = get_args(InjectableCode)
 
 
@@ -50,31 +52,31 @@ class XenditError(Exception):
         return body
 
     @classmethod
-    def of(cls, error_code: str, message: str) -> "XenditError":
+    def of(cls, error_code: str, message: str) -> XenditError:
         """An error whose status follows from its code (500 for codes the fake does not know)."""
         return cls(STATUS_BY_CODE.get(error_code, 500), error_code, message)
 
     @classmethod
-    def validation(cls, errors: list[dict[str, Any]]) -> "XenditError":
+    def validation(cls, errors: list[dict[str, Any]]) -> XenditError:
         """400 API_VALIDATION_ERROR; the message is the first problem, as Xendit's is."""
         return cls(400, "API_VALIDATION_ERROR", str(errors[0]["message"]), errors)
 
     @classmethod
-    def invalid_api_key(cls) -> "XenditError":
+    def invalid_api_key(cls) -> XenditError:
         """401 for a missing or wrong secret key."""
         return cls(401, "INVALID_API_KEY", "API key is invalid")
 
     @classmethod
-    def access_suspended(cls) -> "XenditError":
+    def access_suspended(cls) -> XenditError:
         """403: the account is suspended (only ever injected as a fault)."""
         return cls(403, "ACCESS_SUSPENDED", "Access to this resource is suspended")
 
     @classmethod
-    def invoice_not_found(cls, invoice_id: str) -> "XenditError":
+    def invoice_not_found(cls, invoice_id: str) -> XenditError:
         """404 for an invoice id the fake never issued."""
         return cls(404, "INVOICE_NOT_FOUND_ERROR", f"Could not find invoice with id {invoice_id}")
 
     @classmethod
-    def server_error(cls, message: str = "An unexpected error occurred, our team has been notified") -> "XenditError":
+    def server_error(cls, message: str = "An unexpected error occurred, our team has been notified") -> XenditError:
         """500, Xendit's answer to anything unexpected."""
         return cls(500, "SERVER_ERROR", message)

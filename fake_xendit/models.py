@@ -1,7 +1,7 @@
 """The state and rules of the fake Xendit Invoice API: no I/O, no sleeping.
 
 Everything that decides *what* Xendit would answer or send lives here, so it can
-be tested with a :class:`~halo_sim.clock.VirtualClock` in microseconds; the
+be tested with a :class:`~simkit.clock.VirtualClock` in microseconds; the
 HTTP surface (``routes.py``) and the callback sender (``callbacks.py``) are thin
 edges around it.  Time comes from the injected scheduler's clock, and the only
 timers (invoice expiry) are scheduled on it.
@@ -39,28 +39,44 @@ import json
 import math
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any, TypeGuard
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from fake_xendit.errors import InjectableCode, XenditError
-from halo_sim.clock import isoformat
-from halo_sim.fakekit import RecordedCall
-from halo_sim.scheduler import Scheduler, Timer
+from simkit.clock import isoformat
+from simkit.fakekit import RecordedCall
+from simkit.scheduler import Scheduler, Timer
+from simkit.xendit_wire import in_callback_order
 
 INVOICE_STATUSES = ("PENDING", "PAID", "SETTLED", "EXPIRED")
 #: The currencies the SDK's ``InvoiceCurrency`` enum accepts.
 CURRENCIES = ("IDR", "USD", "THB", "VND", "PHP", "MYR")
 #: The SDK's ``InvoicePaymentMethod`` enum.
 PAYMENT_METHODS = (
-    "POOL", "CALLBACK_VIRTUAL_ACCOUNT", "CREDIT_CARD", "RETAIL_OUTLET", "QR_CODE", "QRIS",
-    "EWALLET", "DIRECT_DEBIT", "BANK_TRANSFER", "PAYLATER", "CRYPTOCURRENCY",
+    "POOL",
+    "CALLBACK_VIRTUAL_ACCOUNT",
+    "CREDIT_CARD",
+    "RETAIL_OUTLET",
+    "QR_CODE",
+    "QRIS",
+    "EWALLET",
+    "DIRECT_DEBIT",
+    "BANK_TRANSFER",
+    "PAYLATER",
+    "CRYPTOCURRENCY",
 )
 BANK_METHODS = frozenset({"BANK_TRANSFER", "CALLBACK_VIRTUAL_ACCOUNT", "POOL"})
 DEFAULT_CHANNEL = {
-    "CREDIT_CARD": "CREDIT_CARD", "RETAIL_OUTLET": "ALFAMART", "QR_CODE": "QRIS", "QRIS": "QRIS",
-    "EWALLET": "OVO", "DIRECT_DEBIT": "DD_BRI", "PAYLATER": "KREDIVO", "CRYPTOCURRENCY": "CRYPTO",
+    "CREDIT_CARD": "CREDIT_CARD",
+    "RETAIL_OUTLET": "ALFAMART",
+    "QR_CODE": "QRIS",
+    "QRIS": "QRIS",
+    "EWALLET": "OVO",
+    "DIRECT_DEBIT": "DD_BRI",
+    "PAYLATER": "KREDIVO",
+    "CRYPTOCURRENCY": "CRYPTO",
 }
 #: Virtual-account banks offered on IDR invoices (all members of the SDK's ``BankCode`` enum).
 VA_BANKS = ("BCA", "BNI", "BRI", "MANDIRI", "PERMATA")
@@ -71,48 +87,6 @@ DEFAULT_LIST_LIMIT = 10
 MAX_LIST_LIMIT = 100
 DEFAULT_BASE_URL = "http://127.0.0.1"
 DEFAULT_PROFILE_PICTURE = "https://du8nwjtfkinx.cloudfront.net/xendit.png"
-
-#: Fields of a PAID (or SETTLED) invoice callback, in Xendit's order (SPEC §5).
-PAID_CALLBACK_FIELDS = (
-    "id", "external_id", "user_id", "is_high", "payment_method", "status", "merchant_name", "amount",
-    "paid_amount", "bank_code", "paid_at", "payer_email", "description", "adjusted_received_amount",
-    "fees_paid_amount", "updated", "created", "currency", "payment_channel", "payment_destination",
-)
-PAYMENT_CALLBACK_FIELDS = frozenset({
-    "payment_method", "paid_amount", "bank_code", "paid_at", "adjusted_received_amount",
-    "fees_paid_amount", "payment_channel", "payment_destination",
-})
-#: Fields of an EXPIRED callback: the same envelope without the payment fields.
-EXPIRED_CALLBACK_FIELDS = tuple(f for f in PAID_CALLBACK_FIELDS if f not in PAYMENT_CALLBACK_FIELDS)
-
-def in_callback_order(envelope: Mapping[str, Any], paid: bool) -> dict[str, Any]:
-    """Xendit's field set and order for a PAID/SETTLED or an EXPIRED callback; unset fields left out."""
-    order = PAID_CALLBACK_FIELDS if paid else EXPIRED_CALLBACK_FIELDS
-    return {k: envelope[k] for k in order if envelope.get(k) is not None}
-
-
-def standalone_callback(invoice_id: str, external_id: str, status: str, amount: float, at: float, *,
-                        user_id: str = "65a1b2c3d4e5f6a7b8c9d0e1", merchant_name: str = "Halo",
-                        payment_method: str = "BANK_TRANSFER", bank_code: str = "BCA",
-                        description: str | None = None, payer_email: str | None = None) -> dict[str, Any]:
-    """A callback body as Xendit would send it for an invoice this fake never saw.
-
-    What ``halo-sim xendit fire-webhook`` and the relay send to a backend: the same
-    shape as the fake's own callbacks, built from a handful of facts.
-    """
-    stamp = isoformat(at)
-    envelope: dict[str, Any] = {
-        "id": invoice_id, "external_id": external_id, "user_id": user_id, "is_high": False, "status": status,
-        "merchant_name": merchant_name, "amount": amount, "payer_email": payer_email, "description": description,
-        "updated": stamp, "created": stamp, "currency": "IDR",
-    }
-    paid = status in ("PAID", "SETTLED")
-    if paid:
-        envelope.update(payment_method=payment_method, paid_amount=amount, bank_code=bank_code, paid_at=stamp,
-                        adjusted_received_amount=amount, fees_paid_amount=0, payment_channel=bank_code,
-                        payment_destination="8808999912345678")
-    return in_callback_order(envelope, paid)
-
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -176,7 +150,9 @@ class Invoice:
             "invoice_url": self.invoice_url,
             "available_banks": self._available_banks(),
             "available_retail_outlets": self._when_idr([{"retail_outlet_name": n} for n in ("ALFAMART", "INDOMARET")]),
-            "available_ewallets": self._when_idr([{"ewallet_type": n} for n in ("OVO", "DANA", "SHOPEEPAY", "LINKAJA")]),
+            "available_ewallets": self._when_idr(
+                [{"ewallet_type": n} for n in ("OVO", "DANA", "SHOPEEPAY", "LINKAJA")]
+            ),
             "available_qr_codes": self._when_idr([{"qr_code_type": "QRIS"}]),
             "available_direct_debits": [],
             "available_paylaters": [],
@@ -240,17 +216,19 @@ class Invoice:
         return channels if self.currency == "IDR" else []
 
     def _available_banks(self) -> list[dict[str, Any]]:
-        return self._when_idr([
-            {
-                "bank_code": code,
-                "collection_type": "POOL",
-                "transfer_amount": self.amount,
-                "bank_branch": "Virtual Account",
-                "account_holder_name": self.merchant_name.upper(),
-                "identity_amount": 0,
-            }
-            for code in VA_BANKS
-        ])
+        return self._when_idr(
+            [
+                {
+                    "bank_code": code,
+                    "collection_type": "POOL",
+                    "transfer_amount": self.amount,
+                    "bank_branch": "Virtual Account",
+                    "account_holder_name": self.merchant_name.upper(),
+                    "identity_amount": 0,
+                }
+                for code in VA_BANKS
+            ]
+        )
 
 
 @dataclass(frozen=True)
@@ -465,7 +443,7 @@ class _Counters:
 
 
 class XenditBackend:
-    """The whole state of one fake Xendit account; implements :class:`halo_sim.fakekit.FakeService`."""
+    """The whole state of one fake Xendit account; implements :class:`simkit.fakekit.FakeService`."""
 
     def __init__(
         self,
@@ -525,7 +503,9 @@ class XenditBackend:
             "callbacks": [cb.to_json() for cb in self.outbox],
             "faults": self.faults(),
             "timers": [
-                {"name": t.name, "due": isoformat(t.when)} for t in self.scheduler.pending() if t.name.startswith("xendit-")
+                {"name": t.name, "due": isoformat(t.when)}
+                for t in self.scheduler.pending()
+                if t.name.startswith("xendit-")
             ],
         }
 
@@ -630,20 +610,26 @@ class XenditBackend:
         return invoice
 
     def list_invoices(
-        self, external_id: str | None = None, statuses: list[str] | None = None, limit: int | None = None,
+        self,
+        external_id: str | None = None,
+        statuses: list[str] | None = None,
+        limit: int | None = None,
     ) -> list[Invoice]:
         """``GET /v2/invoices``: newest first, filtered by external id and statuses."""
         if limit is None:
             limit = DEFAULT_LIST_LIMIT
         if not 1 <= limit <= MAX_LIST_LIMIT:
-            raise XenditError.validation([{"path": ["limit"], "message": f'"limit" must be between 1 and {MAX_LIST_LIMIT}'}])
+            raise XenditError.validation(
+                [{"path": ["limit"], "message": f'"limit" must be between 1 and {MAX_LIST_LIMIT}'}]
+            )
         wanted = {s.upper() for s in statuses} if statuses else None
         if wanted is not None and (unknown := wanted - set(INVOICE_STATUSES)):
             raise XenditError.validation(
                 [{"path": ["statuses"], "message": f'"statuses" has unknown values {sorted(unknown)}'}]
             )
         found = [
-            inv for inv in self._newest_first(self.invoices.values())
+            inv
+            for inv in self._newest_first(self.invoices.values())
             if (external_id is None or inv.external_id == external_id) and (wanted is None or inv.status in wanted)
         ]
         return found[:limit]
@@ -653,7 +639,9 @@ class XenditBackend:
         invoice = self.get_invoice(invoice_id)
         if invoice.status != "PENDING":
             raise XenditError(
-                404, "INVOICE_NOT_FOUND_ERROR", f"Could not find and update PENDING invoice {invoice_id}",
+                404,
+                "INVOICE_NOT_FOUND_ERROR",
+                f"Could not find and update PENDING invoice {invoice_id}",
             )
         now = self.now()
         invoice.expiry_date = now
@@ -674,8 +662,12 @@ class XenditBackend:
         """What a customer paying on the checkout page does: PENDING → PAID and a PAID callback."""
         invoice = self.get_invoice(invoice_id)
         if invoice.status != "PENDING":
-            raise XenditError.of("INVOICE_NOT_PENDING", f"Invoice {invoice_id} is {invoice.status}; only a PENDING invoice can be paid")
-        invoice.payment = self._payment(invoice, payment_method, bank_code, payment_channel, payment_destination, paid_amount)
+            raise XenditError.of(
+                "INVOICE_NOT_PENDING", f"Invoice {invoice_id} is {invoice.status}; only a PENDING invoice can be paid"
+            )
+        invoice.payment = self._payment(
+            invoice, payment_method, bank_code, payment_channel, payment_destination, paid_amount
+        )
         invoice.status = "PAID"
         invoice.updated = invoice.payment.paid_at
         self._cancel_expiry(invoice_id)
@@ -686,7 +678,9 @@ class XenditBackend:
         """PAID → SETTLED (funds reached the balance); queues a SETTLED callback for the backend's SETTLED path."""
         invoice = self.get_invoice(invoice_id)
         if invoice.status != "PAID":
-            raise XenditError.of("INVOICE_NOT_PAID", f"Invoice {invoice_id} is {invoice.status}; only a PAID invoice can settle")
+            raise XenditError.of(
+                "INVOICE_NOT_PAID", f"Invoice {invoice_id} is {invoice.status}; only a PAID invoice can settle"
+            )
         invoice.status = "SETTLED"
         invoice.updated = self.now()
         self._queue_callback(invoice)
@@ -726,7 +720,9 @@ class XenditBackend:
         )
         self.invoices[invoice_id] = invoice
         self._expiry_timers[invoice_id] = self.scheduler.call_at(
-            invoice.expiry_date, lambda: self._expire_due(invoice_id), name=f"xendit-expire-{invoice_id}",
+            invoice.expiry_date,
+            lambda: self._expire_due(invoice_id),
+            name=f"xendit-expire-{invoice_id}",
         )
         return invoice
 
@@ -759,9 +755,13 @@ class XenditBackend:
     ) -> Payment:
         method = method.upper()
         if method not in PAYMENT_METHODS:
-            raise XenditError.validation([{"path": ["payment_method"], "message": f'"payment_method" must be one of {list(PAYMENT_METHODS)}'}])
+            raise XenditError.validation(
+                [{"path": ["payment_method"], "message": f'"payment_method" must be one of {list(PAYMENT_METHODS)}'}]
+            )
         if paid_amount is not None and (not _is_number(paid_amount) or paid_amount <= 0):
-            raise XenditError.validation([{"path": ["paid_amount"], "message": '"paid_amount" must be a number greater than 0'}])
+            raise XenditError.validation(
+                [{"path": ["paid_amount"], "message": '"paid_amount" must be a number greater than 0'}]
+            )
         if method in BANK_METHODS:
             bank_code = (bank_code or "BCA").upper()
             channel = channel or bank_code

@@ -49,9 +49,9 @@ from fake_xendit.callbacks import CallbackDispatcher
 from fake_xendit.checkout import render_invoice, render_not_found
 from fake_xendit.errors import XenditError
 from fake_xendit.models import Invoice, XenditBackend, validation_message
-from halo_sim.clock import SystemClock
-from halo_sim.fakekit import CallRecorder, control_routes
-from halo_sim.scheduler import Scheduler
+from simkit.clock import SystemClock
+from simkit.fakekit import CallRecorder, control_routes
+from simkit.scheduler import Scheduler
 
 
 class PayRequest(BaseModel):
@@ -146,7 +146,9 @@ class _Handlers:
             return self._list(request)
         body = await _json_body(request)
         invoice = self.backend.create_invoice(
-            body, request.headers.get("x-idempotency-key"), base_url=str(request.base_url).rstrip("/"),
+            body,
+            request.headers.get("x-idempotency-key"),
+            base_url=str(request.base_url).rstrip("/"),
         )
         return JSONResponse(invoice.to_json())
 
@@ -232,11 +234,13 @@ class _Handlers:
         if _wants_wait(request):
             await self.dispatcher.drain()
         ids = {cb.callback_id for cb in caused}
-        return JSONResponse({
-            "invoice": invoice.to_json(),
-            "callbacks": [cb.to_json() for cb in caused],
-            "deliveries": [entry.to_json() for entry in self.dispatcher.log if entry.callback_id in ids],
-        })
+        return JSONResponse(
+            {
+                "invoice": invoice.to_json(),
+                "callbacks": [cb.to_json() for cb in caused],
+                "deliveries": [entry.to_json() for entry in self.dispatcher.log if entry.callback_id in ids],
+            }
+        )
 
     async def callbacks(self, _: Request) -> Response:
         return JSONResponse(self.dispatcher.summary())

@@ -84,8 +84,9 @@ class TransitionRecorder:
     def __enter__(self) -> TransitionRecorder:
         return self.start()
 
-    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
-                 traceback: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
+    ) -> None:
         self.stop()
 
 
@@ -108,14 +109,18 @@ def report(counts: Counts, machines: Iterable[StateMachine[Any, Any]] = MACHINES
     known = {m.name for m in machines}
     for machine in machines:
         declared = [(_value(s), _value(e), _value(t)) for (s, e), t in machine.transitions.items()]
-        rows = [{"from": s, "event": e, "to": t, "count": counts.get((machine.name, s, e, t), 0)}
-                for s, e, t in declared]
+        rows = [
+            {"from": s, "event": e, "to": t, "count": counts.get((machine.name, s, e, t), 0)} for s, e, t in declared
+        ]
         enum = type(next(iter(machine.transitions))[0]) if machine.transitions else None
         states = [_value(m) for m in enum] if enum is not None else []
         targets = {t for _, _, t in declared}
         entered = {r["to"] for r in rows if r["count"]}
-        undeclared = sorted(f"{s} --{e}--> {t}" for (name, s, e, t), n in counts.items()
-                            if name == machine.name and n and (s, e, t) not in declared)
+        undeclared = sorted(
+            f"{s} --{e}--> {t}"
+            for (name, s, e, t), n in counts.items()
+            if name == machine.name and n and (s, e, t) not in declared
+        )
         result[machine.name] = {
             "transitions": rows,
             "exercised": sum(1 for r in rows if r["count"]),
@@ -132,14 +137,21 @@ def render(data: Mapping[str, Any]) -> Table:
     """The report as one rich table: every declared transition, never-exercised ones in red."""
     machines: Mapping[str, Any] = data["machines"]
     parts = [f"{name} {m['exercised']}/{m['declared']}" for name, m in machines.items()]
-    table = Table("machine", "from", "event", "to", "count",
-                  title=f"state-machine transition coverage ({', '.join(parts)})")
+    table = Table(
+        "machine", "from", "event", "to", "count", title=f"state-machine transition coverage ({', '.join(parts)})"
+    )
     notes: list[str] = []
     for name, machine in machines.items():
         for row in machine["transitions"]:
             style = "" if row["count"] else "red"
-            table.add_row(escape(name), row["from"], row["event"], row["to"],
-                          str(row["count"]) if row["count"] else "never", style=style)
+            table.add_row(
+                escape(name),
+                row["from"],
+                row["event"],
+                row["to"],
+                str(row["count"]) if row["count"] else "never",
+                style=style,
+            )
         if machine["states_never_entered"]:
             notes.append(f"{name}: never entered {', '.join(machine['states_never_entered'])}")
         if machine["undeclared"]:
@@ -153,8 +165,9 @@ def render(data: Mapping[str, Any]) -> Table:
 
 def to_json(counts: Counts) -> dict[str, Any]:
     """Counts (and their report, for people reading the file) as a JSON document."""
-    rows = [{"machine": m, "from": s, "event": e, "to": t, "count": n}
-            for (m, s, e, t), n in sorted(counts.items()) if n]
+    rows = [
+        {"machine": m, "from": s, "event": e, "to": t, "count": n} for (m, s, e, t), n in sorted(counts.items()) if n
+    ]
     return {"version": FORMAT_VERSION, "transitions": rows, "report": report(counts)}
 
 

@@ -28,14 +28,22 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from fake_xendit.models import standalone_callback
-from halo_sim.backend.routes.webhooks import PATH as WEBHOOK_PATH
-from halo_sim.clock import parse_iso
-from halo_sim.errors import HaloSimError
+from simkit.clock import parse_iso
+from simkit.errors import HaloSimError
+from simkit.xendit_wire import WEBHOOK_PATH, standalone_callback
 
 __all__ = [
-    "CALLBACK_STATUSES", "WEBHOOK_PATH", "BadWebhookUrl", "Delivery", "Forwarded", "InvoiceLister", "Relay",
-    "callback_from_invoice", "fire_webhook", "mask_secret", "webhook_url",
+    "CALLBACK_STATUSES",
+    "WEBHOOK_PATH",
+    "BadWebhookUrl",
+    "Delivery",
+    "Forwarded",
+    "InvoiceLister",
+    "Relay",
+    "callback_from_invoice",
+    "fire_webhook",
+    "mask_secret",
+    "webhook_url",
 ]
 
 #: The invoice statuses Xendit sends a callback for (SPEC §5): the only ones relayed.
@@ -140,9 +148,18 @@ def _not_reached(exc: httpx.HTTPError) -> str:
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
-def fire_webhook(to: str, external_id: str, token: str, *, invoice_id: str | None = None, status: str = "PAID",
-                 amount: float = 25000, path: str | None = None, at: float | None = None,
-                 timeout_s: float = DEFAULT_TIMEOUT_S) -> Delivery:
+def fire_webhook(
+    to: str,
+    external_id: str,
+    token: str,
+    *,
+    invoice_id: str | None = None,
+    status: str = "PAID",
+    amount: float = 25000,
+    path: str | None = None,
+    at: float | None = None,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+) -> Delivery:
     """POST one invoice callback for payment ``external_id`` to the backend at ``to``.
 
     ``invoice_id`` defaults to ``fake-<external_id>``: what a backend without
@@ -151,8 +168,9 @@ def fire_webhook(to: str, external_id: str, token: str, *, invoice_id: str | Non
     Raises :class:`BadWebhookUrl` for a malformed ``to``; never for the answer.
     """
     url = webhook_url(to, path)
-    body = standalone_callback(invoice_id or f"fake-{external_id}", external_id, status.upper(), amount,
-                               time.time() if at is None else at)
+    body = standalone_callback(
+        invoice_id or f"fake-{external_id}", external_id, status.upper(), amount, time.time() if at is None else at
+    )
     headers = _headers(token)
     try:
         with httpx.Client(timeout=timeout_s) as http:
@@ -166,11 +184,21 @@ def callback_from_invoice(invoice: Mapping[str, Any]) -> dict[str, Any]:
     """The callback Xendit would send for an invoice object (as ``GET /v2/invoices`` answers it)."""
     updated = invoice.get("updated")
     at = parse_iso(updated) if isinstance(updated, str) else time.time()
-    extra = {key: invoice[key] for key in ("user_id", "merchant_name", "payment_method", "bank_code")
-             if isinstance(invoice.get(key), str)}
-    return standalone_callback(str(invoice["id"]), str(invoice["external_id"]), str(invoice["status"]),
-                               invoice.get("amount", 0), at, description=invoice.get("description"),
-                               payer_email=invoice.get("payer_email"), **extra)
+    extra = {
+        key: invoice[key]
+        for key in ("user_id", "merchant_name", "payment_method", "bank_code")
+        if isinstance(invoice.get(key), str)
+    }
+    return standalone_callback(
+        str(invoice["id"]),
+        str(invoice["external_id"]),
+        str(invoice["status"]),
+        invoice.get("amount", 0),
+        at,
+        description=invoice.get("description"),
+        payer_email=invoice.get("payer_email"),
+        **extra,
+    )
 
 
 class InvoiceLister(Protocol):
@@ -246,9 +274,14 @@ class Relay:
             return Delivery(self.url, headers, body, None, error=_not_reached(exc))
         return Delivery(self.url, headers, body, response.status_code, _answer(response))
 
-    async def run(self, interval_s: float, stop_event: asyncio.Event, *,
-                  on_poll: Callable[[list[Delivery]], None] | None = None,
-                  on_error: Callable[[Exception], None] | None = None) -> None:
+    async def run(
+        self,
+        interval_s: float,
+        stop_event: asyncio.Event,
+        *,
+        on_poll: Callable[[list[Delivery]], None] | None = None,
+        on_error: Callable[[Exception], None] | None = None,
+    ) -> None:
         """Poll now (unless a poll already ran), then every ``interval_s`` until ``stop_event`` is set.
 
         A failed listing (Xendit down, a rate limit) is handed to ``on_error`` (or
@@ -262,8 +295,9 @@ class Relay:
             except TimeoutError:
                 await self._poll_reporting(on_poll, on_error)
 
-    async def _poll_reporting(self, on_poll: Callable[[list[Delivery]], None] | None,
-                              on_error: Callable[[Exception], None] | None) -> None:
+    async def _poll_reporting(
+        self, on_poll: Callable[[list[Delivery]], None] | None, on_error: Callable[[Exception], None] | None
+    ) -> None:
         try:
             deliveries = await self.poll_once()
         except (HaloSimError, ValueError, TypeError) as exc:  # XenditRejected, or a body that is not a list
@@ -277,8 +311,12 @@ class Relay:
 
 
 def _relayable(invoice: Any) -> bool:
-    return (isinstance(invoice, dict) and isinstance(invoice.get("id"), str)
-            and isinstance(invoice.get("external_id"), str) and invoice.get("status") in CALLBACK_STATUSES)
+    return (
+        isinstance(invoice, dict)
+        and isinstance(invoice.get("id"), str)
+        and isinstance(invoice.get("external_id"), str)
+        and invoice.get("status") in CALLBACK_STATUSES
+    )
 
 
 def _key(invoice: Mapping[str, Any]) -> tuple[str, str]:

@@ -13,16 +13,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from fake_fcm import FcmBackend, create_app as create_fcm_app
-from fake_xendit import CallbackDispatcher, XenditBackend, create_app as create_xendit_app
+from fake_fcm import FcmBackend
+from fake_fcm import create_app as create_fcm_app
+from fake_xendit import CallbackDispatcher, XenditBackend
+from fake_xendit import create_app as create_xendit_app
 from halo_sim.backend.app import create_app as create_backend_app
 from halo_sim.backend.config import Settings
 from halo_sim.backend.fixtures import default_fixtures_dir
-from halo_sim.backend.routes.webhooks import PATH as WEBHOOK_PATH
 from halo_sim.backend.state import ReferenceBackend
-from halo_sim.clock import Clock, VirtualClock
-from halo_sim.scheduler import Scheduler
-from halo_sim.server import ServerLoop, ServerThread
+from simkit.clock import Clock, VirtualClock
+from simkit.scheduler import Scheduler
+from simkit.server import ServerLoop, ServerThread
+from simkit.xendit_wire import WEBHOOK_PATH
 
 XENDIT_SECRET_KEY = "xnd_development_halo_sim"
 XENDIT_CALLBACK_TOKEN = "halo-sim-callback-token"
@@ -53,10 +55,12 @@ class Stack:
         self.fcm = FcmBackend(clock=self.scheduler.clock)
         self.fcm_server = self._serve(create_fcm_app(self.fcm), options.fcm_port, "fake-fcm")
         self.xendit = XenditBackend(self.scheduler, secret_key=XENDIT_SECRET_KEY, callback_token=XENDIT_CALLBACK_TOKEN)
-        self.xendit_server = self._serve(create_xendit_app(self.xendit, CallbackDispatcher(self.xendit)),
-                                         options.xendit_port, "fake-xendit")
-        self.backend = ReferenceBackend(self._settings(), self.scheduler, options.fixtures or default_fixtures_dir(),
-                                        options.state_file)
+        self.xendit_server = self._serve(
+            create_xendit_app(self.xendit, CallbackDispatcher(self.xendit)), options.xendit_port, "fake-xendit"
+        )
+        self.backend = ReferenceBackend(
+            self._settings(), self.scheduler, options.fixtures or default_fixtures_dir(), options.state_file
+        )
         self.backend_server = self._serve(create_backend_app(self.backend), options.backend_port, "backend")
         self.xendit.configure({"callback_url": self.backend_server.url + WEBHOOK_PATH})
 
@@ -65,15 +69,24 @@ class Stack:
 
     def _settings(self) -> Settings:
         return Settings.from_env(
-            env=self.options.env, seed=self.options.seed, test_token=self.options.test_token,
-            fcm_base_url=self.fcm_server.url, xendit_enabled=True, xendit_base_url=self.xendit_server.url,
-            xendit_secret_key=XENDIT_SECRET_KEY, xendit_callback_token=XENDIT_CALLBACK_TOKEN,
+            env=self.options.env,
+            seed=self.options.seed,
+            test_token=self.options.test_token,
+            fcm_base_url=self.fcm_server.url,
+            xendit_enabled=True,
+            xendit_base_url=self.xendit_server.url,
+            xendit_secret_key=XENDIT_SECRET_KEY,
+            xendit_callback_token=XENDIT_CALLBACK_TOKEN,
         )
 
     def urls(self) -> dict[str, str]:
         """What to point apps and tools at."""
-        return {"backend": self.backend_server.url, "websocket": f"{self.backend_server.ws_url}/ws",
-                "fake_fcm": self.fcm_server.url, "fake_xendit": self.xendit_server.url}
+        return {
+            "backend": self.backend_server.url,
+            "websocket": f"{self.backend_server.ws_url}/ws",
+            "fake_fcm": self.fcm_server.url,
+            "fake_xendit": self.xendit_server.url,
+        }
 
     def servers(self) -> tuple[ServerThread, ...]:
         """Backend first: it drains its sockets while the fakes still answer."""

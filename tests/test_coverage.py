@@ -40,7 +40,8 @@ def delivery_run_counts(target: EmbeddedTarget, scenarios_dir: Path) -> dict[tup
 
 
 def test_the_recorder_counts_the_transitions_of_an_embedded_run(
-        delivery_run_counts: dict[tuple[str, str, str, str], int]) -> None:
+    delivery_run_counts: dict[tuple[str, str, str, str], int],
+) -> None:
     counts = delivery_run_counts
     assert counts[(PAY, "pending", "confirm", "confirmed")] == 1
     assert counts[(PAY, "confirmed", "consume", "consumed")] == 1
@@ -77,7 +78,8 @@ def test_observer_calls_from_many_threads_are_all_counted() -> None:
 
 
 def test_the_report_lists_every_declared_transition_the_never_exercised_ones_and_states_never_entered(
-        delivery_run_counts: dict[tuple[str, str, str, str], int]) -> None:
+    delivery_run_counts: dict[tuple[str, str, str, str], int],
+) -> None:
     data = report(delivery_run_counts)
     payment = data["machines"][PAY]
     assert payment["declared"] == len(PAYMENT.transitions)
@@ -92,7 +94,8 @@ def test_the_report_lists_every_declared_transition_the_never_exercised_ones_and
 
 
 def test_the_rendered_table_shows_counts_and_never_for_unexercised_transitions(
-        delivery_run_counts: dict[tuple[str, str, str, str], int]) -> None:
+    delivery_run_counts: dict[tuple[str, str, str, str], int],
+) -> None:
     console = Console(record=True, width=160, file=io.StringIO())
     console.print(render(report(delivery_run_counts)))
     text = console.export_text()
@@ -103,9 +106,14 @@ def test_the_rendered_table_shows_counts_and_never_for_unexercised_transitions(
 
 def test_merging_two_files_sums_their_counts(tmp_path: Path) -> None:
     one = write(tmp_path / "a.json", {(PAY, "pending", "confirm", "confirmed"): 2, (CHAT, "active", "end", "ended"): 1})
-    two = write(tmp_path / "b.json", {(PAY, "pending", "confirm", "confirmed"): 3, (PAY, "pending", "expire", "expired"): 1})
-    assert merge([one, two]) == {(PAY, "pending", "confirm", "confirmed"): 5, (CHAT, "active", "end", "ended"): 1,
-                                 (PAY, "pending", "expire", "expired"): 1}
+    two = write(
+        tmp_path / "b.json", {(PAY, "pending", "confirm", "confirmed"): 3, (PAY, "pending", "expire", "expired"): 1}
+    )
+    assert merge([one, two]) == {
+        (PAY, "pending", "confirm", "confirmed"): 5,
+        (CHAT, "active", "end", "ended"): 1,
+        (PAY, "pending", "expire", "expired"): 1,
+    }
 
 
 def test_print_report_shows_the_table_of_a_coverage_file(tmp_path: Path) -> None:
@@ -124,7 +132,8 @@ def _scenarios(pytester: pytest.Pytester, scenarios_dir: Path, *ids: str) -> Non
 
 
 def test_the_halo_coverage_option_writes_the_transitions_of_the_session(
-        pytester: pytest.Pytester, scenarios_dir: Path) -> None:
+    pytester: pytest.Pytester, scenarios_dir: Path
+) -> None:
     _scenarios(pytester, scenarios_dir, "ts-customer-05-01")
     file = pytester.path / "out" / "coverage.json"
     result = pytester.runpytest(*LEAN, "-p", "no:xdist", "--halo-coverage", str(file), "scenarios")
@@ -137,11 +146,15 @@ def test_the_halo_coverage_option_writes_the_transitions_of_the_session(
 
 
 def test_under_xdist_each_worker_writes_its_file_and_the_controller_merges_them(
-        pytester: pytest.Pytester, scenarios_dir: Path) -> None:
+    pytester: pytest.Pytester, scenarios_dir: Path
+) -> None:
     _scenarios(pytester, scenarios_dir, "ts-customer-05-01", "ts-customer-05-02", "04_payment_expired")
     file = pytester.path / "coverage.json"
-    (pytester.path / "coverage.json.gw9.json").write_text(json.dumps({"transitions": [
-        {"machine": PAY, "from": "expired", "event": "confirm", "to": "confirmed", "count": 99}]}))  # a stale run's
+    (pytester.path / "coverage.json.gw9.json").write_text(
+        json.dumps(
+            {"transitions": [{"machine": PAY, "from": "expired", "event": "confirm", "to": "confirmed", "count": 99}]}
+        )
+    )  # a stale run's
     result = pytester.runpytest(*LEAN, "-n", "2", "--halo-coverage", str(file), "scenarios")
     result.assert_outcomes(passed=3)
     counts = load(file)

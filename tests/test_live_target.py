@@ -28,8 +28,14 @@ def _free_port() -> int:
 
 
 def _start_serve(port: int) -> tuple[subprocess.Popen[str], dict[str, str]]:
-    proc = subprocess.Popen([*CLI, "serve", "--port", str(port)], cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, env={**os.environ, "COLUMNS": "200"})
+    proc = subprocess.Popen(
+        [*CLI, "serve", "--port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
     assert proc.stdout is not None
     urls: dict[str, str] = {}
     for line in proc.stdout:
@@ -45,9 +51,9 @@ def _targets_file(folder: Path, urls: dict[str, str]) -> Path:
     path = folder / "halo-sim.yaml"
     path.write_text(f"""targets:
   dev-server:
-    base_url: {urls['backend']}
-    fcm_url: {urls['fake_fcm']}
-    xendit_url: {urls['fake_xendit']}
+    base_url: {urls["backend"]}
+    fcm_url: {urls["fake_fcm"]}
+    xendit_url: {urls["fake_xendit"]}
     xendit_callback_token_env: XENDIT_CALLBACK_TOKEN
     capabilities: [test_endpoints, otp_readable]
     mitras:
@@ -62,10 +68,27 @@ def test_the_whole_catalog_passes_or_skips_with_a_reason_against_a_separate_serv
     try:
         targets = _targets_file(tmp_path, urls)
         run = subprocess.run(
-            [sys.executable, "-m", "pytest", str(ROOT / "scenarios"), "-q", "-rs", "-p", "no:cacheprovider",
-             "-p", "no:xdist", "--halo-target", "dev-server", "--halo-targets", str(targets),
-             f"--junitxml={tmp_path / 'live.xml'}"],
-            cwd=tmp_path, capture_output=True, text=True, timeout=240,
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                str(ROOT / "scenarios"),
+                "-q",
+                "-rs",
+                "-p",
+                "no:cacheprovider",
+                "-p",
+                "no:xdist",
+                "--halo-target",
+                "dev-server",
+                "--halo-targets",
+                str(targets),
+                f"--junitxml={tmp_path / 'live.xml'}",
+            ],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=240,
             env={**os.environ, "XENDIT_CALLBACK_TOKEN": "halo-sim-callback-token"},
         )
     finally:

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from halo_sim.backend.xendit import XenditClient
-from halo_sim.relay import BadWebhookUrl, Delivery, Relay, WEBHOOK_PATH, fire_webhook, mask_secret, webhook_url
+from halo_sim.relay import WEBHOOK_PATH, BadWebhookUrl, Delivery, Relay, fire_webhook, mask_secret, webhook_url
 from halo_sim.stack import XENDIT_CALLBACK_TOKEN, XENDIT_SECRET_KEY, Stack
 
 # --- fixtures ------------------------------------------------------------------------------
@@ -123,8 +123,16 @@ def at_fake(xendit: httpx.Client, action: str, invoice_id: str) -> None:
 
 
 def summary(deliveries: list[Delivery]) -> list[tuple[str, str, str, int | None, Any]]:
-    return [(d.invoice_id, d.external_id, d.status, d.status_code,
-             d.answer.get("result") if isinstance(d.answer, dict) else d.answer) for d in deliveries]
+    return [
+        (
+            d.invoice_id,
+            d.external_id,
+            d.status,
+            d.status_code,
+            d.answer.get("result") if isinstance(d.answer, dict) else d.answer,
+        )
+        for d in deliveries
+    ]
 
 
 def free_port() -> int:
@@ -171,7 +179,8 @@ def test_fire_webhook_with_the_invoice_id_confirms_the_payment(api: httpx.Client
 
 
 def test_fire_webhook_defaults_to_a_fake_invoice_id_which_a_backend_with_real_invoices_ignores(
-        api: httpx.Client, urls: dict[str, str]) -> None:
+    api: httpx.Client, urls: dict[str, str]
+) -> None:
     token, payment = customer_payment(api)
     sent = fire_webhook(urls["backend"], payment["id"], XENDIT_CALLBACK_TOKEN)
     assert sent.body["id"] == f"fake-{payment['id']}"
@@ -188,7 +197,8 @@ def test_fire_webhook_to_a_closed_port_is_a_delivery_not_reached() -> None:
 
 
 def test_first_poll_records_invoices_already_final_without_forwarding_them(
-        api: httpx.Client, xendit: httpx.Client, relays: Relays) -> None:
+    api: httpx.Client, xendit: httpx.Client, relays: Relays
+) -> None:
     token, payment = customer_payment(api)
     at_fake(xendit, "pay", payment["xendit_invoice_id"])
     relay = relays.new()
@@ -199,7 +209,8 @@ def test_first_poll_records_invoices_already_final_without_forwarding_them(
 
 
 def test_an_invoice_paid_after_the_baseline_is_forwarded_once_and_confirms_the_payment(
-        api: httpx.Client, xendit: httpx.Client, relays: Relays) -> None:
+    api: httpx.Client, xendit: httpx.Client, relays: Relays
+) -> None:
     token, payment = customer_payment(api)
     relay = relays.new()
     assert relays.poll(relay) == []
@@ -212,7 +223,8 @@ def test_an_invoice_paid_after_the_baseline_is_forwarded_once_and_confirms_the_p
 
 
 def test_the_forwarded_callback_carries_the_invoice_facts(
-        api: httpx.Client, xendit: httpx.Client, relays: Relays) -> None:
+    api: httpx.Client, xendit: httpx.Client, relays: Relays
+) -> None:
     _, payment = customer_payment(api)
     relay = relays.new()
     relays.poll(relay)
@@ -224,7 +236,8 @@ def test_the_forwarded_callback_carries_the_invoice_facts(
 
 
 def test_an_expired_invoice_is_forwarded_and_expires_the_payment(
-        api: httpx.Client, xendit: httpx.Client, relays: Relays) -> None:
+    api: httpx.Client, xendit: httpx.Client, relays: Relays
+) -> None:
     token, payment = customer_payment(api)
     relay = relays.new()
     relays.poll(relay)
@@ -234,7 +247,8 @@ def test_an_expired_invoice_is_forwarded_and_expires_the_payment(
 
 
 def test_settled_after_paid_is_a_second_callback_the_backend_answers_duplicate(
-        api: httpx.Client, xendit: httpx.Client, relays: Relays) -> None:
+    api: httpx.Client, xendit: httpx.Client, relays: Relays
+) -> None:
     _, payment = customer_payment(api)
     relay = relays.new()
     relays.poll(relay)
@@ -245,7 +259,8 @@ def test_settled_after_paid_is_a_second_callback_the_backend_answers_duplicate(
 
 
 def test_a_fresh_replay_relay_forwards_what_is_already_final_once_and_the_backend_answers_duplicate(
-        api: httpx.Client, xendit: httpx.Client, relays: Relays) -> None:
+    api: httpx.Client, xendit: httpx.Client, relays: Relays
+) -> None:
     token, payment = customer_payment(api)
     at_fake(xendit, "pay", payment["xendit_invoice_id"])
     first = relays.new(replay=True)
@@ -265,7 +280,8 @@ def test_replay_forwards_older_invoices_first(api: httpx.Client, xendit: httpx.C
 
 
 def test_a_callback_refused_with_401_is_reported_and_sent_again_on_the_next_poll(
-        api: httpx.Client, xendit: httpx.Client, relays: Relays) -> None:
+    api: httpx.Client, xendit: httpx.Client, relays: Relays
+) -> None:
     token, payment = customer_payment(api)
     relay = relays.new(token="not-the-token")
     relays.poll(relay)
@@ -281,7 +297,8 @@ def test_a_callback_refused_with_401_is_reported_and_sent_again_on_the_next_poll
 
 
 def test_an_unreachable_backend_is_reported_and_the_callback_sent_again_on_the_next_poll(
-        api: httpx.Client, xendit: httpx.Client, relays: Relays) -> None:
+    api: httpx.Client, xendit: httpx.Client, relays: Relays
+) -> None:
     _, payment = customer_payment(api)
     at_fake(xendit, "pay", payment["xendit_invoice_id"])
     relay = relays.new(replay=True, to=f"http://127.0.0.1:{free_port()}")
@@ -307,7 +324,8 @@ def test_run_polls_at_once_then_until_stopped(api: httpx.Client, xendit: httpx.C
 
     relays.runner.run(run_until_first_poll())
     assert [summary(found) for found in polls] == [
-        [(payment["xendit_invoice_id"], payment["id"], "PAID", 200, "confirmed")]]
+        [(payment["xendit_invoice_id"], payment["id"], "PAID", 200, "confirmed")]
+    ]
 
 
 def test_run_hands_a_failed_listing_to_on_error_and_keeps_going(relays: Relays) -> None:

@@ -13,19 +13,28 @@ from starlette.routing import Route
 from halo_sim.backend.routes import chat, control, customer, internal, mitra, webhooks, ws
 from halo_sim.backend.routes.common import domain_error
 from halo_sim.backend.state import ReferenceBackend
-from halo_sim.errors import DomainError
+from simkit.errors import DomainError
 
 
 async def health(request: Request) -> JSONResponse:
     backend: ReferenceBackend = request.app.state.backend
-    return JSONResponse({"status": "ok", "env": backend.settings.env, "test_endpoints": backend.settings.test_endpoints_enabled})
+    return JSONResponse(
+        {"status": "ok", "env": backend.settings.env, "test_endpoints": backend.settings.test_endpoints_enabled}
+    )
 
 
 def create_app(backend: ReferenceBackend | None = None) -> Starlette:
     """Build the app around ``backend`` (a fresh default one if not given)."""
     backend = backend or ReferenceBackend()
-    routes = [Route("/health", health), *customer.routes, *mitra.routes, *chat.routes, *control.routes, *webhooks.routes,
-              *ws.routes]
+    routes = [
+        Route("/health", health),
+        *customer.routes,
+        *mitra.routes,
+        *chat.routes,
+        *control.routes,
+        *webhooks.routes,
+        *ws.routes,
+    ]
     if backend.settings.test_endpoints_enabled:
         routes += internal.routes
 

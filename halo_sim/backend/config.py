@@ -56,7 +56,7 @@ class Settings(BaseModel):
         return self.env in ("dev", "test")
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> "Settings":
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
         """Read the documented variables; explicit overrides win."""
         env = os.environ if environ is None else environ
         values: dict[str, object] = {}

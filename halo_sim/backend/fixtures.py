@@ -14,7 +14,7 @@ import yaml
 
 from halo_sim.backend.store import Store
 from halo_sim.backend.tables import Customer, Mitra
-from halo_sim.errors import HaloSimError
+from simkit.errors import HaloSimError
 
 
 def default_fixtures_dir(start: Path | None = None) -> Path | None:
@@ -32,12 +32,27 @@ def load_fixtures(store: Store, folder: Path | None, now: float) -> None:
     if folder is None:
         return
     for item in _read(folder / "mitras.yaml"):
-        store.insert("mitras", Mitra(id=item["id"], phone=str(item["phone"]), display_name=item["display_name"],
-                                     password=str(item["password"]), topics=list(item.get("topics", []))))
+        store.insert(
+            "mitras",
+            Mitra(
+                id=item["id"],
+                phone=str(item["phone"]),
+                display_name=item["display_name"],
+                password=str(item["password"]),
+                topics=list(item.get("topics", [])),
+            ),
+        )
     for item in _read(folder / "customers.yaml"):
-        store.insert("customers", Customer(id=item["id"], phone=item.get("phone"),
-                                           display_name=item.get("display_name"),
-                                           is_anonymous=bool(item.get("is_anonymous", False)), created_at=now))
+        store.insert(
+            "customers",
+            Customer(
+                id=item["id"],
+                phone=item.get("phone"),
+                display_name=item.get("display_name"),
+                is_anonymous=bool(item.get("is_anonymous", False)),
+                created_at=now,
+            ),
+        )
 
 
 def _read(path: Path) -> list[dict[str, Any]]:

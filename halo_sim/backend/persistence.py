@@ -18,7 +18,7 @@ from typing import Any, get_type_hints
 
 from halo_sim.backend.store import Store
 from halo_sim.backend.tables import ROW_TYPES
-from halo_sim.errors import HaloSimError
+from simkit.errors import HaloSimError
 
 FORMAT = 1
 

@@ -12,8 +12,8 @@ from typing import Any
 
 import httpx
 
-from halo_sim.errors import UpstreamError
-from halo_sim.tls import client_context
+from simkit.errors import UpstreamError
+from simkit.tls import client_context
 
 
 class PushRejected(UpstreamError):

@@ -18,44 +18,63 @@ from halo_sim.backend.hub import Hub
 from halo_sim.backend.push import FcmClient
 from halo_sim.backend.services.auth import AuthService
 from halo_sim.backend.services.chat import ChatService
-from halo_sim.backend.services.deps import Deps, Ids
+from halo_sim.backend.services.deps import TIMER_OWNER, Deps, Ids
 from halo_sim.backend.services.devices import DeviceService
+from halo_sim.backend.services.history import HistoryService
 from halo_sim.backend.services.notify import Notifier
 from halo_sim.backend.services.pairing import PairingService
 from halo_sim.backend.services.payments import PaymentService
-from halo_sim.backend.services.history import HistoryService
-from halo_sim.backend.services.reconcile import Reconciler
-from halo_sim.backend.services.stats import ControlCenter
-from halo_sim.backend.services.sessions import SessionTimer
-from halo_sim.backend.services.webhooks import XenditWebhook
 from halo_sim.backend.services.presence import PresenceService
+from halo_sim.backend.services.reconcile import Reconciler
+from halo_sim.backend.services.sessions import SessionTimer
+from halo_sim.backend.services.stats import ControlCenter
 from halo_sim.backend.services.testing import TestSupport
+from halo_sim.backend.services.webhooks import XenditWebhook
 from halo_sim.backend.store import Store
 from halo_sim.backend.xendit import XenditClient
-from halo_sim.clock import SystemClock, VirtualClock
-from halo_sim.backend.services.deps import TIMER_OWNER
-from halo_sim.scheduler import Scheduler
+from simkit.clock import SystemClock, VirtualClock
+from simkit.scheduler import Scheduler
 
 
 class ReferenceBackend:
     """Every service of the reference backend, wired once, resettable as a whole."""
 
-    def __init__(self, settings: Settings | None = None, scheduler: Scheduler | None = None,
-                 fixtures: Path | None = None, state_file: Path | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        scheduler: Scheduler | None = None,
+        fixtures: Path | None = None,
+        state_file: Path | None = None,
+    ) -> None:
         self.settings = settings or Settings()
         self.scheduler = scheduler or Scheduler(SystemClock())
         self.fixtures = fixtures
         self.state_file = state_file
         self.hub = Hub()
-        self.push = FcmClient(self.settings.fcm_base_url, self.settings.fcm_project_id,
-                              self.settings.fcm_access_token, self.settings.fcm_timeout_s)
-        self.xendit = (XenditClient(self.settings.xendit_base_url, self.settings.xendit_secret_key)
-                       if self.settings.xendit_enabled else None)
+        self.push = FcmClient(
+            self.settings.fcm_base_url,
+            self.settings.fcm_project_id,
+            self.settings.fcm_access_token,
+            self.settings.fcm_timeout_s,
+        )
+        self.xendit = (
+            XenditClient(self.settings.xendit_base_url, self.settings.xendit_secret_key)
+            if self.settings.xendit_enabled
+            else None
+        )
         self._wire()
 
     def _wire(self) -> None:
-        self.deps = Deps(self.settings, self.scheduler, Store(), EventBus(), self.hub, self.push,
-                         Ids(self.settings.seed), self.xendit)
+        self.deps = Deps(
+            self.settings,
+            self.scheduler,
+            Store(),
+            EventBus(),
+            self.hub,
+            self.push,
+            Ids(self.settings.seed),
+            self.xendit,
+        )
         self.auth = AuthService(self.deps)
         self.presence = PresenceService(self.deps)
         self.devices = DeviceService(self.deps)

@@ -3,7 +3,7 @@
 The Halo team's ``reset-phone`` bug (FK 23503 blocking re-runs until the delete
 order was fixed) is exactly the kind of thing a simulator must reproduce, so
 inserts and updates check that referenced rows exist, and deleting a row that
-is still referenced fails with :class:`~halo_sim.errors.ForeignKeyViolation`
+is still referenced fails with :class:`~simkit.errors.ForeignKeyViolation`
 unless the children were deleted first.
 """
 
@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 from halo_sim.backend.tables import FOREIGN_KEYS, ROW_TYPES
-from halo_sim.errors import ForeignKeyViolation, NotFound, UniqueViolation
+from simkit.errors import ForeignKeyViolation, NotFound, UniqueViolation
 
 Row = TypeVar("Row")
 
@@ -28,8 +28,11 @@ class Store:
     def insert(self, table: str, row: Row) -> Row:
         """Add a row; its id must be new and its foreign keys must point at existing rows."""
         if row.id in self.tables[table]:  # type: ignore[attr-defined]
-            raise UniqueViolation(f'duplicate key value violates unique constraint "{table}_pkey"',
-                                  sqlstate=UniqueViolation.sqlstate, table=table)
+            raise UniqueViolation(
+                f'duplicate key value violates unique constraint "{table}_pkey"',
+                sqlstate=UniqueViolation.sqlstate,
+                table=table,
+            )
         self._check_references(table, dataclasses.asdict(row))  # type: ignore[call-overload]
         self.tables[table][row.id] = row  # type: ignore[attr-defined]
         return row
@@ -86,7 +89,7 @@ class Store:
             if value is not None and value not in self.tables[parent]:
                 raise ForeignKeyViolation(
                     f'insert or update on table "{table}" violates foreign key constraint: '
-                    f"{column}={value} is not present in table \"{parent}\"",
+                    f'{column}={value} is not present in table "{parent}"',
                     sqlstate=ForeignKeyViolation.sqlstate,
                     table=table,
                     column=column,

@@ -131,8 +131,12 @@ ROW_TYPES: dict[str, type] = {
 FOREIGN_KEYS: dict[str, dict[str, str]] = {
     "auth_sessions": {"customer_id": "customers", "mitra_id": "mitras"},
     "payment_requests": {"customer_id": "customers", "targeted_mitra_id": "mitras"},
-    "chat_sessions": {"customer_id": "customers", "mitra_id": "mitras", "payment_request_id": "payment_requests",
-                      "targeted_mitra_id": "mitras"},
+    "chat_sessions": {
+        "customer_id": "customers",
+        "mitra_id": "mitras",
+        "payment_request_id": "payment_requests",
+        "targeted_mitra_id": "mitras",
+    },
     "chat_messages": {"session_id": "chat_sessions"},
     "customer_transactions": {"customer_id": "customers"},
     "devices": {"customer_id": "customers", "mitra_id": "mitras"},

@@ -12,8 +12,8 @@ from typing import Any
 
 import httpx
 
-from halo_sim.errors import UpstreamError
-from halo_sim.tls import client_context
+from simkit.errors import UpstreamError
+from simkit.tls import client_context
 
 
 class XenditRejected(UpstreamError):
@@ -24,14 +24,22 @@ class XenditClient:
     """Creates and reads invoices."""
 
     def __init__(self, base_url: str, secret_key: str, timeout: float = 10.0) -> None:
-        self._http = httpx.AsyncClient(base_url=base_url.rstrip("/"), auth=(secret_key, ""), timeout=timeout,
-                                       verify=client_context())
+        self._http = httpx.AsyncClient(
+            base_url=base_url.rstrip("/"), auth=(secret_key, ""), timeout=timeout, verify=client_context()
+        )
 
-    async def create_invoice(self, external_id: str, amount: int, description: str,
-                             invoice_duration_s: int, **extra: Any) -> dict[str, Any]:
+    async def create_invoice(
+        self, external_id: str, amount: int, description: str, invoice_duration_s: int, **extra: Any
+    ) -> dict[str, Any]:
         """``POST /v2/invoices``: the invoice whose ``invoice_url`` the app opens."""
-        body = {"external_id": external_id, "amount": amount, "description": description,
-                "invoice_duration": invoice_duration_s, "currency": "IDR", **extra}
+        body = {
+            "external_id": external_id,
+            "amount": amount,
+            "description": description,
+            "invoice_duration": invoice_duration_s,
+            "currency": "IDR",
+            **extra,
+        }
         return dict(await self._call("POST", "/v2/invoices", body))
 
     async def get_invoice(self, invoice_id: str) -> dict[str, Any]:
@@ -52,8 +60,9 @@ class XenditClient:
         try:
             return response.json()
         except ValueError:
-            raise XenditRejected("xendit", response.status_code, "BAD_RESPONSE",
-                                 f"answer is not JSON: {response.text[:200]!r}") from None
+            raise XenditRejected(
+                "xendit", response.status_code, "BAD_RESPONSE", f"answer is not JSON: {response.text[:200]!r}"
+            ) from None
 
     async def aclose(self) -> None:
         """Close the connection pool."""

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from halo_sim.errors import HaloSimError, ScenarioFileError
+from simkit.errors import HaloSimError, ScenarioFileError
 
 if TYPE_CHECKING:
     from halo_sim.scenario.diff import Drift
@@ -24,17 +24,25 @@ VERDICTS = {"passed": "green", "failed": "red", "error": "red", "skipped": "yell
 
 def diff(
     scenario: Annotated[str, typer.Argument(help="Scenario id (file name without .yaml) or path.")],
-    against: Annotated[str, typer.Option(help="The target compared with the embedded reference: 'embedded', a URL, "
-                                              "or a name from the targets file.")],
-    targets: Annotated[Optional[Path], typer.Option(help="Targets file (default: halo-sim.yaml here or above).")] = None,
-    seed: Annotated[Optional[int], typer.Option(help="Seed for both runs (default: the scenario's own; random on a "
-                                                     "live target).")] = None,
-    scenarios_dir: Annotated[Optional[Path], typer.Option("--scenarios-dir", "-d", help="Folder of scenario files "
-                                                          "(default: the nearest scenarios/).")] = None,
+    against: Annotated[
+        str,
+        typer.Option(
+            help="The target compared with the embedded reference: 'embedded', a URL, or a name from the targets file."
+        ),
+    ],
+    targets: Annotated[Path | None, typer.Option(help="Targets file (default: halo-sim.yaml here or above).")] = None,
+    seed: Annotated[
+        int | None, typer.Option(help="Seed for both runs (default: the scenario's own; random on a live target).")
+    ] = None,
+    scenarios_dir: Annotated[
+        Path | None,
+        typer.Option("--scenarios-dir", "-d", help="Folder of scenario files (default: the nearest scenarios/)."),
+    ] = None,
 ) -> None:
     """Run a scenario on the embedded reference and on another target; show where they drift.
 
-    Compared: statuses, HTTP status codes, response shapes (fields and JSON types, not values), delivered_via, and the WebSocket frame types each actor received.
+    Compared: statuses, HTTP status codes, response shapes (fields and JSON types, not values),
+    delivered_via, and the WebSocket frame types each actor received.
 
     Exit 0 no drift, 1 drift, 2 bad usage.
     """
@@ -48,7 +56,9 @@ def diff(
         raise typer.Exit(EXIT_USAGE) from None
     drift = _run(console, loaded, against, targets, seed)
     if drift.empty:
-        console.print(f"{drift_table(drift).title}\n[green]no drift[/] between embedded and {escape(drift.other.target)}")
+        console.print(
+            f"{drift_table(drift).title}\n[green]no drift[/] between embedded and {escape(drift.other.target)}"
+        )
         raise typer.Exit(0)
     console.print(drift_table(drift))
     console.print(f"[red]{len(drift)} finding(s)[/] — {escape(drift.other.target)} drifts from the reference")
@@ -77,8 +87,10 @@ def _run(console: Console, scenario: Scenario, against: str, targets: Path | Non
 def drift_table(drift: Drift) -> Table:
     """The findings, one row each, under both runs' verdicts."""
     ours, theirs = drift.reference, drift.other
-    title = (f"{ours.id} (seed {ours.seed}): embedded [{VERDICTS[ours.status]}]{ours.status}[/] · "
-             f"{escape(theirs.target)} [{VERDICTS[theirs.status]}]{theirs.status}[/]")
+    title = (
+        f"{ours.id} (seed {ours.seed}): embedded [{VERDICTS[ours.status]}]{ours.status}[/] · "
+        f"{escape(theirs.target)} [{VERDICTS[theirs.status]}]{theirs.status}[/]"
+    )
     table = Table(title=title)
     for header in ("kind", "where", "embedded (reference)", escape(theirs.target)):
         table.add_column(header, overflow="fold")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -14,9 +14,14 @@ EXIT_USAGE = 2
 
 
 def schema(
-    out: Annotated[Optional[Path], typer.Option(
-        "--out", "-o", help="Write the schema to this file instead of printing it "
-                            "(e.g. .halo-sim/scenario.schema.json).")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Write the schema to this file instead of printing it (e.g. .halo-sim/scenario.schema.json).",
+        ),
+    ] = None,
 ) -> None:
     """Print the JSON Schema of the scenario format, for YAML completion and checking in editors.
 
@@ -40,12 +45,17 @@ def schema(
     except OSError as exc:
         console.print(f"[red]cannot write {escape(str(out))}: {escape(exc.strerror or str(exc))}[/]", highlight=False)
         raise typer.Exit(EXIT_USAGE) from None
-    console.print(f"[green]✓[/] wrote {escape(str(out))}\n[dim]point a scenario at it with a first line "
-                  f"'# yaml-language-server: $schema=<path to it>'[/]", highlight=False)
+    console.print(
+        f"[green]✓[/] wrote {escape(str(out))}\n[dim]point a scenario at it with a first line "
+        f"'# yaml-language-server: $schema=<path to it>'[/]",
+        highlight=False,
+    )
 
 
 def new(
-    name: Annotated[str, typer.Argument(help="The scenario id, the file name without .yaml: lowercase letters, digits, - and _.")],
+    name: Annotated[
+        str, typer.Argument(help="The scenario id, the file name without .yaml: lowercase letters, digits, - and _.")
+    ],
     folder: Annotated[Path, typer.Option("--dir", help="Folder to create it in.")] = Path("scenarios"),
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file of that name.")] = False,
 ) -> None:
@@ -53,20 +63,24 @@ def new(
 
     Exit 0 when written, 2 for a bad name or an existing file (without --force).
     """
-    from halo_sim.errors import ScenarioFileError
     from halo_sim.scenario.loader import load_scenario
     from halo_sim.scenario.scaffold import SCHEMA_FILE, render, valid_id
+    from simkit.errors import ScenarioFileError
 
     console = Console()
     if not valid_id(name):
-        console.print(f"[red]{escape(repr(name))} is not a scenario id: lowercase letters, digits, '-' and '_', "
-                      "starting with a letter or digit (it becomes the file name)[/]", highlight=False)
+        console.print(
+            f"[red]{escape(repr(name))} is not a scenario id: lowercase letters, digits, '-' and '_', "
+            "starting with a letter or digit (it becomes the file name)[/]",
+            highlight=False,
+        )
         raise typer.Exit(EXIT_USAGE)
     path = folder / f"{name}.yaml"
     other = folder / f"{name}.yml"
     if other.exists():
-        console.print(f"[red]{escape(str(other))} already has the id {escape(name)}; choose another name[/]",
-                      highlight=False)
+        console.print(
+            f"[red]{escape(str(other))} already has the id {escape(name)}; choose another name[/]", highlight=False
+        )
         raise typer.Exit(EXIT_USAGE)
     if path.exists() and not force:
         console.print(f"[red]{escape(str(path))} exists; --force overwrites it[/]", highlight=False)
@@ -81,8 +95,10 @@ def new(
     except ScenarioFileError as exc:
         console.print(f"[red]the template does not load (a halo-sim bug): {escape(str(exc))}[/]", highlight=False)
         raise typer.Exit(1) from None
-    console.print(f"[green]✓[/] created {escape(str(path))}\n"
-                  f"  run it:      halo-sim scenario {escape(path.as_posix())}\n"
-                  f"  completion:  halo-sim schema --out {escape((folder.parent / SCHEMA_FILE).as_posix())}  "
-                  "[dim](its first line points there)[/]",
-                  highlight=False)
+    console.print(
+        f"[green]✓[/] created {escape(str(path))}\n"
+        f"  run it:      halo-sim scenario {escape(path.as_posix())}\n"
+        f"  completion:  halo-sim schema --out {escape((folder.parent / SCHEMA_FILE).as_posix())}  "
+        "[dim](its first line points there)[/]",
+        highlight=False,
+    )

@@ -8,8 +8,12 @@ from rich.markup import escape
 from halo_sim.scenario.report import ScenarioResult, StepRecord
 
 MARKS = {"passed": "[green]✓[/]", "failed": "[red]✗[/]", "error": "[red]![/]", "skipped": "[yellow]-[/]"}
-VERDICTS = {"passed": "[bold green]PASSED[/]", "failed": "[bold red]FAILED[/]",
-            "error": "[bold red]ERROR[/]", "skipped": "[bold yellow]SKIPPED[/]"}
+VERDICTS = {
+    "passed": "[bold green]PASSED[/]",
+    "failed": "[bold red]FAILED[/]",
+    "error": "[bold red]ERROR[/]",
+    "skipped": "[bold yellow]SKIPPED[/]",
+}
 
 
 class ConsoleReporter:
@@ -20,9 +24,12 @@ class ConsoleReporter:
 
     def step_done(self, result: ScenarioResult, record: StepRecord) -> None:
         phase = "[dim]setup[/] " if record.phase == "setup" else ""
-        self.console.print(f"  {MARKS[record.status]} {phase}{escape(record.title)} "
-                           f"[dim]{record.seconds * 1000:.0f} ms[/]  {escape(record.summary[:110])}",
-                           highlight=False, soft_wrap=True)
+        self.console.print(
+            f"  {MARKS[record.status]} {phase}{escape(record.title)} "
+            f"[dim]{record.seconds * 1000:.0f} ms[/]  {escape(record.summary[:110])}",
+            highlight=False,
+            soft_wrap=True,
+        )
         for line in record.details:
             self.console.print(f"      [red]{escape(line)}[/]", highlight=False, soft_wrap=True)
 
@@ -33,5 +40,7 @@ class ConsoleReporter:
     def verdict(self, result: ScenarioResult) -> None:
         """After a scenario ends."""
         reason = f": {escape(result.reason)}" if result.status == "skipped" else ""
-        self.console.print(f"{VERDICTS[result.status]} {escape(result.id)} in {result.seconds:.2f} s "
-                           f"[dim](seed {result.seed})[/]{reason}\n")
+        self.console.print(
+            f"{VERDICTS[result.status]} {escape(result.id)} in {result.seconds:.2f} s "
+            f"[dim](seed {result.seed})[/]{reason}\n"
+        )

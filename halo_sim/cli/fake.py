@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -14,32 +14,56 @@ app = typer.Typer(help="Run one fake service alone.", no_args_is_help=True)
 def fcm(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to bind.")] = 9099,
-    project: Annotated[Optional[str], typer.Option(help="Only accept this project id (others: SENDER_ID_MISMATCH).")] = None,
-    bearer: Annotated[Optional[str], typer.Option(help="Only accept this OAuth bearer token (default: any).")] = None,
+    project: Annotated[
+        str | None, typer.Option(help="Only accept this project id (others: SENDER_ID_MISMATCH).")
+    ] = None,
+    bearer: Annotated[str | None, typer.Option(help="Only accept this OAuth bearer token (default: any).")] = None,
 ) -> None:
     """Fake FCM HTTP v1; point the backend's FCM base URL at it. Inbox at /_fake/inbox."""
     import uvicorn
 
     from fake_fcm import FcmBackend, create_app
 
-    Console().print(f"fake FCM on http://{host}:{port}  (send: /v1/projects/<project>/messages:send, "
-                    f"inbox: /_fake/inbox)")
-    uvicorn.run(create_app(FcmBackend(project_id=project, expected_bearer=bearer)), host=host, port=port,
-                log_level="warning")
+    Console().print(
+        f"fake FCM on http://{host}:{port}  (send: /v1/projects/<project>/messages:send, inbox: /_fake/inbox)"
+    )
+    uvicorn.run(
+        create_app(FcmBackend(project_id=project, expected_bearer=bearer)), host=host, port=port, log_level="warning"
+    )
 
 
 @app.command("xendit")
 def xendit(
     host: Annotated[str, typer.Option(help="Interface to bind (0.0.0.0 for an emulator's browser).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to bind (0 = any free port).")] = 9098,
-    secret_key: Annotated[str, typer.Option(help="The API key clients must send (Basic auth username).")] = "xnd_development_fake",
-    callback_url: Annotated[Optional[str], typer.Option(help="Where invoice callbacks are POSTed (your backend's webhook).")] = None,
-    callback_token: Annotated[str, typer.Option(help="Sent as x-callback-token with every callback.")] = "fake-callback-token",
+    secret_key: Annotated[
+        str, typer.Option(help="The API key clients must send (Basic auth username).")
+    ] = "xnd_development_fake",
+    callback_url: Annotated[
+        str | None, typer.Option(help="Where invoice callbacks are POSTed (your backend's webhook).")
+    ] = None,
+    callback_token: Annotated[
+        str, typer.Option(help="Sent as x-callback-token with every callback.")
+    ] = "fake-callback-token",
     speed: Annotated[float, typer.Option(help="Clock speed factor for invoice expiry and callback retries.")] = 1.0,
 ) -> None:
     """Fake Xendit Invoice API with a checkout page; point XENDIT_BASE_URL of any backend at it."""
     from fake_xendit.__main__ import main
 
-    raise typer.Exit(main(["--host", host, "--port", str(port), "--secret-key", secret_key,
-                           "--callback-token", callback_token, "--speed", str(speed),
-                           *(["--callback-url", callback_url] if callback_url else [])]))
+    raise typer.Exit(
+        main(
+            [
+                "--host",
+                host,
+                "--port",
+                str(port),
+                "--secret-key",
+                secret_key,
+                "--callback-token",
+                callback_token,
+                "--speed",
+                str(speed),
+                *(["--callback-url", callback_url] if callback_url else []),
+            ]
+        )
+    )

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from halo_sim.errors import HaloSimError, ScenarioFileError
+from simkit.errors import HaloSimError, ScenarioFileError
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 
-ScenariosDir = Annotated[Optional[Path], typer.Option("--scenarios-dir", "-d", help="Folder of scenario files (default: the nearest scenarios/).")]
+ScenariosDir = Annotated[
+    Path | None,
+    typer.Option("--scenarios-dir", "-d", help="Folder of scenario files (default: the nearest scenarios/)."),
+]
 
 
 def _folder(given: Path | None) -> Path | None:
@@ -27,10 +30,14 @@ def _folder(given: Path | None) -> Path | None:
 
 def run(
     refs: Annotated[list[str], typer.Argument(help="Scenario ids (file names without .yaml) or paths.")],
-    target: Annotated[str, typer.Option(help="Where to run: 'embedded' (reference backend + fakes in-process).")] = "embedded",
-    seed: Annotated[Optional[int], typer.Option(help="Seed for faker data and ids (default: the scenario's own).")] = None,
+    target: Annotated[
+        str, typer.Option(help="Where to run: 'embedded' (reference backend + fakes in-process).")
+    ] = "embedded",
+    seed: Annotated[int | None, typer.Option(help="Seed for faker data and ids (default: the scenario's own).")] = None,
     scenarios_dir: ScenariosDir = None,
-    report_dir: Annotated[Path, typer.Option(help="Where a failed run's report (steps, transcript, frames) is written.")] = Path(".halo-sim/reports"),
+    report_dir: Annotated[
+        Path, typer.Option(help="Where a failed run's report (steps, transcript, frames) is written.")
+    ] = Path(".halo-sim/reports"),
 ) -> None:
     """Run scenarios step by step. Exit 0 when all pass, 1 when one fails, 2 on bad usage or a bad file."""
     from halo_sim.scenario.loader import find_scenario, load_scenario
@@ -93,7 +100,9 @@ def list_scenarios(scenarios_dir: ScenariosDir = None) -> None:
 
 
 def validate(
-    paths: Annotated[Optional[list[Path]], typer.Argument(help="Files or folders (default: the scenarios/ folder).")] = None,
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Files or folders (default: the scenarios/ folder).")
+    ] = None,
 ) -> None:
     """Check scenario files without running them; every problem with file and line. Exit 2 if any."""
     from halo_sim.scenario.loader import discover, load_scenario

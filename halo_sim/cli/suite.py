@@ -9,7 +9,7 @@ nothing selected).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -17,8 +17,16 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-LEAN = ["-p", "no:cacheprovider", "-p", "no:anyio", "-p", "no:hypothesispytest",
-        "-W", "ignore::pytest.PytestAssertRewriteWarning"]
+LEAN = [
+    "-p",
+    "no:cacheprovider",
+    "-p",
+    "no:anyio",
+    "-p",
+    "no:hypothesispytest",
+    "-W",
+    "ignore::pytest.PytestAssertRewriteWarning",
+]
 STYLES = {"passed": "green", "failed": "red", "skipped": "yellow", "error": "red"}
 
 
@@ -28,8 +36,14 @@ class SuiteProgress:
     def __init__(self, console: Console) -> None:
         self.console = console
         self.rows: list[tuple[str, str, float, str]] = []
-        self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                 TimeElapsedColumn(), console=console, transient=True)
+        self.progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        )
         self.task = self.progress.add_task("scenarios", total=None)
 
     def pytest_collection_finish(self, session: Any) -> None:
@@ -62,14 +76,24 @@ def _reason(report: Any) -> str:
     return ""
 
 
-def pytest_args(paths: list[Path], tags: list[str], exclude: list[str], workers: str, junit: Path | None,
-                seed: int | None, target: str, targets: Path | None, shard: str | None,
-                report_dir: Path, coverage: Path | None) -> list[str]:
+def pytest_args(
+    paths: list[Path],
+    tags: list[str],
+    exclude: list[str],
+    workers: str,
+    junit: Path | None,
+    seed: int | None,
+    target: str,
+    targets: Path | None,
+    shard: str | None,
+    report_dir: Path,
+    coverage: Path | None,
+) -> list[str]:
     """The pytest command line the options mean."""
-    args = [*(str(p) for p in paths), "-q", "-rN", *LEAN, "--halo-target", target,
-            "--halo-report-dir", str(report_dir)]
-    marks = " and ".join(filter(None, [f"({' or '.join(tags)})" if tags else "",
-                                       f"not ({' or '.join(exclude)})" if exclude else ""]))
+    args = [*(str(p) for p in paths), "-q", "-rN", *LEAN, "--halo-target", target, "--halo-report-dir", str(report_dir)]
+    marks = " and ".join(
+        filter(None, [f"({' or '.join(tags)})" if tags else "", f"not ({' or '.join(exclude)})" if exclude else ""])
+    )
     args += ["-m", marks] if marks else []
     args += ["-n", workers] if workers not in ("0", "1") else ["-p", "no:xdist"]
     args += [f"--junitxml={junit}"] if junit else []
@@ -81,16 +105,24 @@ def pytest_args(paths: list[Path], tags: list[str], exclude: list[str], workers:
 
 
 def suite(
-    paths: Annotated[Optional[list[Path]], typer.Argument(help="Scenario files or folders (default: scenarios/).")] = None,
-    tag: Annotated[Optional[list[str]], typer.Option("--tag", "-t", help="Only scenarios with this tag (repeatable).")] = None,
-    exclude_tag: Annotated[Optional[list[str]], typer.Option("--exclude-tag", "-x", help="Leave out this tag (repeatable).")] = None,
+    paths: Annotated[list[Path] | None, typer.Argument(help="Scenario files or folders (default: scenarios/).")] = None,
+    tag: Annotated[
+        list[str] | None, typer.Option("--tag", "-t", help="Only scenarios with this tag (repeatable).")
+    ] = None,
+    exclude_tag: Annotated[
+        list[str] | None, typer.Option("--exclude-tag", "-x", help="Leave out this tag (repeatable).")
+    ] = None,
     workers: Annotated[str, typer.Option("-n", help="Parallel workers (pytest-xdist): a number or 'auto'.")] = "auto",
-    junit: Annotated[Optional[Path], typer.Option(help="Write JUnit XML here.")] = None,
-    seed: Annotated[Optional[int], typer.Option(help="One seed for every scenario (default: each its own).")] = None,
-    target: Annotated[str, typer.Option(envvar="HALO_SIM_TARGET", help="embedded, a URL, or a name from halo-sim.yaml.")] = "embedded",
-    targets: Annotated[Optional[Path], typer.Option(help="Targets file (default: halo-sim.yaml here or above).")] = None,
-    shard: Annotated[Optional[str], typer.Option(help="Run shard K/N of the suite (split across CI machines).")] = None,
-    report_dir: Annotated[Path, typer.Option(help="Failed scenarios' reports (steps, transcript, frames).")] = Path(".halo-sim/reports"),
+    junit: Annotated[Path | None, typer.Option(help="Write JUnit XML here.")] = None,
+    seed: Annotated[int | None, typer.Option(help="One seed for every scenario (default: each its own).")] = None,
+    target: Annotated[
+        str, typer.Option(envvar="HALO_SIM_TARGET", help="embedded, a URL, or a name from halo-sim.yaml.")
+    ] = "embedded",
+    targets: Annotated[Path | None, typer.Option(help="Targets file (default: halo-sim.yaml here or above).")] = None,
+    shard: Annotated[str | None, typer.Option(help="Run shard K/N of the suite (split across CI machines).")] = None,
+    report_dir: Annotated[Path, typer.Option(help="Failed scenarios' reports (steps, transcript, frames).")] = Path(
+        ".halo-sim/reports"
+    ),
     coverage: Annotated[bool, typer.Option(help="Report which state-machine transitions the suite exercised.")] = False,
 ) -> None:
     """Run a suite of scenarios in parallel with live progress, a summary and optional JUnit XML."""
@@ -106,8 +138,22 @@ def suite(
         raise typer.Exit(2)
     coverage_file = report_dir / "coverage.json" if coverage else None
     progress = SuiteProgress(console)
-    code = pytest.main(pytest_args(chosen, tag or [], exclude_tag or [], workers, junit, seed, target, targets,
-                                   shard, report_dir, coverage_file), plugins=[progress])
+    code = pytest.main(
+        pytest_args(
+            chosen,
+            tag or [],
+            exclude_tag or [],
+            workers,
+            junit,
+            seed,
+            target,
+            targets,
+            shard,
+            report_dir,
+            coverage_file,
+        ),
+        plugins=[progress],
+    )
     console.print(progress.summary())
     if coverage_file is not None and coverage_file.exists():
         from halo_sim.coverage import print_report

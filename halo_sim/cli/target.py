@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -17,23 +17,25 @@ if TYPE_CHECKING:
 EXIT_MISSING = 1
 EXIT_USAGE = 2
 
-app = typer.Typer(help="Targets: where scenarios run (embedded, a URL, or a name from halo-sim.yaml).",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Targets: where scenarios run (embedded, a URL, or a name from halo-sim.yaml).", no_args_is_help=True
+)
 
 
 @app.command("check")
 def check(
     name: Annotated[str, typer.Argument(help="'embedded', a base URL, or a target named in the targets file.")],
-    targets: Annotated[Optional[Path], typer.Option(
-        "--targets", help="Targets file (default: halo-sim.yaml here or in a folder above).")] = None,
+    targets: Annotated[
+        Path | None, typer.Option("--targets", help="Targets file (default: halo-sim.yaml here or in a folder above).")
+    ] = None,
 ) -> None:
     """Probe a target: base URL, WebSocket, and each capability, declared or not.
 
     Exit 0 when every declared capability answers, 1 when one is missing, 2 for an unknown target.
     """
-    from halo_sim.errors import HaloSimError
     from halo_sim.targets.probe import BASICS, probe
     from halo_sim.targets.resolve import open_target
+    from simkit.errors import HaloSimError
 
     console = Console()
     try:
@@ -49,8 +51,11 @@ def check(
     missing = [c.name for c in checks if c.missing]
     if missing:
         unreachable = [n for n in missing if n in BASICS]
-        advice = (f"is it running at {target.base_url}?" if unreachable else
-                  "fix the target, or drop them from its capabilities in the targets file")
+        advice = (
+            f"is it running at {target.base_url}?"
+            if unreachable
+            else "fix the target, or drop them from its capabilities in the targets file"
+        )
         console.print(f"[bold red]missing:[/] {', '.join(missing)} — {escape(advice)}", highlight=False)
         raise typer.Exit(EXIT_MISSING)
     extra = [c.name for c in checks if c.ok and not c.declared]

@@ -13,7 +13,7 @@ import os
 import signal
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -26,8 +26,9 @@ EXIT_REFUSED = 1
 EXIT_USAGE = 2
 XENDIT_API = "https://api.xendit.co"
 
-app = typer.Typer(help="Xendit callbacks for a local backend: fire one by hand, or relay them from Xendit.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Xendit callbacks for a local backend: fire one by hand, or relay them from Xendit.", no_args_is_help=True
+)
 
 
 class CallbackStatus(str, Enum):
@@ -36,14 +37,27 @@ class CallbackStatus(str, Enum):
     EXPIRED = "EXPIRED"
 
 
-BackendUrl = Annotated[Optional[str], typer.Option(
-    "--to", envvar="HALO_SIM_BACKEND_URL", show_envvar=True,
-    help="Backend base URL, e.g. http://127.0.0.1:8080 (the webhook path is appended unless the URL ends with it).")]
-CallbackToken = Annotated[Optional[str], typer.Option(
-    "--token", envvar="XENDIT_CALLBACK_TOKEN", show_envvar=True,
-    help="x-callback-token: the backend's XENDIT_CALLBACK_TOKEN.")]
-WebhookPath = Annotated[Optional[str], typer.Option(
-    "--path", help="Webhook path, if not /api/shared/payment/webhooks/xendit.")]
+BackendUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--to",
+        envvar="HALO_SIM_BACKEND_URL",
+        show_envvar=True,
+        help="Backend base URL, e.g. http://127.0.0.1:8080 (the webhook path is appended unless the URL ends with it).",
+    ),
+]
+CallbackToken = Annotated[
+    str | None,
+    typer.Option(
+        "--token",
+        envvar="XENDIT_CALLBACK_TOKEN",
+        show_envvar=True,
+        help="x-callback-token: the backend's XENDIT_CALLBACK_TOKEN.",
+    ),
+]
+WebhookPath = Annotated[
+    str | None, typer.Option("--path", help="Webhook path, if not /api/shared/payment/webhooks/xendit.")
+]
 
 
 def read_dotenv(path: Path) -> dict[str, str]:
@@ -73,8 +87,9 @@ class _Settings:
     def require(self, console: Console, given: str | None, name: str, option: str, what: str) -> str:
         value = self.get(given, name)
         if value is None:
-            console.print(f"[red]no {what}: give {option}, or set {name} in the environment or in ./.env[/]",
-                          highlight=False)
+            console.print(
+                f"[red]no {what}: give {option}, or set {name} in the environment or in ./.env[/]", highlight=False
+            )
             raise typer.Exit(EXIT_USAGE)
         return value
 
@@ -93,10 +108,17 @@ def _webhook_url(console: Console, to: str, path: str | None) -> str:
 def fire_webhook(
     external_id: Annotated[str, typer.Option("--external-id", help="The payment_request id (Xendit's external_id).")],
     to: BackendUrl = None,
-    invoice_id: Annotated[Optional[str], typer.Option(
-        "--invoice-id", help="Xendit invoice id (default: fake-<external id>; a backend that created a real "
-                             "invoice needs that invoice's id).")] = None,
-    status: Annotated[CallbackStatus, typer.Option(case_sensitive=False, help="Invoice status to report.")] = CallbackStatus.PAID,
+    invoice_id: Annotated[
+        str | None,
+        typer.Option(
+            "--invoice-id",
+            help="Xendit invoice id (default: fake-<external id>; a backend that created a real "
+            "invoice needs that invoice's id).",
+        ),
+    ] = None,
+    status: Annotated[
+        CallbackStatus, typer.Option(case_sensitive=False, help="Invoice status to report.")
+    ] = CallbackStatus.PAID,
     amount: Annotated[int, typer.Option(min=1, help="Invoice amount (IDR).")] = 25000,
     token: CallbackToken = None,
     path: WebhookPath = None,
@@ -111,8 +133,11 @@ def fire_webhook(
     delivery = fire(url, external_id, secret, invoice_id=invoice_id, status=status.value, amount=amount, path=path)
     _show_request(console, delivery)
     if not delivery.reached:
-        console.print(f"[red]could not reach {escape(url)}: {escape(delivery.error or '')}[/]\n"
-                      "is the backend running there? check --to / HALO_SIM_BACKEND_URL", highlight=False)
+        console.print(
+            f"[red]could not reach {escape(url)}: {escape(delivery.error or '')}[/]\n"
+            "is the backend running there? check --to / HALO_SIM_BACKEND_URL",
+            highlight=False,
+        )
         raise typer.Exit(EXIT_USAGE)
     _show_answer(console, delivery)
     raise typer.Exit(0 if delivery.ok else EXIT_REFUSED)
@@ -137,31 +162,56 @@ def _show_answer(console: Console, delivery: Delivery) -> None:
         console.print(escape(str(delivery.answer)), highlight=False)
     answer = delivery.answer if isinstance(delivery.answer, dict) else {}
     if answer.get("reason") == "INVOICE_MISMATCH":
-        console.print("[yellow]the backend ignored it: the payment has a real invoice; pass --invoice-id "
-                      "<the payment's xendit_invoice_id>[/]", highlight=False)
+        console.print(
+            "[yellow]the backend ignored it: the payment has a real invoice; pass --invoice-id "
+            "<the payment's xendit_invoice_id>[/]",
+            highlight=False,
+        )
 
 
 @app.command("relay")
 def relay(
     to: BackendUrl = None,
-    xendit_url: Annotated[Optional[str], typer.Option(
-        "--xendit-url", envvar="XENDIT_BASE_URL", show_envvar=True,
-        help=f"Xendit Invoice API base URL, test mode or fake Xendit (default {XENDIT_API}).")] = None,
-    secret_key: Annotated[Optional[str], typer.Option(
-        "--secret-key", envvar="XENDIT_SECRET_KEY", show_envvar=True,
-        help="Xendit secret key (Basic-auth username).")] = None,
+    xendit_url: Annotated[
+        str | None,
+        typer.Option(
+            "--xendit-url",
+            envvar="XENDIT_BASE_URL",
+            show_envvar=True,
+            help=f"Xendit Invoice API base URL, test mode or fake Xendit (default {XENDIT_API}).",
+        ),
+    ] = None,
+    secret_key: Annotated[
+        str | None,
+        typer.Option(
+            "--secret-key",
+            envvar="XENDIT_SECRET_KEY",
+            show_envvar=True,
+            help="Xendit secret key (Basic-auth username).",
+        ),
+    ] = None,
     token: CallbackToken = None,
     path: WebhookPath = None,
     interval: Annotated[float, typer.Option(min=0.1, help="Seconds between polls.")] = 5.0,
-    once: Annotated[bool, typer.Option("--once", help="Poll once and exit (needs --replay to forward anything).")] = False,
-    replay: Annotated[bool, typer.Option(
-        "--replay", help="Also forward invoices already PAID/SETTLED/EXPIRED at start (default: only later changes).")] = False,
+    once: Annotated[
+        bool, typer.Option("--once", help="Poll once and exit (needs --replay to forward anything).")
+    ] = False,
+    replay: Annotated[
+        bool,
+        typer.Option(
+            "--replay",
+            help="Also forward invoices already PAID/SETTLED/EXPIRED at start (default: only later changes).",
+        ),
+    ] = False,
 ) -> None:
     """Poll Xendit for invoice status changes and forward each as a signed callback to a backend; Ctrl-C stops."""
     console = Console(soft_wrap=True)  # one line per event, greppable; the terminal wraps
     if once and not replay:
-        console.print("[red]--once without --replay forwards nothing: the first poll only records what is "
-                      "already final. Add --replay, or drop --once to keep polling.[/]", highlight=False)
+        console.print(
+            "[red]--once without --replay forwards nothing: the first poll only records what is "
+            "already final. Add --replay, or drop --once to keep polling.[/]",
+            highlight=False,
+        )
         raise typer.Exit(EXIT_USAGE)
     settings = _Settings()
     url = _webhook_url(console, settings.require(console, to, "HALO_SIM_BACKEND_URL", "--to", "backend URL"), path)
@@ -175,32 +225,48 @@ def relay(
     raise typer.Exit(code)
 
 
-async def _relay(console: Console, url: str, path: str | None, api: str, key: str, token: str, interval: float,
-                 once: bool, replay: bool) -> int:
+async def _relay(
+    console: Console,
+    url: str,
+    path: str | None,
+    api: str,
+    key: str,
+    token: str,
+    interval: float,
+    once: bool,
+    replay: bool,
+) -> int:
     import httpx
 
-    from halo_sim.tls import client_context
-
     from halo_sim.backend.xendit import XenditClient
-    from halo_sim.errors import HaloSimError
     from halo_sim.relay import Relay
+    from simkit.errors import HaloSimError
+    from simkit.tls import client_context
 
     xendit = XenditClient(api, key)
     try:
         async with httpx.AsyncClient(timeout=10.0, verify=client_context()) as http:
             relay = Relay(xendit, url, token, http, replay=replay, path=path)
-            console.print(f"relaying {escape(api)} → {escape(relay.url)}"
-                          + ("" if once else f" every {interval:g} s (Ctrl-C to stop)"), highlight=False)
+            console.print(
+                f"relaying {escape(api)} → {escape(relay.url)}"
+                + ("" if once else f" every {interval:g} s (Ctrl-C to stop)"),
+                highlight=False,
+            )
             try:
                 first = await relay.poll_once()
             except (HaloSimError, ValueError) as exc:  # refused, unreachable, or not an Invoice API answering
-                console.print(f"[red]could not list invoices at {escape(api)}: {escape(str(exc))}[/]\n"
-                              "check --xendit-url / XENDIT_BASE_URL and --secret-key / XENDIT_SECRET_KEY",
-                              highlight=False)
+                console.print(
+                    f"[red]could not list invoices at {escape(api)}: {escape(str(exc))}[/]\n"
+                    "check --xendit-url / XENDIT_BASE_URL and --secret-key / XENDIT_SECRET_KEY",
+                    highlight=False,
+                )
                 return EXIT_USAGE
             if not replay:
-                console.print(f"[dim]baseline: {relay.baseline} invoice status(es) already final, not forwarded "
-                              "(--replay forwards them)[/]", highlight=False)
+                console.print(
+                    f"[dim]baseline: {relay.baseline} invoice status(es) already final, not forwarded "
+                    "(--replay forwards them)[/]",
+                    highlight=False,
+                )
             _print_deliveries(console, first, retried=not once)
             if once:
                 return _once_code(first)
@@ -219,9 +285,14 @@ async def _loop(console: Console, relay: Relay, interval: float) -> None:
         except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or not Unix
             pass
     try:
-        await relay.run(interval, stop, on_poll=lambda found: _print_deliveries(console, found, retried=True),
-                        on_error=lambda exc: console.print(
-                            f"[red]xendit: {escape(str(exc))} (next poll in {interval:g} s)[/]", highlight=False))
+        await relay.run(
+            interval,
+            stop,
+            on_poll=lambda found: _print_deliveries(console, found, retried=True),
+            on_error=lambda exc: console.print(
+                f"[red]xendit: {escape(str(exc))} (next poll in {interval:g} s)[/]", highlight=False
+            ),
+        )
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
@@ -232,8 +303,10 @@ def _print_deliveries(console: Console, deliveries: list[Delivery], retried: boo
     for d in deliveries:
         mark = "[green]✓[/]" if d.ok else "[red]✗[/]"
         retry = "  [dim](sent again next poll)[/]" if retried and not d.ok else ""
-        console.print(f"{mark} {escape(d.invoice_id)}  {escape(d.external_id)}  {d.status} → "
-                      f"{escape(d.outcome())}{retry}", highlight=False)
+        console.print(
+            f"{mark} {escape(d.invoice_id)}  {escape(d.external_id)}  {d.status} → {escape(d.outcome())}{retry}",
+            highlight=False,
+        )
 
 
 def _once_code(deliveries: list[Delivery]) -> int:

@@ -1,7 +1,7 @@
 """Declared state machines.
 
 Payment requests and chat sessions change state only through a transition
-declared here; anything else raises :class:`~halo_sim.errors.IllegalTransition`.
+declared here; anything else raises :class:`~simkit.errors.IllegalTransition`.
 Declaring the table (rather than scattering ``if status == ...`` checks) is what
 lets tests enumerate every legal and illegal move, and lets a coverage run
 report which transitions a suite exercised.
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Generic, TypeVar
 
-from halo_sim.errors import IllegalTransition
+from simkit.errors import IllegalTransition
 
 S = TypeVar("S", bound=StrEnum)
 E = TypeVar("E", bound=StrEnum)

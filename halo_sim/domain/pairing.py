@@ -91,7 +91,10 @@ class AcceptOutcome(StrEnum):
 
 
 def judge_accept(
-    status: SessionStatus, offered: Collection[str], rejected: Collection[str], mitra_id: str,
+    status: SessionStatus,
+    offered: Collection[str],
+    rejected: Collection[str],
+    mitra_id: str,
     mitra_busy: bool = False,
 ) -> AcceptOutcome:
     """Decide one accept against the session as it is now (a mitra in a session cannot take another)."""

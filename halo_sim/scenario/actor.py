@@ -44,9 +44,17 @@ class Actor:
 
     def view(self) -> dict[str, Any]:
         """What templates see as ``{{ <actor>.<field> }}``."""
-        return {"name": self.name, "role": self.role, "phone": self.phone, "display_name": self.display_name,
-                "password": self.password, "fcm_token": self.fcm_token, "token": self.token,
-                "id": self.id, "foreground": self.ws is not None}
+        return {
+            "name": self.name,
+            "role": self.role,
+            "phone": self.phone,
+            "display_name": self.display_name,
+            "password": self.password,
+            "fcm_token": self.fcm_token,
+            "token": self.token,
+            "id": self.id,
+            "foreground": self.ws is not None,
+        }
 
     async def open_socket(self, url: str) -> dict[str, Any]:
         """Open the app's socket and wait for the server's hello (so it is registered)."""
@@ -101,4 +109,4 @@ class Actor:
 
     def unconsumed(self) -> list[dict[str, Any]]:
         """Frames received but not yet matched by a wait (for failure messages)."""
-        return self.frames[self.cursor:]
+        return self.frames[self.cursor :]

@@ -9,11 +9,11 @@ from typing import Any
 import httpx
 from faker import Faker
 
-from halo_sim.errors import CapabilityMissing, ScenarioError
 from halo_sim.scenario.actor import Actor
 from halo_sim.scenario.schema import Scenario
 from halo_sim.scenario.transcript import Transcript
 from halo_sim.targets.base import CAPABILITIES, Target
+from simkit.errors import CapabilityMissing, ScenarioError
 
 Result = dict[str, Any]
 
@@ -45,8 +45,13 @@ class RunContext:
 
     def template_vars(self) -> dict[str, Any]:
         """Everything ``{{ ... }}`` can name."""
-        return {**self.variables, **{n: a.view() for n, a in self.actors.items()},
-                "faker": SeededFaker(self.faker), "seed": self.seed, "target": self.target.name}
+        return {
+            **self.variables,
+            **{n: a.view() for n, a in self.actors.items()},
+            "faker": SeededFaker(self.faker),
+            "seed": self.seed,
+            "target": self.target.name,
+        }
 
     def require(self, capability: str | None) -> None:
         """Skip (not pass) when the target lacks what a step needs."""
@@ -68,20 +73,29 @@ class RunContext:
         headers = self.target.test_headers() if route.auth == "test" else {}
         if route.auth == "actor":
             if actor is None or actor.token is None:
-                raise ScenarioError(f"{action} needs a logged-in actor ({actor.name if actor else 'nobody'} has no token)")
+                raise ScenarioError(
+                    f"{action} needs a logged-in actor ({actor.name if actor else 'nobody'} has no token)"
+                )
             headers["Authorization"] = f"Bearer {actor.token}"
         return await self.request(route.method, self.target.base_url + path, body or None, query, headers)
 
-    async def request(self, method: str, url: str, body: Any = None, query: dict[str, Any] | None = None,
-                      headers: dict[str, str] | None = None) -> Result:
+    async def request(
+        self,
+        method: str,
+        url: str,
+        body: Any = None,
+        query: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Result:
         """One HTTP exchange, recorded in the transcript; the result is what ``expect``/``save`` see."""
         response = await self.http.request(method, url, json=body, params=query or None, headers=headers)
         try:
             parsed: Any = response.json()
         except ValueError:
             parsed = response.text
-        self.transcript.add("http", method=method, url=str(response.url), request=body,
-                            status=response.status_code, response=parsed)
+        self.transcript.add(
+            "http", method=method, url=str(response.url), request=body, status=response.status_code, response=parsed
+        )
         return {"status": response.status_code, "body": parsed, "headers": dict(response.headers)}
 
 

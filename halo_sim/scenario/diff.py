@@ -38,10 +38,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from halo_sim.scenario.report import ScenarioResult
-from halo_sim.scenario.routes import DEFAULT_ROUTES, Route
 from halo_sim.scenario.runner import default_seed, run_scenario
 from halo_sim.scenario.schema import Scenario
 from halo_sim.targets.base import Target
+from halo_sim.targets.routes import DEFAULT_ROUTES, Route
 
 UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 HEX = re.compile(r"[0-9a-fA-F]{8,}")
@@ -100,18 +100,29 @@ async def differential(scenario: Scenario, reference: Target, other: Target, see
     return Drift(ours, theirs, compare(ours, theirs, reference, other))
 
 
-def compare(reference: ScenarioResult, other: ScenarioResult,
-            reference_target: Target | None = None, other_target: Target | None = None) -> list[Finding]:
+def compare(
+    reference: ScenarioResult,
+    other: ScenarioResult,
+    reference_target: Target | None = None,
+    other_target: Target | None = None,
+) -> list[Finding]:
     """The findings between two results (targets, when given, make exchange paths base-relative)."""
     findings: list[Finding] = []
     if reference.status != other.status:
-        findings.append(Finding("status", "scenario", _status(reference.status, reference.reason),
-                                _status(other.status, other.reason)))
+        findings.append(
+            Finding(
+                "status", "scenario", _status(reference.status, reference.reason), _status(other.status, other.reason)
+            )
+        )
         if "skipped" in (reference.status, other.status):
             return findings  # a target lacking a capability ran nothing comparable: the reason is the finding
     findings += _steps(reference, other)
-    findings += _exchanges(_compared(reference.transcript, reference_target),
-                           _compared(other.transcript, other_target), reference.status, other.status)
+    findings += _exchanges(
+        _compared(reference.transcript, reference_target),
+        _compared(other.transcript, other_target),
+        reference.status,
+        other.status,
+    )
     findings += _frames(reference.frames, other.frames)
     return findings
 
@@ -126,8 +137,12 @@ def _steps(reference: ScenarioResult, other: ScenarioResult) -> Iterator[Finding
         twin = theirs.get((step.phase, step.index))
         if twin is not None and twin.status != step.status:
             label = f"setup step {step.index + 1}" if step.phase == "setup" else f"step {step.index + 1}"
-            yield Finding("step", f"{label} '{step.title}'",
-                          _status(step.status, step.summary), _status(twin.status, twin.summary))
+            yield Finding(
+                "step",
+                f"{label} '{step.title}'",
+                _status(step.status, step.summary),
+                _status(twin.status, twin.summary),
+            )
 
 
 # --- HTTP exchanges -------------------------------------------------------------
@@ -165,7 +180,7 @@ def _relative(url: str, target: Target | None) -> str:
     bases = [b for b in ((target.base_url, target.fcm_url, target.xendit_url) if target else ()) if b]
     for base in sorted(bases, key=len, reverse=True):
         if url.startswith(base.rstrip("/") + "/"):
-            return urlsplit(url[len(base.rstrip("/")):]).path
+            return urlsplit(url[len(base.rstrip("/")) :]).path
     return urlsplit(url).path
 
 
@@ -263,8 +278,9 @@ def delivered_via(value: Any, path: str = "body") -> Iterator[tuple[str, Any]]:
             yield from delivered_via(item, f"{path}[{index}]")
 
 
-def _exchanges(ours: list[Exchange], theirs: list[Exchange], our_status: str = "passed",
-               their_status: str = "passed") -> Iterator[Finding]:
+def _exchanges(
+    ours: list[Exchange], theirs: list[Exchange], our_status: str = "passed", their_status: str = "passed"
+) -> Iterator[Finding]:
     """Exchange by exchange; what a run that stopped early (failed, error, skipped) never made is one finding."""
     only_ours: list[str] = []
     only_theirs: list[str] = []
@@ -276,11 +292,19 @@ def _exchanges(ours: list[Exchange], theirs: list[Exchange], our_status: str = "
         else:
             yield finding
     if only_ours:
-        yield Finding("exchange", f"{len(only_ours)} exchange(s) the other run, {their_status}, never made",
-                      _listed(only_ours), "not made")
+        yield Finding(
+            "exchange",
+            f"{len(only_ours)} exchange(s) the other run, {their_status}, never made",
+            _listed(only_ours),
+            "not made",
+        )
     if only_theirs:
-        yield Finding("exchange", f"{len(only_theirs)} exchange(s) the reference run, {our_status}, never made",
-                      "not made", _listed(only_theirs))
+        yield Finding(
+            "exchange",
+            f"{len(only_theirs)} exchange(s) the reference run, {our_status}, never made",
+            "not made",
+            _listed(only_theirs),
+        )
 
 
 def _listed(wheres: list[str], limit: int = 6) -> str:
@@ -317,8 +341,9 @@ def _deliveries(where: str, ours: Iterable[tuple[str, Any]], theirs: Iterable[tu
     mine, yours = dict(ours), dict(theirs)
     for path in list(mine) + [p for p in yours if p not in mine]:
         if mine.get(path, _ABSENT) != yours.get(path, _ABSENT):
-            yield Finding("delivered_via", f"{where} {path}", str(mine.get(path, "absent")),
-                          str(yours.get(path, "absent")))
+            yield Finding(
+                "delivered_via", f"{where} {path}", str(mine.get(path, "absent")), str(yours.get(path, "absent"))
+            )
 
 
 _ABSENT = object()
@@ -333,12 +358,12 @@ def _frames(ours: dict[str, list[dict[str, Any]]], theirs: dict[str, list[dict[s
         a, b = [str(f.get("type")) for f in mine], [str(f.get("type")) for f in yours]
         if a != b:
             first = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
-            yield Finding("ws_frames", f"ws {actor} frames from #{first + 1}",
-                          _types(a[first:]), _types(b[first:]))
+            yield Finding("ws_frames", f"ws {actor} frames from #{first + 1}", _types(a[first:]), _types(b[first:]))
             continue
         for number, (x, y) in enumerate(zip(mine, yours), start=1):
-            yield from _deliveries(f"ws {actor} frame #{number} ({a[number - 1]})",
-                                   delivered_via(x, "frame"), delivered_via(y, "frame"))
+            yield from _deliveries(
+                f"ws {actor} frame #{number} ({a[number - 1]})", delivered_via(x, "frame"), delivered_via(y, "frame")
+            )
 
 
 def _types(types: list[str], limit: int = 8) -> str:

@@ -30,7 +30,8 @@ def diff(expected: Any, actual: Any, path: str = "") -> list[str]:
     if isinstance(expected, list):
         if not isinstance(actual, list) or len(actual) != len(expected):
             return [f"{path}: expected {len(expected)} item(s) {_show(expected)}, got {_show(actual)}"]
-        return [p for i, (w, g) in enumerate(zip(expected, actual)) for p in diff(w, g, f"{path}.{i}")]
+        pairs = enumerate(zip(expected, actual))
+        return [p for i, (w, g) in pairs for p in diff(w, g, f"{path}.{i}")]
     if expected != actual or type(expected) is not type(actual) and not _numbers(expected, actual):
         return [f"{path}: expected {_show(expected)}, got {_show(actual)}"]
     return []

@@ -14,12 +14,12 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from halo_sim.errors import ScenarioFileError
 from halo_sim.scenario.resolve import UnknownStep, resolve
-from halo_sim.scenario.routes import DEFAULT_ROUTES
 from halo_sim.scenario.schema import Scenario, Step
 from halo_sim.scenario.template import TEMPLATE, names_in
-from halo_sim.scenario.yamlsrc import Located, load_located
+from halo_sim.targets.routes import DEFAULT_ROUTES
+from simkit.errors import ScenarioFileError
+from simkit.yamlsrc import Located, load_located
 
 ALWAYS_DEFINED = {"faker", "seed", "target"}
 FRAME_STEPS = ("expect_frame", "expect_no_frame", "send_frame")  # need the actor's socket, hence its app open
@@ -45,8 +45,9 @@ def _parse(path: Path, text: str) -> Located:
         located = load_located(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        raise ScenarioFileError(str(path), mark.line + 1 if mark else None,
-                                f"not valid YAML: {exc.problem or exc}") from None
+        raise ScenarioFileError(
+            str(path), mark.line + 1 if mark else None, f"not valid YAML: {exc.problem or exc}"
+        ) from None
     except yaml.YAMLError as exc:
         raise ScenarioFileError(str(path), None, f"not valid YAML: {exc}") from None
     if not isinstance(located.data, dict):
@@ -112,9 +113,13 @@ def _unreachable_waits(scenario: Scenario, step: Step, index: int, foreground: s
     for branch in branches:
         who, what = branch.who, branch.what
         if who in scenario.actors and what in FRAME_STEPS and who not in foreground:
-            problems.append((branch.line or step.line,
-                             f"steps.{index} ({branch.action}): {who}'s app is in the background here (no socket): "
-                             f"add {who}.foreground before it"))
+            problems.append(
+                (
+                    branch.line or step.line,
+                    f"steps.{index} ({branch.action}): {who}'s app is in the background here (no socket): "
+                    f"add {who}.foreground before it",
+                )
+            )
     for branch in branches:
         if branch.who in scenario.actors and branch.what in ("foreground", "resume"):
             foreground.add(branch.who)
@@ -136,8 +141,10 @@ def _check_step(scenario: Scenario, step: Step, index: int, defined: set[str], l
         resolved = resolve(step, scenario)
     except UnknownStep as exc:
         return [(step.line, f"{where}: {exc}")]
-    problems = [(step.line, f"{where}: undefined variable {{{{ {name} }}}} (not saved by an earlier step)")
-                for name in sorted(names_in([step.args, step.expect]) - defined)]
+    problems = [
+        (step.line, f"{where}: undefined variable {{{{ {name} }}}} (not saved by an earlier step)")
+        for name in sorted(names_in([step.args, step.expect]) - defined)
+    ]
     if resolved.plugin is not None:
         problems += _check_args(step, index, resolved.plugin.args, located)
         if step.action == "parallel" and not problems:
@@ -174,7 +181,9 @@ def _templated(step: Step, err: Any) -> bool:
 def _arg_problem(step: Step, index: int, err: Any, located: Located) -> Problem:
     arg = ".".join(str(p) for p in err["loc"])
     line = located.line_of(("steps", index, step.action, *err["loc"])) or step.line
-    kind = {"extra_forbidden": "unknown argument", "missing": "required argument is missing"}.get(err["type"], err["msg"])
+    kind = {"extra_forbidden": "unknown argument", "missing": "required argument is missing"}.get(
+        err["type"], err["msg"]
+    )
     return line, f"steps.{index} ({step.action}): {arg}: {kind}"
 
 
@@ -202,7 +211,11 @@ def find_scenario(ref: str, folder: Path | None) -> Path:
             if (folder / f"{ref}{suffix}").is_file():
                 return folder / f"{ref}{suffix}"
     if folder is None:
-        raise ScenarioFileError(ref, None, "no scenarios/ folder here or in any parent folder; "
-                                "run from a halo-sim checkout, pass --scenarios-dir, or give a file path")
+        raise ScenarioFileError(
+            ref,
+            None,
+            "no scenarios/ folder here or in any parent folder; "
+            "run from a halo-sim checkout, pass --scenarios-dir, or give a file path",
+        )
     known = ", ".join(p.stem for p in discover(folder))
     raise ScenarioFileError(ref, None, f"no scenario with this id or path in {folder} (known: {known})")

@@ -16,8 +16,9 @@ T = TypeVar("T")
 INTERVAL_S = 0.01
 
 
-async def poll(ask: Callable[[], Awaitable[T]], done: Callable[[T], bool], timeout: float,
-               interval: float = INTERVAL_S) -> tuple[bool, T]:
+async def poll(
+    ask: Callable[[], Awaitable[T]], done: Callable[[T], bool], timeout: float, interval: float = INTERVAL_S
+) -> tuple[bool, T]:
     """``(True, answer)`` as soon as ``done(answer)``, else ``(False, last answer)`` after ``timeout``."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout

@@ -18,26 +18,40 @@ from typing import Any
 
 import pytest
 
-from halo_sim.errors import ScenarioFileError
 from halo_sim.scenario.loader import load_scenario
 from halo_sim.scenario.report import ScenarioResult
 from halo_sim.scenario.schema import Scenario
+from simkit.errors import ScenarioFileError
 
 TARGET_KEY = pytest.StashKey[Any]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("halo-sim", "halo-sim scenarios")
-    group.addoption("--halo-target", default=os.environ.get("HALO_SIM_TARGET", "embedded"),
-                    help="where scenarios run (default: embedded; env HALO_SIM_TARGET)")
-    group.addoption("--halo-targets", default=os.environ.get("HALO_SIM_TARGETS"),
-                    help="targets file (default: halo-sim.yaml here or above; env HALO_SIM_TARGETS)")
+    group.addoption(
+        "--halo-target",
+        default=os.environ.get("HALO_SIM_TARGET", "embedded"),
+        help="where scenarios run (default: embedded; env HALO_SIM_TARGET)",
+    )
+    group.addoption(
+        "--halo-targets",
+        default=os.environ.get("HALO_SIM_TARGETS"),
+        help="targets file (default: halo-sim.yaml here or above; env HALO_SIM_TARGETS)",
+    )
     group.addoption("--halo-seed", type=int, default=None, help="seed for every scenario (default: each one's own)")
     group.addoption("--halo-report-dir", default=None, help="write a JSON report of each failed scenario here")
-    group.addoption("--halo-shard", default=None, metavar="K/N",
-                    help="run only shard K of N (every scenario lands in exactly one shard)")
-    group.addoption("--halo-coverage", default=None, metavar="FILE",
-                    help="write the state-machine transitions the session exercised (JSON; embedded target only)")
+    group.addoption(
+        "--halo-shard",
+        default=None,
+        metavar="K/N",
+        help="run only shard K of N (every scenario lands in exactly one shard)",
+    )
+    group.addoption(
+        "--halo-coverage",
+        default=None,
+        metavar="FILE",
+        help="write the state-machine transitions the session exercised (JSON; embedded target only)",
+    )
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
@@ -134,7 +148,9 @@ def _target(config: pytest.Config) -> Any:
         from halo_sim.targets.resolve import open_target
 
         targets_file = config.getoption("halo_targets")
-        config.stash[TARGET_KEY] = open_target(config.getoption("halo_target"), Path(targets_file) if targets_file else None)
+        config.stash[TARGET_KEY] = open_target(
+            config.getoption("halo_target"), Path(targets_file) if targets_file else None
+        )
     return config.stash[TARGET_KEY]
 
 

@@ -51,8 +51,7 @@ class ScenarioResult:
         if step is None:
             return self.reason
         where = f"{self.path}:{step.line}" if step.line else self.path
-        return "\n".join([f"{step.phase} step {step.index + 1} '{step.title}' ({where}) {step.status}:",
-                          *step.details])
+        return "\n".join([f"{step.phase} step {step.index + 1} '{step.title}' ({where}) {step.status}:", *step.details])
 
     def write(self, folder: Path) -> Path:
         """Save the whole result (steps, transcript, frames) as JSON; returns the file."""

@@ -9,9 +9,9 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
-from halo_sim.scenario.routes import DEFAULT_ROUTES, Route
 from halo_sim.scenario.schema import Scenario, Step
 from halo_sim.scenario.steps import REGISTRY, StepType
+from halo_sim.targets.routes import DEFAULT_ROUTES, Route
 
 
 @dataclass(frozen=True)
@@ -55,8 +55,13 @@ def _harness(who: str, what: str, table: dict[str, Route]) -> Resolved:
         return Resolved(None, plugin=plugin)
     if f"{who}.{what}" in table:
         return Resolved(None, route_key=f"{who}.{what}")
-    raise UnknownStep(_unknown(who, what, [n for s, n in REGISTRY if s == who] +
-                               [k.split(".", 1)[1] for k in table if k.startswith(f"{who}.")]))
+    raise UnknownStep(
+        _unknown(
+            who,
+            what,
+            [n for s, n in REGISTRY if s == who] + [k.split(".", 1)[1] for k in table if k.startswith(f"{who}.")],
+        )
+    )
 
 
 def _for_actor(actor: str, role: str, what: str, table: dict[str, Route]) -> Resolved:

@@ -20,7 +20,6 @@ import httpx
 from faker import Faker
 from pydantic import ValidationError
 
-from halo_sim.errors import CapabilityMissing, ScenarioError, StepFailed
 from halo_sim.scenario.actor import Actor
 from halo_sim.scenario.context import RunContext, compact
 from halo_sim.scenario.expect import diff, extract
@@ -30,7 +29,8 @@ from halo_sim.scenario.schema import Scenario, Step
 from halo_sim.scenario.steps import StepOutcome
 from halo_sim.scenario.template import render
 from halo_sim.targets.base import Target
-from halo_sim.tls import client_context
+from simkit.errors import CapabilityMissing, ScenarioError, StepFailed
+from simkit.tls import client_context
 
 
 def default_seed(scenario: Scenario, target: Target | None = None) -> int:
@@ -47,8 +47,9 @@ def default_seed(scenario: Scenario, target: Target | None = None) -> int:
     return zlib.crc32(scenario.id.encode())
 
 
-async def run_scenario(scenario: Scenario, target: Target, reporter: Reporter | None = None,
-                       seed: int | None = None) -> ScenarioResult:
+async def run_scenario(
+    scenario: Scenario, target: Target, reporter: Reporter | None = None, seed: int | None = None
+) -> ScenarioResult:
     """Run ``scenario`` on ``target``; the result says passed, failed, skipped or error."""
     seed = default_seed(scenario, target) if seed is None else seed
     result = ScenarioResult(scenario.id, scenario.name, scenario.path, target.name, seed)
@@ -83,8 +84,10 @@ def _cast(ctx: RunContext) -> None:
         phone, password = spec.phone or f"+628{ctx.faker.numerify('##########')}", spec.password
         if spec.role == "mitra" and spec.login != "none" and not spec.phone and not ctx.target.has("seed_mitra"):
             if not pool:
-                raise CapabilityMissing(f"target {ctx.target.name!r} cannot create mitras (seed_mitra) and has "
-                                        f"too few test mitras for this scenario's mitra actors")
+                raise CapabilityMissing(
+                    f"target {ctx.target.name!r} cannot create mitras (seed_mitra) and has "
+                    f"too few test mitras for this scenario's mitra actors"
+                )
             account = pool.pop(0)
             phone, password = account.phone, account.password
         display = spec.display_name or ctx.faker.first_name()
@@ -110,9 +113,16 @@ def setup_steps(scenario: Scenario) -> list[Step]:
         if spec.login != "none":
             steps.append(Step(action=f"{name}.login"))
         if spec.device is not None:
-            steps.append(Step(action=f"{name}.register_device", args={
-                "fcm_token": f"{{{{ {name}.fcm_token }}}}", "platform": spec.device.platform,
-                "notifications_enabled": spec.device.notifications_enabled}))
+            steps.append(
+                Step(
+                    action=f"{name}.register_device",
+                    args={
+                        "fcm_token": f"{{{{ {name}.fcm_token }}}}",
+                        "platform": spec.device.platform,
+                        "notifications_enabled": spec.device.notifications_enabled,
+                    },
+                )
+            )
         if spec.online:
             steps.append(Step(action=f"{name}.go_online"))
         if spec.foreground:
@@ -124,8 +134,9 @@ class _Stop(Exception):
     """A step failed; the run stops (the record already says why)."""
 
 
-async def _run_phase(ctx: RunContext, result: ScenarioResult, phase: Any, steps: list[Step],
-                     reporter: Reporter | None) -> None:
+async def _run_phase(
+    ctx: RunContext, result: ScenarioResult, phase: Any, steps: list[Step], reporter: Reporter | None
+) -> None:
     for index, step in enumerate(steps):
         record = StepRecord(index, phase, step.title(), step.line, "passed")
         began = time.perf_counter()
@@ -178,7 +189,9 @@ def _typed(model: Any, args: dict[str, Any], step: Step) -> Any:
     try:
         return model.model_validate(args)
     except ValidationError as exc:
-        raise StepFailed(f"bad arguments for {step.action}", [f"  {e['loc']}: {e['msg']}" for e in exc.errors()]) from None
+        raise StepFailed(
+            f"bad arguments for {step.action}", [f"  {e['loc']}: {e['msg']}" for e in exc.errors()]
+        ) from None
 
 
 async def _route(ctx: RunContext, key: str, args: dict[str, Any], actor: Actor | None) -> StepOutcome:
@@ -192,8 +205,10 @@ def _check(step: Step, outcome: StepOutcome, expect: dict[str, Any] | None) -> N
         raise StepFailed(f"{step.action} answered HTTP {result['status']}", [f"  body: {compact(result['body'])}"])
     problems = diff(expect, result) if expect else []
     if problems:
-        raise StepFailed(f"{step.action}: expectation not met",
-                         [f"  ✗ {p}" for p in problems] + [f"  actual: {compact(_shown(result))}"])
+        raise StepFailed(
+            f"{step.action}: expectation not met",
+            [f"  ✗ {p}" for p in problems] + [f"  actual: {compact(_shown(result))}"],
+        )
 
 
 def _shown(result: dict[str, Any]) -> dict[str, Any]:

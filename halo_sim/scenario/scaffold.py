@@ -19,9 +19,9 @@ import copy
 import re
 from typing import Any
 
-from halo_sim.scenario.routes import DEFAULT_ROUTES
 from halo_sim.scenario.schema import STEP_MODIFIERS, Scenario
 from halo_sim.scenario.steps import REGISTRY
+from halo_sim.targets.routes import DEFAULT_ROUTES
 
 ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]*")
 SCHEMA_DRAFT = "https://json-schema.org/draft/2020-12/schema"
@@ -72,8 +72,11 @@ def render(scenario_id: str, path: str | None = None, schema_ref: str = SCHEMA_R
     """The template for ``scenario_id`` (``path`` shown in its run hints; default ``scenarios/<id>.yaml``)."""
     if not valid_id(scenario_id):
         raise ValueError(f"{scenario_id!r} is not a scenario id ([a-z0-9][a-z0-9_-]*)")
-    return (TEMPLATE.replace("<schema>", schema_ref).replace("<path>", path or f"scenarios/{scenario_id}.yaml")
-            .replace("<id>", scenario_id))
+    return (
+        TEMPLATE.replace("<schema>", schema_ref)
+        .replace("<path>", path or f"scenarios/{scenario_id}.yaml")
+        .replace("<id>", scenario_id)
+    )
 
 
 # --- the JSON Schema ---------------------------------------------------------------------------
@@ -90,8 +93,12 @@ def json_schema() -> dict[str, Any]:
         schema["required"] = [f for f in field_list if f not in LOADER_FIELDS]
     defs["Step"] = _yaml_step(internal_step, defs)
     rest = {k: v for k, v in schema.items() if k not in ("title", "description")}
-    return {"$schema": SCHEMA_DRAFT, "title": SCHEMA_TITLE,
-            "description": "A halo-sim scenario file (docs/scenarios.md); its id is the file name.", **rest}
+    return {
+        "$schema": SCHEMA_DRAFT,
+        "title": SCHEMA_TITLE,
+        "description": "A halo-sim scenario file (docs/scenarios.md); its id is the file name.",
+        **rest,
+    }
 
 
 def _yaml_step(internal: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
@@ -106,22 +113,33 @@ def _yaml_step(internal: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]
     for key, route in sorted(DEFAULT_ROUTES.items()):
         if key.split(".", 1)[0] in HARNESS and key not in harness:
             harness[key] = {**any_args, "description": f"{route.method} {route.path}"}
-    actor_steps = {f"^[^.\\s]+\\.{name}$": _args_schema(t.args, defs, _doc(t.run.__doc__))
-                   for (scope, name), t in sorted(REGISTRY.items()) if scope == "actor"}
+    actor_steps = {
+        f"^[^.\\s]+\\.{name}$": _args_schema(t.args, defs, _doc(t.run.__doc__))
+        for (scope, name), t in sorted(REGISTRY.items())
+        if scope == "actor"
+    }
     mapping = {
         "type": "object",
         "description": "One `<who>.<action>` key (an actor's step or route action, test.*, fcm.*, xendit.*, "
-                       "http, parallel) with its arguments, plus optional name, expect and save.",
+        "http, parallel) with its arguments, plus optional name, expect and save.",
         "properties": {**modifiers, **harness},
-        "patternProperties": {ACTION_KEY: {**any_args, "description": "an actor's step or route action "
-                                                                      "(docs/scenarios.md)"}, **actor_steps},
+        "patternProperties": {
+            ACTION_KEY: {**any_args, "description": "an actor's step or route action (docs/scenarios.md)"},
+            **actor_steps,
+        },
         "additionalProperties": False,
         "minProperties": 1,
     }
-    shorthand = {"type": "string", "pattern": ACTION_KEY,
-                 "description": "A step without arguments, e.g. customer.background"}
-    return {"title": "Step", "description": "`<who>.<action>: {args}` with optional name, expect and save; "
-                                            "or just `<who>.<action>`", "anyOf": [shorthand, mapping]}
+    shorthand = {
+        "type": "string",
+        "pattern": ACTION_KEY,
+        "description": "A step without arguments, e.g. customer.background",
+    }
+    return {
+        "title": "Step",
+        "description": "`<who>.<action>: {args}` with optional name, expect and save; or just `<who>.<action>`",
+        "anyOf": [shorthand, mapping],
+    }
 
 
 def _args_schema(model: type, defs: dict[str, Any], description: str) -> dict[str, Any]:

@@ -60,7 +60,7 @@ class ActorSpec(Strict):
     foreground: bool = False
 
     @model_validator(mode="after")
-    def _login_fits_role(self) -> "ActorSpec":
+    def _login_fits_role(self) -> ActorSpec:
         if self.login is None:
             self.login = "verified" if self.role == "customer" else "password"
         allowed = {"customer": {"verified", "anonymous", "none"}, "mitra": {"password", "none"}}[self.role]
@@ -126,7 +126,7 @@ class Scenario(Strict):
     path: str = ""
 
     @model_validator(mode="after")
-    def _actor_names_are_free(self) -> "Scenario":
+    def _actor_names_are_free(self) -> Scenario:
         reserved = {"test", "fcm", "http", "xendit", "parallel", "clock", "faker"}
         clash = reserved & set(self.actors)
         if clash:

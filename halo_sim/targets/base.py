@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from halo_sim.scenario.routes import DEFAULT_ROUTES, Route
+from halo_sim.targets.routes import DEFAULT_ROUTES, Route
 
 # Capabilities a target may have; a step needing one the target lacks is skipped with the reason.
 CAPABILITIES = {

@@ -38,15 +38,16 @@ import websockets
 from websockets.exceptions import InvalidStatus
 
 from halo_sim.targets.base import CAPABILITIES, Target
-from halo_sim.tls import client_context
+from simkit.tls import client_context
 
 TIMEOUT_S = 5.0
 PROBE_PHONE = "+620000000000"
 TEST = "/internal/_test"
 BASICS = ("base_url", "websocket")
 # What a 404 for a route that does not exist says (as opposed to a 404 about a missing resource).
-NO_ROUTE = re.compile(r"no test endpoint|no such (route|endpoint)|route not found|cannot (get|post|put|patch|delete)\b",
-                      re.IGNORECASE)
+NO_ROUTE = re.compile(
+    r"no test endpoint|no such (route|endpoint)|route not found|cannot (get|post|put|patch|delete)\b", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True)
@@ -95,12 +96,14 @@ async def probe(target: Target) -> list[Check]:
     async with httpx.AsyncClient(timeout=TIMEOUT_S, verify=client_context()) as http:
         prober = _Prober(target, http)
         probes: list[tuple[str, Callable[[], Awaitable[tuple[bool, str]]]]] = [
-            ("base_url", prober.base_url), ("websocket", prober.websocket),
+            ("base_url", prober.base_url),
+            ("websocket", prober.websocket),
             *((name, getattr(prober, name)) for name in CAPABILITIES),
         ]
         outcomes = await asyncio.gather(*(_guarded(run) for _, run in probes))
-    return [Check(name, name in BASICS or target.has(name), ok, detail)
-            for (name, _), (ok, detail) in zip(probes, outcomes)]
+    return [
+        Check(name, name in BASICS or target.has(name), ok, detail) for (name, _), (ok, detail) in zip(probes, outcomes)
+    ]
 
 
 async def _guarded(run: Callable[[], Awaitable[tuple[bool, str]]]) -> tuple[bool, str]:
@@ -176,8 +179,10 @@ class _Prober:
         answer, said = await self._test_route("POST", "seed-mitra", json={})
         if answer.status in (400, 422):
             return True, said + " (route exists; an empty body is refused)"
-        return self._refused(answer, said) or (False, said + ("" if answer.route_missing() else
-                                                               ": expected 400 for an empty body"))
+        return self._refused(answer, said) or (
+            False,
+            said + ("" if answer.route_missing() else ": expected 400 for an empty body"),
+        )
 
     async def fcm_inbox(self) -> tuple[bool, str]:
         return await self._fake(self.target.fcm_url, "fcm_url", "/_fake/inbox")
@@ -193,7 +198,9 @@ class _Prober:
             return refused
         if answer.route_missing():
             return False, said + " (no such route)"
-        return True, said + (" (the route exists; the probe asks for nothing that does)" if answer.status == 404 else "")
+        return True, said + (
+            " (the route exists; the probe asks for nothing that does)" if answer.status == 404 else ""
+        )
 
     def _refused(self, answer: _Answer, said: str) -> tuple[bool, str] | None:
         """The route is there but will not serve us: the test token is missing or wrong."""

@@ -30,15 +30,16 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from halo_sim.errors import TargetError
-from halo_sim.scenario.routes import DEFAULT_ROUTES, Route
-from halo_sim.scenario.yamlsrc import load_located
 from halo_sim.targets.base import CAPABILITIES, MitraAccount, Target
+from halo_sim.targets.routes import DEFAULT_ROUTES, Route
+from simkit.errors import TargetError
+from simkit.yamlsrc import load_located
 
 TARGETS_FILE = "halo-sim.yaml"
 URL_CAPABILITIES = frozenset({"test_endpoints", "otp_readable"})
-Capability = Literal["test_endpoints", "otp_readable", "seed_mitra", "state_dump", "virtual_clock", "fcm_inbox",
-                     "xendit_fake"]
+Capability = Literal[
+    "test_endpoints", "otp_readable", "seed_mitra", "state_dump", "virtual_clock", "fcm_inbox", "xendit_fake"
+]
 
 
 class Strict(BaseModel):
@@ -71,7 +72,7 @@ class TargetProfile(Strict):
     routes: dict[str, RouteOverride] = Field(default_factory=dict)
 
     @model_validator(mode="after")
-    def _known_routes(self) -> "TargetProfile":
+    def _known_routes(self) -> TargetProfile:
         unknown = sorted(set(self.routes) - set(DEFAULT_ROUTES))
         if unknown:
             raise ValueError(f"routes {unknown} are not semantic actions (see docs/scenarios.md)")
@@ -108,13 +109,19 @@ def build_target(name: str, profile: TargetProfile, environ: Mapping[str, str] |
     implied = {"fcm_inbox": profile.fcm_url, "xendit_fake": profile.xendit_url}
     capabilities = set(profile.capabilities) | {c for c, url in implied.items() if url}
     return Target(
-        name=name, base_url=profile.base_url.rstrip("/"),
+        name=name,
+        base_url=profile.base_url.rstrip("/"),
         ws_url=(profile.ws_url or "ws" + profile.base_url.rstrip("/")[4:]),
-        capabilities=frozenset(capabilities), test_token=_secret(env, profile.test_token_env, name),
-        fcm_url=profile.fcm_url, xendit_url=profile.xendit_url,
+        capabilities=frozenset(capabilities),
+        test_token=_secret(env, profile.test_token_env, name),
+        fcm_url=profile.fcm_url,
+        xendit_url=profile.xendit_url,
         xendit_callback_token=_secret(env, profile.xendit_callback_token_env, name),
-        routes=_routes(profile.routes), live=True,
-        mitras=tuple(MitraAccount(m.phone, m.password or _secret(env, m.password_env, name) or "") for m in profile.mitras),
+        routes=_routes(profile.routes),
+        live=True,
+        mitras=tuple(
+            MitraAccount(m.phone, m.password or _secret(env, m.password_env, name) or "") for m in profile.mitras
+        ),
     )
 
 
@@ -137,16 +144,23 @@ def url_target(url: str, environ: Mapping[str, str] | None = None) -> Target:
     """A bare URL: a live Halo backend with its test hooks."""
     env = os.environ if environ is None else environ
     base = url.rstrip("/")
-    return Target(name=base, base_url=base, ws_url="ws" + base[4:], capabilities=URL_CAPABILITIES,
-                  test_token=env.get("HALO_TEST_TOKEN") or None, live=True)
+    return Target(
+        name=base,
+        base_url=base,
+        ws_url="ws" + base[4:],
+        capabilities=URL_CAPABILITIES,
+        test_token=env.get("HALO_TEST_TOKEN") or None,
+        live=True,
+    )
 
 
 def named_target(name: str, targets_file: Path | None = None) -> Target:
     """A target from the targets file (given, or found from the current folder up)."""
     path = targets_file or find_targets_file()
     if path is None:
-        raise TargetError(f"unknown target {name!r}: no {TARGETS_FILE} here or above (use 'embedded', a URL, "
-                          f"or --targets FILE)")
+        raise TargetError(
+            f"unknown target {name!r}: no {TARGETS_FILE} here or above (use 'embedded', a URL, or --targets FILE)"
+        )
     profiles = load_targets(path).targets
     if name not in profiles:
         raise TargetError(f"unknown target {name!r} in {path} (known: {', '.join(sorted(profiles)) or 'none'})")

@@ -55,11 +55,14 @@ def login_customer(api: httpx.Client, phone: str = CUSTOMER_PHONE, name: str = "
     return token, response.json()["customer"]["id"]
 
 
-def login_mitra(api: httpx.Client, phone: str, name: str = "Rani", online: bool = True,
-                topics: list[str] | None = None) -> tuple[str, str]:
+def login_mitra(
+    api: httpx.Client, phone: str, name: str = "Rani", online: bool = True, topics: list[str] | None = None
+) -> tuple[str, str]:
     """Seed a mitra, log it in and (optionally) switch it online; returns (token, mitra id)."""
-    seeded = api.post("/internal/_test/seed-mitra",
-                      json={"phone": phone, "display_name": name, "password": "pw", "topics": topics or []})
+    seeded = api.post(
+        "/internal/_test/seed-mitra",
+        json={"phone": phone, "display_name": name, "password": "pw", "topics": topics or []},
+    )
     assert seeded.status_code in (200, 201), seeded.text
     response = api.post("/api/mitra/auth/login", json={"phone": phone, "password": "pw"})
     assert response.status_code == 200, response.text
@@ -81,8 +84,9 @@ def pay(api: httpx.Client, customer_token: str, minutes: int = 15, confirm: bool
 
 def session_of(api: httpx.Client, customer_token: str, payment_id: str) -> dict[str, Any]:
     """The payment's current attempt (the legacy start is idempotent)."""
-    response = api.post("/api/customer/chat/request", json={"payment_request_id": payment_id},
-                        headers=auth(customer_token))
+    response = api.post(
+        "/api/customer/chat/request", json={"payment_request_id": payment_id}, headers=auth(customer_token)
+    )
     assert response.status_code == 200, response.text
     return response.json()  # type: ignore[no-any-return]
 
@@ -123,8 +127,7 @@ def test_history_of_a_new_customer_is_empty_with_has_items_false(api: httpx.Clie
     assert history(api, token) == {"items": [], "has_items": False}
 
 
-def test_history_has_one_row_per_mitra_with_sessions_count_newest_first_topics_and_presence(
-        api: httpx.Client) -> None:
+def test_history_has_one_row_per_mitra_with_sessions_count_newest_first_topics_and_presence(api: httpx.Client) -> None:
     token, _ = login_customer(api)
     _, dewi_id = login_mitra(api, "+6281100070002", "Dewi (S.Psi.)", online=True, topics=["percintaan"])
     older = seed_history(api, mitra_display_name="Sari", topics=["karier", "keluarga"], days_ago=3)
@@ -136,10 +139,22 @@ def test_history_has_one_row_per_mitra_with_sessions_count_newest_first_topics_a
     assert body["has_items"] is True
     t = now(api)
     assert body["items"] == [
-        {"mitra_id": older["mitra_id"], "display_name": "Sari", "topics": ["karier", "keluarga"],
-         "last_session_at": t - 1 * 86400, "sessions_count": 2, "mitra_is_online": False},
-        {"mitra_id": dewi_id, "display_name": "Dewi (S.Psi.)", "topics": ["percintaan"],
-         "last_session_at": t - 2 * 86400, "sessions_count": 1, "mitra_is_online": True},
+        {
+            "mitra_id": older["mitra_id"],
+            "display_name": "Sari",
+            "topics": ["karier", "keluarga"],
+            "last_session_at": t - 1 * 86400,
+            "sessions_count": 2,
+            "mitra_is_online": False,
+        },
+        {
+            "mitra_id": dewi_id,
+            "display_name": "Dewi (S.Psi.)",
+            "topics": ["percintaan"],
+            "last_session_at": t - 2 * 86400,
+            "sessions_count": 1,
+            "mitra_is_online": True,
+        },
     ]
 
 
@@ -168,7 +183,8 @@ def test_history_counts_a_real_matched_session_but_not_failed_attempts(api: http
     matched = accept(api, mitra_token, session_of(api, token, pay(api, token))["id"])
     items = history(api, token)["items"]
     assert [(i["mitra_id"], i["sessions_count"], i["last_session_at"]) for i in items] == [
-        (mitra_id, 1, matched["started_at"])]
+        (mitra_id, 1, matched["started_at"])
+    ]
 
 
 def test_history_is_per_customer(api: httpx.Client) -> None:
@@ -194,8 +210,12 @@ def test_availability_reports_online_busy_and_name(api: httpx.Client) -> None:
 
     offline = api.get(url, headers=auth(token))
     assert offline.status_code == 200
-    assert offline.json() == {"mitra_id": mitra_id, "display_name": "Dewi (S.Psi.)", "mitra_is_online": False,
-                              "busy": False}
+    assert offline.json() == {
+        "mitra_id": mitra_id,
+        "display_name": "Dewi (S.Psi.)",
+        "mitra_is_online": False,
+        "busy": False,
+    }
 
     api.post("/api/mitra/status", json={"online": True}, headers=auth(mitra_token))
     assert api.get(url, headers=auth(token)).json()["mitra_is_online"] is True
@@ -227,21 +247,28 @@ def test_config_has_prices_per_duration_and_support_links(api: httpx.Client, sta
     response = api.get("/api/config")
     assert response.status_code == 200
     config = response.json()
-    assert config["prices"] == [{"duration_minutes": 15, "amount": 15000}, {"duration_minutes": 30, "amount": 25000},
-                                {"duration_minutes": 60, "amount": 45000}]
+    assert config["prices"] == [
+        {"duration_minutes": 15, "amount": 15000},
+        {"duration_minutes": 30, "amount": 25000},
+        {"duration_minutes": 60, "amount": 45000},
+    ]
     settings = stack.backend.settings
     assert config["support"] == {"whatsapp": settings.support_whatsapp, "telegram": settings.support_telegram}
     assert config["support"]["whatsapp"].startswith("https://wa.me/")
     assert config["support"]["telegram"].startswith("https://t.me/")
     assert (config["heartbeat_interval_s"], config["targeted_timeout_s"], config["pairing_timeout_s"]) == (
-        30.0, 20.0, 300.0)
+        30.0,
+        20.0,
+        300.0,
+    )
 
 
 def test_config_prices_match_what_a_payment_costs(api: httpx.Client) -> None:
     token, _ = login_customer(api)
     for price in api.get("/api/config").json()["prices"]:
-        response = api.post("/api/customer/payments", json={"duration_minutes": price["duration_minutes"]},
-                            headers=auth(token))
+        response = api.post(
+            "/api/customer/payments", json={"duration_minutes": price["duration_minutes"]}, headers=auth(token)
+        )
         assert response.json()["amount"] == price["amount"]
 
 
@@ -251,14 +278,22 @@ def test_config_prices_match_what_a_payment_costs(api: httpx.Client) -> None:
 def test_stats_of_a_fresh_backend_are_zero(api: httpx.Client) -> None:
     figures = stats(api)
     assert (figures["online_mitras"], figures["searching"], figures["active_sessions"], figures["revenue"]) == (
-        0, 0, 0, 0)
-    assert figures["payments_by_status"] == {"pending": 0, "confirmed": 0, "expired": 0, "failed_pairing": 0,
-                                             "consumed": 0}
+        0,
+        0,
+        0,
+        0,
+    )
+    assert figures["payments_by_status"] == {
+        "pending": 0,
+        "confirmed": 0,
+        "expired": 0,
+        "failed_pairing": 0,
+        "consumed": 0,
+    }
     assert figures["at"] == now(api)
 
 
-def test_stats_count_online_mitras_searching_active_sessions_payments_by_status_and_revenue(
-        api: httpx.Client) -> None:
+def test_stats_count_online_mitras_searching_active_sessions_payments_by_status_and_revenue(api: httpx.Client) -> None:
     _, first_mitra = login_mitra(api, "+6281100070008", "Rani")
     second_token, _ = login_mitra(api, "+6281100070009", "Dewi")
     login_mitra(api, "+6281100070010", "Sari", online=False)
@@ -266,16 +301,21 @@ def test_stats_count_online_mitras_searching_active_sessions_payments_by_status_
     matched_token, _ = login_customer(api, "+6281234570005", "Bunga")
     unpaid_token, _ = login_customer(api, "+6281234570006", "Citra")
 
-    pay(api, waiting_token, 30)                                         # blast offered to both online mitras
+    pay(api, waiting_token, 30)  # blast offered to both online mitras
     accept(api, second_token, session_of(api, matched_token, pay(api, matched_token, 15))["id"])
-    pay(api, unpaid_token, 60, confirm=False)                           # never paid
+    pay(api, unpaid_token, 60, confirm=False)  # never paid
 
     figures = stats(api)
     assert figures["online_mitras"] == 2
     assert figures["searching"] == 1
     assert figures["active_sessions"] == 1
-    assert figures["payments_by_status"] == {"pending": 1, "confirmed": 1, "expired": 0, "failed_pairing": 0,
-                                             "consumed": 1}
+    assert figures["payments_by_status"] == {
+        "pending": 1,
+        "confirmed": 1,
+        "expired": 0,
+        "failed_pairing": 0,
+        "consumed": 1,
+    }
     assert figures["revenue"] == 25000 + 15000  # paid ones only: the confirmed 30 min and the consumed 15 min
 
     api.post("/internal/_test/mitra-accept-latest", json={"mitra_id": first_mitra})
@@ -291,8 +331,10 @@ def test_stats_count_failed_pairing_payments_as_revenue(api: httpx.Client, stack
     for attempt in range(stack.backend.settings.max_pairing_attempts):
         if attempt:
             api.post("/api/customer/pairing/retry", json={"payment_request_id": payment_id}, headers=auth(token))
-        assert api.post("/internal/_test/force-pairing-timeout",
-                        json={"payment_request_id": payment_id}).status_code == 200
+        assert (
+            api.post("/internal/_test/force-pairing-timeout", json={"payment_request_id": payment_id}).status_code
+            == 200
+        )
     figures = stats(api)
     assert figures["payments_by_status"]["failed_pairing"] == 1
     assert figures["searching"] == 0
@@ -312,7 +354,7 @@ def test_stats_stream_answers_text_event_stream_with_exactly_limit_stats_events(
         lines = block.split("\n")
         assert lines[0] == "event: stats"
         assert lines[1].startswith("data: ")
-        data = json.loads(lines[1][len("data: "):])
+        data = json.loads(lines[1][len("data: ") :])
         assert set(data) == {"at", "online_mitras", "searching", "active_sessions", "payments_by_status", "revenue"}
         assert data["online_mitras"] == 1
 

@@ -12,10 +12,10 @@ import pytest
 from halo_sim.backend.app import create_app
 from halo_sim.backend.config import Settings
 from halo_sim.backend.state import ReferenceBackend
-from halo_sim.clock import VirtualClock
-from halo_sim.scheduler import Scheduler
-from halo_sim.server import ServerThread
 from halo_sim.stack import Stack
+from simkit.clock import VirtualClock
+from simkit.scheduler import Scheduler
+from simkit.server import ServerThread
 
 T = "/internal/_test"
 CUSTOMER_PHONE = "+6281234580001"
@@ -48,8 +48,9 @@ def fresh(api: httpx.Client) -> None:
 @pytest.fixture(scope="module")
 def guarded() -> Iterator[tuple[ReferenceBackend, str]]:
     """A bare backend (no fixtures) whose test surface needs x-test-token."""
-    backend = ReferenceBackend(Settings(env="test", test_token=TEST_TOKEN, fcm_base_url="http://127.0.0.1:9"),
-                               Scheduler(VirtualClock()))
+    backend = ReferenceBackend(
+        Settings(env="test", test_token=TEST_TOKEN, fcm_base_url="http://127.0.0.1:9"), Scheduler(VirtualClock())
+    )
     with ServerThread(create_app(backend), name="guarded") as server:
         yield backend, server.url
 
@@ -130,14 +131,17 @@ def test_force_pairing_timeout_fails_a_blast_still_searching_with_pairing_failed
     assert response.status_code == 200, response.text
     failed = response.json()
     assert (failed["payment_request_id"], failed["status"], failed["failure_reason"], failed["mode"]) == (
-        payment_id, "failed", "PAIRING_FAILED", "blast")
+        payment_id,
+        "failed",
+        "PAIRING_FAILED",
+        "blast",
+    )
     payment = api.get(f"/api/customer/payments/{payment_id}", headers=auth(token)).json()
     assert payment["status"] == "confirmed"  # the first failure is retryable
 
 
 @pytest.mark.usefixtures("fresh")
-def test_force_pairing_timeout_fails_a_blast_pending_acceptance_and_later_accepts_are_closed(
-        api: httpx.Client) -> None:
+def test_force_pairing_timeout_fails_a_blast_pending_acceptance_and_later_accepts_are_closed(api: httpx.Client) -> None:
     token, _ = login_customer(api)
     mitra_token, mitra_id = login_mitra(api, "+6281100080001")
     payment_id = pay(api, token)
@@ -146,7 +150,10 @@ def test_force_pairing_timeout_fails_a_blast_pending_acceptance_and_later_accept
     response = force_timeout(api, payment_request_id=payment_id)
     assert response.status_code == 200, response.text
     assert (response.json()["id"], response.json()["status"], response.json()["failure_reason"]) == (
-        session["id"], "failed", "PAIRING_FAILED")
+        session["id"],
+        "failed",
+        "PAIRING_FAILED",
+    )
     late = api.post(f"/api/mitra/offers/{session['id']}/accept", headers=auth(mitra_token))
     assert (late.status_code, late.json()["error"]) == (409, "CLOSED")
 
@@ -158,16 +165,21 @@ def test_force_pairing_timeout_fails_a_targeted_wait_with_returning_chat_timeout
     payment_id = pay(api, token, targeted=mitra_id)
     session = sessions_of(api, payment_id)[0]
     assert (session["mode"], session["status"], session["offered_mitra_ids"]) == (
-        "targeted", "pending_acceptance", [mitra_id])
+        "targeted",
+        "pending_acceptance",
+        [mitra_id],
+    )
     response = force_timeout(api, phone=CUSTOMER_PHONE)
     assert response.status_code == 200, response.text
     assert (response.json()["status"], response.json()["failure_reason"], response.json()["mode"]) == (
-        "failed", "RETURNING_CHAT_TIMEOUT", "targeted")
+        "failed",
+        "RETURNING_CHAT_TIMEOUT",
+        "targeted",
+    )
 
 
 @pytest.mark.usefixtures("fresh")
-def test_force_pairing_timeout_by_phone_with_nothing_in_flight_is_404_no_pairing_in_flight(
-        api: httpx.Client) -> None:
+def test_force_pairing_timeout_by_phone_with_nothing_in_flight_is_404_no_pairing_in_flight(api: httpx.Client) -> None:
     token, _ = login_customer(api)
     nothing = force_timeout(api, phone=CUSTOMER_PHONE)
     assert (nothing.status_code, nothing.json()["error"]) == (404, "NO_PAIRING_IN_FLIGHT")
@@ -189,7 +201,8 @@ def test_force_pairing_timeout_after_a_match_is_refused_no_pairing_in_flight(api
 
 @pytest.mark.usefixtures("fresh")
 def test_force_pairing_timeout_by_payment_id_with_nothing_in_flight_is_404_no_pairing_in_flight(
-        api: httpx.Client) -> None:
+    api: httpx.Client,
+) -> None:
     token, _ = login_customer(api)
     payment_id = pay(api, token)
     assert force_timeout(api, payment_request_id=payment_id).status_code == 200
@@ -199,7 +212,8 @@ def test_force_pairing_timeout_by_payment_id_with_nothing_in_flight_is_404_no_pa
 
 @pytest.mark.usefixtures("fresh")
 def test_force_pairing_timeout_by_payment_id_fails_that_payments_attempt_not_the_customers_newest(
-        api: httpx.Client) -> None:
+    api: httpx.Client,
+) -> None:
     token, _ = login_customer(api)
     older = pay(api, token)
     newer = pay(api, token)
@@ -244,7 +258,8 @@ def test_force_mitra_offline_without_a_mitra_is_400(api: httpx.Client) -> None:
 @pytest.mark.usefixtures("fresh")
 @pytest.mark.parametrize("by", ["exclude_mitra_id", "exclude_mitra_phone"])
 def test_force_other_mitra_online_picks_another_mitra_and_offers_it_the_searching_blast(
-        api: httpx.Client, by: str) -> None:
+    api: httpx.Client, by: str
+) -> None:
     excluded_phone = "+6281100080006"
     excluded_token, excluded_id = login_mitra(api, excluded_phone, "Bestie Lama", online=False)
     login_mitra(api, "+6281100080007", "Bestie Baru", online=False)
@@ -270,23 +285,28 @@ def test_force_other_mitra_online_with_no_other_free_mitra_is_404(guarded_api: h
     headers = {"x-test-token": TEST_TOKEN}
     api = guarded_api
     for phone, name in (("+6281100080008", "Lama"), ("+6281100080009", "Sibuk")):
-        assert api.post(f"{T}/seed-mitra", json={"phone": phone, "display_name": name, "password": "pw"},
-                        headers=headers).status_code == 201
+        assert (
+            api.post(
+                f"{T}/seed-mitra", json={"phone": phone, "display_name": name, "password": "pw"}, headers=headers
+            ).status_code
+            == 201
+        )
     busy_token = api.post("/api/mitra/auth/login", json={"phone": "+6281100080009", "password": "pw"}).json()["token"]
     api.post("/api/mitra/status", json={"online": True}, headers=auth(busy_token))
     customer = api.post("/api/customer/auth/anonymous").json()["token"]
     payment_id = api.post("/api/customer/payments", json={"duration_minutes": 15}, headers=auth(customer)).json()["id"]
     api.post(f"{T}/force-confirm-payment", json={"payment_request_id": payment_id}, headers=headers)
-    assert api.post(f"{T}/mitra-accept-latest", json={"mitra_phone": "+6281100080009"},
-                    headers=headers).status_code == 200
-    response = api.post(f"{T}/force-other-mitra-online", json={"exclude_mitra_phone": "+6281100080008"},
-                        headers=headers)
+    assert (
+        api.post(f"{T}/mitra-accept-latest", json={"mitra_phone": "+6281100080009"}, headers=headers).status_code == 200
+    )
+    response = api.post(
+        f"{T}/force-other-mitra-online", json={"exclude_mitra_phone": "+6281100080008"}, headers=headers
+    )
     assert (response.status_code, response.json()["error"]) == (404, "NO_OTHER_MITRA")
 
 
 @pytest.mark.usefixtures("fresh")
-def test_reset_all_mitras_online_puts_every_mitra_online_and_offers_them_the_searching_blast(
-        api: httpx.Client) -> None:
+def test_reset_all_mitras_online_puts_every_mitra_online_and_offers_them_the_searching_blast(api: httpx.Client) -> None:
     tokens = [login_mitra(api, f"+628110008001{i}", f"Bestie {i}", online=False)[0] for i in range(3)]
     token, _ = login_customer(api)
     payment_id = pay(api, token)
@@ -362,8 +382,10 @@ REGEX_SPECIAL_NAMES = ["Dewi (S.Psi.)", "a+b*c?", "[x]{2}^$|\\", "Rani."]
 @pytest.mark.parametrize("name", REGEX_SPECIAL_NAMES)
 def test_seed_history_session_answers_mitra_name_re_matching_the_name_literally(api: httpx.Client, name: str) -> None:
     token, _ = login_customer(api)
-    response = api.post(f"{T}/seed-history-session",
-                        json={"customer_phone": CUSTOMER_PHONE, "mitra_display_name": name, "topics": ["karier"]})
+    response = api.post(
+        f"{T}/seed-history-session",
+        json={"customer_phone": CUSTOMER_PHONE, "mitra_display_name": name, "topics": ["karier"]},
+    )
     assert response.status_code == 201, response.text
     seeded = response.json()
     assert seeded["MITRA_NAME"] == name
@@ -378,12 +400,17 @@ def test_seed_history_session_answers_mitra_name_re_matching_the_name_literally(
 def test_seed_history_session_with_an_existing_mitra_phone_reuses_that_mitra(api: httpx.Client) -> None:
     login_customer(api)
     _, mitra_id = login_mitra(api, "+6281100080030", "Dewi (S.Psi.)", online=False)
-    response = api.post(f"{T}/seed-history-session", json={"customer_phone": CUSTOMER_PHONE,
-                                                            "mitra_phone": "+6281100080030", "days_ago": 2})
+    response = api.post(
+        f"{T}/seed-history-session",
+        json={"customer_phone": CUSTOMER_PHONE, "mitra_phone": "+6281100080030", "days_ago": 2},
+    )
     assert response.status_code == 201, response.text
     seeded = response.json()
     assert (seeded["mitra_id"], seeded["mitra_phone"], seeded["MITRA_NAME"]) == (
-        mitra_id, "+6281100080030", "Dewi (S.Psi.)")
+        mitra_id,
+        "+6281100080030",
+        "Dewi (S.Psi.)",
+    )
     session = next(s for s in tables(api)["chat_sessions"] if s["id"] == seeded["session_id"])
     assert (session["status"], session["mitra_id"], session["end_reason"]) == ("ended", mitra_id, "time_over")
 
@@ -409,7 +436,8 @@ NEW_HOOKS = [
 
 @pytest.mark.parametrize(("hook", "body"), NEW_HOOKS, ids=[h for h, _ in NEW_HOOKS])
 def test_new_hooks_need_x_test_token_when_one_is_configured(
-        guarded_api: httpx.Client, hook: str, body: dict[str, Any]) -> None:
+    guarded_api: httpx.Client, hook: str, body: dict[str, Any]
+) -> None:
     missing = guarded_api.post(f"{T}/{hook}", json=body)
     assert (missing.status_code, missing.json()["error"]) == (401, "TEST_TOKEN_REQUIRED")
     wrong = guarded_api.post(f"{T}/{hook}", json=body, headers={"x-test-token": "nope"})
@@ -421,8 +449,14 @@ def test_new_hooks_need_x_test_token_when_one_is_configured(
 def test_new_hooks_work_with_the_right_x_test_token(guarded_api: httpx.Client) -> None:
     headers = {"x-test-token": TEST_TOKEN}
     api = guarded_api
-    assert api.post(f"{T}/seed-mitra", json={"phone": "+6281100080041", "display_name": "Rani", "password": "pw"},
-                    headers=headers).status_code == 201
+    assert (
+        api.post(
+            f"{T}/seed-mitra",
+            json={"phone": "+6281100080041", "display_name": "Rani", "password": "pw"},
+            headers=headers,
+        ).status_code
+        == 201
+    )
     online = api.post(f"{T}/reset-all-mitras-online", headers=headers)
     assert online.status_code == 200 and len(online.json()["online"]) == 1
     offline = api.post(f"{T}/force-mitra-offline", json={"mitra_phone": "+6281100080041"}, headers=headers)

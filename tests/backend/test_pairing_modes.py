@@ -12,11 +12,11 @@ import pytest
 from halo_sim.backend.config import Settings
 from halo_sim.backend.state import ReferenceBackend
 from halo_sim.backend.tables import ChatSession, Mitra
-from halo_sim.clock import VirtualClock
 from halo_sim.domain.pairing import Mode, SessionStatus
 from halo_sim.domain.payment import PaymentStatus
-from halo_sim.errors import Conflict, NotFound
-from halo_sim.scheduler import Scheduler
+from simkit.clock import VirtualClock
+from simkit.errors import Conflict, NotFound
+from simkit.scheduler import Scheduler
 
 T = TypeVar("T")
 
@@ -50,8 +50,9 @@ def build_world(n_mitras: int = 3, online: int | None = None) -> World:
     mitra_ids = []
     for i in range(n_mitras):
         mitra_id = f"mitra-{i}"
-        backend.store.insert("mitras", Mitra(id=mitra_id, phone=f"+6281100088{i:02d}", display_name=f"Bestie {i}",
-                                             password="pw"))
+        backend.store.insert(
+            "mitras", Mitra(id=mitra_id, phone=f"+6281100088{i:02d}", display_name=f"Bestie {i}", password="pw")
+        )
         if online is None or i < online:
             backend.presence.set_online(mitra_id, True)
         backend.hub.add(("mitra", mitra_id), FakeSocket())
@@ -69,20 +70,21 @@ def run(coro_fn: Callable[[], Awaitable[T]]) -> T:
 async def pay(world: World, targeted: str | None = None, customer_id: str | None = None) -> ChatSession:
     """Request and confirm a payment; the confirmed event starts the attempt."""
     backend = world.backend
-    payment = await backend.payments.request_payment(customer_id or world.customer_id, 15,
-                                                     targeted_mitra_id=targeted)
+    payment = await backend.payments.request_payment(customer_id or world.customer_id, 15, targeted_mitra_id=targeted)
     await backend.payments.confirm_payment(payment.id, "test")
     return backend.pairing.attempts(payment.id)[-1]
 
 
 def frames(world: World, kind: str, to: str | None = None) -> list[dict[str, Any]]:
-    return [s["frame"] for s in world.backend.hub.sent
-            if s["frame"]["type"] == kind and (to is None or s["to"] == to)]
+    return [s["frame"] for s in world.backend.hub.sent if s["frame"]["type"] == kind and (to is None or s["to"] == to)]
 
 
 def offered_to(world: World, session_id: str) -> list[str]:
-    return [s["to"] for s in world.backend.hub.sent
-            if s["frame"]["type"] == "pairing_offer" and s["frame"]["session_id"] == session_id]
+    return [
+        s["to"]
+        for s in world.backend.hub.sent
+        if s["frame"]["type"] == "pairing_offer" and s["frame"]["session_id"] == session_id
+    ]
 
 
 # --- targeted --------------------------------------------------------------------------------------
@@ -114,8 +116,13 @@ def test_targeted_mitra_offline_fails_at_once_with_returning_chat_timeout_cause_
     failed = frames(world, "pairing_failed", f"customer:{world.customer_id}")
     assert len(failed) == 1
     assert {k: failed[0][k] for k in ("session_id", "reason", "cause", "mode", "is_terminal", "attempt")} == {
-        "session_id": session.id, "reason": "RETURNING_CHAT_TIMEOUT", "cause": "mitra_offline",
-        "mode": "targeted", "is_terminal": False, "attempt": 1}
+        "session_id": session.id,
+        "reason": "RETURNING_CHAT_TIMEOUT",
+        "cause": "mitra_offline",
+        "mode": "targeted",
+        "is_terminal": False,
+        "attempt": 1,
+    }
     assert world.backend.payments.get(session.payment_request_id).status is PaymentStatus.CONFIRMED
 
 
@@ -219,7 +226,8 @@ def test_targeted_failures_are_never_terminal_and_keep_the_payment_confirmed() -
 
     attempts = run(scenario)
     assert [(a.mode, a.status, a.attempt) for a in attempts] == [
-        ("targeted", SessionStatus.FAILED, n) for n in range(1, 6)]
+        ("targeted", SessionStatus.FAILED, n) for n in range(1, 6)
+    ]
     assert [f["is_terminal"] for f in frames(world, "pairing_failed")] == [False] * 5
     assert world.backend.payments.get(attempts[0].payment_request_id).status is PaymentStatus.CONFIRMED
 
@@ -315,10 +323,17 @@ def test_blast_times_out_at_300_s_with_pairing_failed_and_is_not_terminal() -> N
     failed = frames(world, "pairing_failed")
     assert len(failed) == 1
     assert {k: failed[0][k] for k in ("reason", "cause", "mode", "is_terminal", "attempt", "max_attempts")} == {
-        "reason": "PAIRING_FAILED", "cause": "timeout", "mode": "blast", "is_terminal": False, "attempt": 1,
-        "max_attempts": 3}
+        "reason": "PAIRING_FAILED",
+        "cause": "timeout",
+        "mode": "blast",
+        "is_terminal": False,
+        "attempt": 1,
+        "max_attempts": 3,
+    }
     assert sorted(s["to"] for s in backend.hub.sent if s["frame"]["type"] == "offer_withdrawn") == [
-        "mitra:mitra-0", "mitra:mitra-1"]
+        "mitra:mitra-0",
+        "mitra:mitra-1",
+    ]
     assert backend.payments.get(session.payment_request_id).status is PaymentStatus.CONFIRMED
 
 
@@ -359,7 +374,8 @@ def test_after_max_pairing_attempts_failed_blasts_pairing_is_terminal_and_the_pa
     attempts, statuses, refused = run(scenario)
     assert backend.settings.max_pairing_attempts == 3
     assert [(a.attempt, a.status, a.failure_reason) for a in attempts] == [
-        (n, SessionStatus.FAILED, "PAIRING_FAILED") for n in (1, 2, 3)]
+        (n, SessionStatus.FAILED, "PAIRING_FAILED") for n in (1, 2, 3)
+    ]
     assert [f["is_terminal"] for f in frames(world, "pairing_failed")] == [False, False, True]
     assert statuses == [PaymentStatus.CONFIRMED, PaymentStatus.CONFIRMED, PaymentStatus.FAILED_PAIRING]
     assert refused.code == "PAYMENT_NOT_CONFIRMED"
@@ -504,7 +520,7 @@ def test_attempt_numbers_increase_across_retries_of_one_payment() -> None:
     async def scenario() -> list[ChatSession]:
         first = await pay(world, targeted="mitra-1")
         await backend.pairing.reject("mitra-1", first.id)
-        second = await backend.pairing.retry(first.payment_request_id, world.customer_id, Mode.BLAST)
+        await backend.pairing.retry(first.payment_request_id, world.customer_id, Mode.BLAST)
         await backend.scheduler.advance(backend.settings.pairing_timeout_s)
         for mitra_id in world.mitra_ids:  # still on shift: heartbeats fresh after the long wait
             backend.presence.heartbeat(mitra_id)
@@ -514,7 +530,10 @@ def test_attempt_numbers_increase_across_retries_of_one_payment() -> None:
 
     attempts = run(scenario)
     assert [(a.attempt, a.mode, a.status) for a in attempts] == [
-        (1, "targeted", SessionStatus.FAILED), (2, "blast", SessionStatus.FAILED), (3, "blast", SessionStatus.ACTIVE)]
+        (1, "targeted", SessionStatus.FAILED),
+        (2, "blast", SessionStatus.FAILED),
+        (3, "blast", SessionStatus.ACTIVE),
+    ]
     assert [f["attempt"] for f in frames(world, "pairing_searching")] == [1, 2, 3]
     assert [f["attempt"] for f in frames(world, "pairing_failed")] == [1, 2]
 

@@ -3,7 +3,7 @@
 A ReferenceBackend on a VirtualClock with three customers and four mitras, no sockets and no
 devices (the hub sends to nobody).  Hypothesis draws a list of operations; each example runs
 them in one ``asyncio.run`` and checks the invariants after every single operation.  Domain
-refusals (:class:`~halo_sim.errors.DomainError`) are part of the game and swallowed; anything
+refusals (:class:`~simkit.errors.DomainError`) are part of the game and swallowed; anything
 else propagates and fails the example.
 """
 
@@ -14,7 +14,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -22,11 +21,11 @@ from halo_sim.backend.config import Settings
 from halo_sim.backend.services.deps import Principal
 from halo_sim.backend.state import ReferenceBackend
 from halo_sim.backend.tables import ChatSession, Mitra
-from halo_sim.clock import VirtualClock
 from halo_sim.domain.pairing import IN_FLIGHT, Mode, SessionStatus
 from halo_sim.domain.payment import PaymentStatus
-from halo_sim.errors import DomainError
-from halo_sim.scheduler import Scheduler
+from simkit.clock import VirtualClock
+from simkit.errors import DomainError
+from simkit.scheduler import Scheduler
 
 N_CUSTOMERS = 3
 N_MITRAS = 4
@@ -47,13 +46,18 @@ RETRY = st.tuples(st.just("retry"), customer, index, st.sampled_from([None, Mode
 ACCEPT = st.tuples(st.just("accept"), mitra, index)
 
 OPERATIONS = st.one_of(
-    PAY, PAY,
+    PAY,
+    PAY,
     # a payment requested and never paid: retries on it must be refused
     st.tuples(st.just("pay_pending"), customer),
-    ACCEPT, ACCEPT,
+    ACCEPT,
+    ACCEPT,
     st.tuples(st.just("reject"), mitra, index),
-    ADVANCE, ADVANCE, ADVANCE,
-    RETRY, RETRY,
+    ADVANCE,
+    ADVANCE,
+    ADVANCE,
+    RETRY,
+    RETRY,
     st.tuples(st.just("heartbeat"), mitra),
     st.tuples(st.just("online"), mitra, st.booleans()),
     # a participant ends an active session early
@@ -76,8 +80,10 @@ MAX_ATTEMPTS = 2
 
 
 def build_world() -> World:
-    backend = ReferenceBackend(Settings(env="test", fcm_base_url="http://127.0.0.1:9",
-                                        max_pairing_attempts=MAX_ATTEMPTS), Scheduler(VirtualClock()))
+    backend = ReferenceBackend(
+        Settings(env="test", fcm_base_url="http://127.0.0.1:9", max_pairing_attempts=MAX_ATTEMPTS),
+        Scheduler(VirtualClock()),
+    )
     customers = []
     for i in range(N_CUSTOMERS):
         _, row = backend.auth.login_anonymous()
@@ -85,8 +91,9 @@ def build_world() -> World:
         customers.append(row.id)
     mitras = []
     for j in range(N_MITRAS):
-        backend.store.insert("mitras", Mitra(id=f"mitra-{j}", phone=f"+6281100077{j:02d}",
-                                             display_name=f"Bestie {j}", password="pw"))
+        backend.store.insert(
+            "mitras", Mitra(id=f"mitra-{j}", phone=f"+6281100077{j:02d}", display_name=f"Bestie {j}", password="pw")
+        )
         backend.presence.set_online(f"mitra-{j}", True)
         mitras.append(f"mitra-{j}")
     backend.reconciler.schedule()  # the periodic sweep of a running backend
@@ -178,17 +185,21 @@ def check_invariants(world: World, history: list[Op]) -> None:
         assert len(matched) <= 1, f"payment {payment_id} matched twice {matched} {where}"
         # (b) sessions only come from confirmed payments
         assert payment.status not in (PaymentStatus.PENDING, PaymentStatus.EXPIRED), (
-            f"session of a {payment.status.value} payment {payment_id} {where}")
+            f"session of a {payment.status.value} payment {payment_id} {where}"
+        )
         assert payment.confirmed_at is not None and all(s.created_at >= payment.confirmed_at for s in attempts), (
-            f"a session of payment {payment_id} predates its confirmation {where}")
+            f"a session of payment {payment_id} predates its confirmation {where}"
+        )
         for s in attempts:
             if s.status in IN_FLIGHT:
                 assert payment.status is PaymentStatus.CONFIRMED, (
-                    f"session {s.id} is {s.status.value} but its payment is {payment.status.value} {where}")
+                    f"session {s.id} is {s.status.value} but its payment is {payment.status.value} {where}"
+                )
             # (d) a matched session consumed its payment
             if s.status in MATCHED:
                 assert payment.status is PaymentStatus.CONSUMED, (
-                    f"session {s.id} is {s.status.value} but its payment is {payment.status.value} {where}")
+                    f"session {s.id} is {s.status.value} but its payment is {payment.status.value} {where}"
+                )
         # (e) a payment whose pairing failed for good has nothing in flight
         if payment.status is PaymentStatus.FAILED_PAIRING:
             assert not [s for s in attempts if s.status in IN_FLIGHT], f"failed_pairing {payment_id} in flight {where}"
@@ -245,35 +256,47 @@ def test_random_interleavings_keep_every_pairing_invariant_when_busy_mitras_do_n
 def test_the_operations_reach_every_state_and_refusal_the_property_relies_on() -> None:
     """A fixed walk through the operations, so the property's driver is known to exercise what it claims."""
     ops: list[Op] = [
-        ("pay", 0, None),            # s0: blast offered to all four mitras
-        ("pay", 1, 2),               # s1: targeted at mitra-2
+        ("pay", 0, None),  # s0: blast offered to all four mitras
+        ("pay", 1, 2),  # s1: targeted at mitra-2
         ("pay_pending", 2),
-        ("retry", 2, 0, None),       # on the unpaid payment: PAYMENT_NOT_CONFIRMED
-        ("reject", 2, 1),            # mitra-2 declines the targeted wait (s1 fails, RETURNING_CHAT_TIMEOUT)
+        ("retry", 2, 0, None),  # on the unpaid payment: PAYMENT_NOT_CONFIRMED
+        ("reject", 2, 1),  # mitra-2 declines the targeted wait (s1 fails, RETURNING_CHAT_TIMEOUT)
         ("retry", 1, 0, Mode.BLAST),  # s2: "cari bestie lain" on the same payment
-        ("accept", 1, 0),            # mitra-1 wins s0
-        ("accept", 1, 0),            # mitra-1 is busy now: the driver skips it
-        ("accept", 3, 0),            # mitra-3 wins s2
+        ("accept", 1, 0),  # mitra-1 wins s0
+        ("accept", 1, 0),  # mitra-1 is busy now: the driver skips it
+        ("accept", 3, 0),  # mitra-3 wins s2
         ("online", 0, False),
         ("online", 2, False),
-        ("pay", 2, None),            # s3: nobody free, stays searching
-        ("advance", 300),            # s3 times out (attempt 1 of 2)
-        ("retry", 2, 1, None),       # s4
-        ("advance", 300),            # s4 times out: the payment is failed_pairing
-        ("retry", 2, 1, None),       # PAYMENT_NOT_CONFIRMED
-        ("end", 0, "customer"),      # s0 ended early
-        ("end", 0, "customer"),      # SESSION_ENDED
-        ("advance", 400),            # s2's time is over
+        ("pay", 2, None),  # s3: nobody free, stays searching
+        ("advance", 300),  # s3 times out (attempt 1 of 2)
+        ("retry", 2, 1, None),  # s4
+        ("advance", 300),  # s4 times out: the payment is failed_pairing
+        ("retry", 2, 1, None),  # PAYMENT_NOT_CONFIRMED
+        ("end", 0, "customer"),  # s0 ended early
+        ("end", 0, "customer"),  # SESSION_ENDED
+        ("advance", 400),  # s2's time is over
     ]
     world = run_operations(ops, accept_while_busy=False)
     backend = world.backend
     rows = sessions(backend)
     assert [(s.mode, s.status.value) for s in rows] == [
-        ("blast", "ended"), ("targeted", "failed"), ("blast", "ended"), ("blast", "failed"), ("blast", "failed")]
+        ("blast", "ended"),
+        ("targeted", "failed"),
+        ("blast", "ended"),
+        ("blast", "failed"),
+        ("blast", "failed"),
+    ]
     assert [s.end_reason for s in rows if s.status is SessionStatus.ENDED] == ["ended_by_customer", "time_over"]
     assert [s.mitra_id for s in rows if s.status is SessionStatus.ENDED] == ["mitra-1", "mitra-3"]
     assert [s.failure_reason for s in rows if s.status is SessionStatus.FAILED] == [
-        "RETURNING_CHAT_TIMEOUT", "PAIRING_FAILED", "PAIRING_FAILED"]
+        "RETURNING_CHAT_TIMEOUT",
+        "PAIRING_FAILED",
+        "PAIRING_FAILED",
+    ]
     assert [p.status.value for p in backend.store.rows("payment_requests")] == [
-        "consumed", "consumed", "pending", "failed_pairing"]
+        "consumed",
+        "consumed",
+        "pending",
+        "failed_pairing",
+    ]
     assert world.refusals == Counter({"PAYMENT_NOT_CONFIRMED": 2, "SESSION_ENDED": 1})

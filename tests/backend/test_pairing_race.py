@@ -10,11 +10,11 @@ import pytest
 from halo_sim.backend.config import Settings
 from halo_sim.backend.state import ReferenceBackend
 from halo_sim.backend.tables import ChatSession, Mitra
-from halo_sim.clock import VirtualClock
 from halo_sim.domain.pairing import SessionStatus
 from halo_sim.domain.payment import PaymentStatus
-from halo_sim.errors import Conflict
-from halo_sim.scheduler import Scheduler
+from simkit.clock import VirtualClock
+from simkit.errors import Conflict
+from simkit.scheduler import Scheduler
 
 N_MITRAS = 10
 
@@ -39,8 +39,9 @@ def build_world(n: int = N_MITRAS) -> World:
     mitra_ids = []
     for i in range(n):
         phone = f"+62811000{i:04d}"
-        backend.store.insert("mitras", Mitra(id=f"mitra-{i:02d}", phone=phone, display_name=f"Bestie {i}",
-                                             password="pw"))
+        backend.store.insert(
+            "mitras", Mitra(id=f"mitra-{i:02d}", phone=phone, display_name=f"Bestie {i}", password="pw")
+        )
         _, mitra = backend.auth.mitra_login(phone, "pw")
         backend.presence.set_online(mitra.id, True)
         mitra_ids.append(mitra.id)
@@ -78,7 +79,8 @@ def test_ten_concurrent_accepts_have_exactly_one_winner() -> None:
     async def race() -> tuple[ChatSession, list[object]]:
         session = await confirm(world)
         results = await asyncio.gather(
-            *(world.backend.pairing.accept(m, session.id) for m in world.mitra_ids), return_exceptions=True)
+            *(world.backend.pairing.accept(m, session.id) for m in world.mitra_ids), return_exceptions=True
+        )
         return session, list(results)
 
     session, results = asyncio.run(race())
@@ -108,8 +110,10 @@ def test_winner_is_announced_and_losers_told_offer_taken() -> None:
     sent = [(s["to"], s["frame"]["type"]) for s in world.backend.hub.sent]
     assert (f"customer:{world.customer_id}", "pairing_matched") in sent
     assert (f"mitra:{world.mitra_ids[1]}", "offer_accepted") in sent
-    assert {to for to, kind in sent if kind == "offer_taken"} == {f"mitra:{world.mitra_ids[0]}",
-                                                                    f"mitra:{world.mitra_ids[2]}"}
+    assert {to for to, kind in sent if kind == "offer_taken"} == {
+        f"mitra:{world.mitra_ids[0]}",
+        f"mitra:{world.mitra_ids[2]}",
+    }
     assert session.mitra_id == world.mitra_ids[1]
 
 
@@ -198,8 +202,12 @@ def test_reject_by_all_fails_the_session_and_keeps_the_payment_confirmed_for_a_r
     failed = [s["frame"] for s in backend.hub.sent if s["frame"]["type"] == "pairing_failed"]
     assert len(failed) == 1
     assert {k: failed[0][k] for k in ("session_id", "reason", "cause", "payment_request_id", "is_terminal")} == {
-        "session_id": first.id, "reason": "PAIRING_FAILED", "cause": "all_rejected",
-        "payment_request_id": world.payment_id, "is_terminal": False}
+        "session_id": first.id,
+        "reason": "PAIRING_FAILED",
+        "cause": "all_rejected",
+        "payment_request_id": world.payment_id,
+        "is_terminal": False,
+    }
 
 
 def test_reject_by_some_keeps_the_session_pending() -> None:
@@ -344,7 +352,7 @@ def test_mitra_is_offered_again_once_its_session_time_is_over() -> None:
 
 def test_a_mitra_that_lost_the_race_cannot_read_write_or_end_the_winners_chat() -> None:
     from halo_sim.backend.services.deps import Principal
-    from halo_sim.errors import NotFound
+    from simkit.errors import NotFound
 
     world = build_world(2)
     backend = world.backend
@@ -354,8 +362,10 @@ def test_a_mitra_that_lost_the_race_cannot_read_write_or_end_the_winners_chat() 
         session = await confirm(world)
         await backend.pairing.accept(winner.id, session.id)
         refused = []
-        for attempt in (lambda: backend.chat.send(session.id, loser, "halo"),
-                        lambda: backend.sessions.end_by(backend.pairing.participant_of(session.id, loser), loser)):
+        for attempt in (
+            lambda: backend.chat.send(session.id, loser, "halo"),
+            lambda: backend.sessions.end_by(backend.pairing.participant_of(session.id, loser), loser),
+        ):
             try:
                 await attempt()
             except NotFound as exc:

@@ -12,10 +12,10 @@ from typing import Any
 import httpx
 import pytest
 
-from halo_sim.backend.routes.webhooks import PATH as WEBHOOK_PATH
 from halo_sim.backend.services.payments import CONFIRMED
-from halo_sim.clock import parse_iso
 from halo_sim.stack import XENDIT_CALLBACK_TOKEN, XENDIT_SECRET_KEY, Stack
+from simkit.clock import parse_iso
+from simkit.xendit_wire import WEBHOOK_PATH
 
 PHONE = "+6281234500042"
 
@@ -56,8 +56,10 @@ def fresh(stack: Stack, api: httpx.Client, xendit: httpx.Client, fcm: httpx.Clie
     api.post("/internal/_test/reset").raise_for_status()
     xendit.post("/_fake/reset").raise_for_status()
     fcm.post("/_fake/reset").raise_for_status()
-    xendit.post("/_fake/config", json={"callback_url": stack.urls()["backend"] + WEBHOOK_PATH,
-                                       "callback_token": XENDIT_CALLBACK_TOKEN}).raise_for_status()
+    xendit.post(
+        "/_fake/config",
+        json={"callback_url": stack.urls()["backend"] + WEBHOOK_PATH, "callback_token": XENDIT_CALLBACK_TOKEN},
+    ).raise_for_status()
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -121,8 +123,9 @@ def legacy_start(api: httpx.Client, token: str, payment_id: str) -> dict[str, An
 
 
 def confirm_losing_the_event(api: httpx.Client, payment_id: str) -> None:
-    response = api.post("/internal/_test/force-confirm-payment",
-                        json={"payment_request_id": payment_id, "lose_event": True})
+    response = api.post(
+        "/internal/_test/force-confirm-payment", json={"payment_request_id": payment_id, "lose_event": True}
+    )
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "confirmed"
 
@@ -168,7 +171,8 @@ def test_payment_expires_at_equals_the_invoice_expiry(api: httpx.Client, xendit:
 
 
 def test_one_invoice_is_created_per_payment_with_the_payment_id_as_external_id(
-        api: httpx.Client, xendit: httpx.Client) -> None:
+    api: httpx.Client, xendit: httpx.Client
+) -> None:
     token = login(api)
     payment = create_payment(api, token)
     calls = [c for c in xendit.get("/_fake/calls").json()["calls"] if c["method"] == "POST"]
@@ -180,8 +184,9 @@ def test_one_invoice_is_created_per_payment_with_the_payment_id_as_external_id(
 # --- Xendit refuses --------------------------------------------------------------------------
 
 
-def test_xendit_failure_answers_502_payment_provider_error_and_stores_no_payment(api: httpx.Client,
-                                                                                 xendit: httpx.Client) -> None:
+def test_xendit_failure_answers_502_payment_provider_error_and_stores_no_payment(
+    api: httpx.Client, xendit: httpx.Client
+) -> None:
     token = login(api)
     faults = {"fail_api": {"count": 1, "error_code": "SERVER_ERROR"}}
     assert xendit.post("/_fake/faults", json=faults).status_code == 200
@@ -245,7 +250,8 @@ def test_mark_latest_payment_paid_confirms_through_the_webhook_handler(api: http
     assert payment_of(api, token, payment["id"])["status"] == "confirmed"
     log = state(api)["webhooks"]
     assert [(w["invoice_id"], w["status"], w["result"], w["source"]) for w in log] == [
-        (payment["xendit_invoice_id"], "PAID", "confirmed", "test")]
+        (payment["xendit_invoice_id"], "PAID", "confirmed", "test")
+    ]
     assert len(sessions_of(api, payment["id"])) == 1
 
 
@@ -273,8 +279,9 @@ def test_legacy_chat_request_after_a_lost_event_starts_pairing_and_is_idempotent
     assert [s["id"] for s in sessions_of(api, payment["id"])] == [first["id"]]
 
 
-def test_server_driven_start_after_a_legacy_start_does_not_create_a_second_session(api: httpx.Client,
-                                                                                   stack: Stack) -> None:
+def test_server_driven_start_after_a_legacy_start_does_not_create_a_second_session(
+    api: httpx.Client, stack: Stack
+) -> None:
     token = login(api)
     payment = create_payment(api, token)
     confirm_losing_the_event(api, payment["id"])
@@ -284,8 +291,7 @@ def test_server_driven_start_after_a_legacy_start_does_not_create_a_second_sessi
     report = api.post("/internal/_test/run-reconciliation").json()
     assert report["reemitted"] == []
     # … and a late confirmed event (the blast's trigger) lands in the same idempotent start.
-    stack.loop.call(stack.backend.deps.bus.emit(CONFIRMED, {"payment_request_id": payment["id"],
-                                                            "source": "late"}))
+    stack.loop.call(stack.backend.deps.bus.emit(CONFIRMED, {"payment_request_id": payment["id"], "source": "late"}))
 
     assert [s["id"] for s in sessions_of(api, payment["id"])] == [session["id"]]
     assert state(api)["errors"] == []
@@ -296,8 +302,7 @@ def test_legacy_chat_request_on_an_unpaid_payment_is_409(api: httpx.Client) -> N
     token = login(api)
     payment = create_payment(api, token)
 
-    response = api.post("/api/customer/chat/request", json={"payment_request_id": payment["id"]},
-                        headers=auth(token))
+    response = api.post("/api/customer/chat/request", json={"payment_request_id": payment["id"]}, headers=auth(token))
 
     assert response.status_code == 409, response.text
     assert response.json()["error"] == "PAYMENT_NOT_CONFIRMED"

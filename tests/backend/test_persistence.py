@@ -12,10 +12,10 @@ from halo_sim.backend import persistence
 from halo_sim.backend.config import Settings
 from halo_sim.backend.state import ReferenceBackend
 from halo_sim.backend.tables import Mitra
-from halo_sim.clock import VirtualClock
 from halo_sim.domain.pairing import SessionStatus
 from halo_sim.domain.payment import PaymentStatus
-from halo_sim.scheduler import Scheduler
+from simkit.clock import VirtualClock
+from simkit.scheduler import Scheduler
 
 
 def _backend(state_file: Path) -> ReferenceBackend:

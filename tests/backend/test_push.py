@@ -11,7 +11,7 @@ import pytest
 import respx
 
 from halo_sim.backend.push import FcmClient, PushRejected, chat_push, rejection
-from halo_sim.errors import UpstreamError
+from simkit.errors import UpstreamError
 
 BASE = "https://fcm.example.test"
 URL = f"{BASE}/v1/projects/halo-test/messages:send"
@@ -67,10 +67,17 @@ def test_validate_only_is_sent_only_when_asked(mock: respx.MockRouter) -> None:
 
 
 def test_unregistered_error_detail_raises_push_rejected_unregistered(mock: respx.MockRouter) -> None:
-    mock.post(URL).respond(404, json={"error": {
-        "code": 404, "message": "Requested entity was not found.", "status": "NOT_FOUND",
-        "details": [{"@type": FCM_ERROR, "errorCode": "UNREGISTERED"}],
-    }})
+    mock.post(URL).respond(
+        404,
+        json={
+            "error": {
+                "code": 404,
+                "message": "Requested entity was not found.",
+                "status": "NOT_FOUND",
+                "details": [{"@type": FCM_ERROR, "errorCode": "UNREGISTERED"}],
+            }
+        },
+    )
     error = rejected({"token": "gone"})
     assert error.code == "UNREGISTERED"
     assert error.status == 404
@@ -80,11 +87,20 @@ def test_unregistered_error_detail_raises_push_rejected_unregistered(mock: respx
 
 
 def test_error_code_is_taken_from_the_detail_that_carries_it(mock: respx.MockRouter) -> None:
-    mock.post(URL).respond(400, json={"error": {
-        "code": 400, "message": "bad", "status": "INVALID_ARGUMENT",
-        "details": [{"@type": "type.googleapis.com/google.rpc.BadRequest", "fieldViolations": []},
-                    {"@type": FCM_ERROR, "errorCode": "INVALID_ARGUMENT"}],
-    }})
+    mock.post(URL).respond(
+        400,
+        json={
+            "error": {
+                "code": 400,
+                "message": "bad",
+                "status": "INVALID_ARGUMENT",
+                "details": [
+                    {"@type": "type.googleapis.com/google.rpc.BadRequest", "fieldViolations": []},
+                    {"@type": FCM_ERROR, "errorCode": "INVALID_ARGUMENT"},
+                ],
+            }
+        },
+    )
     assert rejected({"token": "t"}).code == "INVALID_ARGUMENT"
 
 
@@ -95,10 +111,17 @@ def test_error_without_details_falls_back_to_the_rpc_status(mock: respx.MockRout
 
 
 def test_error_with_details_but_no_error_code_falls_back_to_the_rpc_status(mock: respx.MockRouter) -> None:
-    mock.post(URL).respond(401, json={"error": {
-        "code": 401, "message": "no creds", "status": "UNAUTHENTICATED",
-        "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "CREDENTIALS_MISSING"}],
-    }})
+    mock.post(URL).respond(
+        401,
+        json={
+            "error": {
+                "code": 401,
+                "message": "no creds",
+                "status": "UNAUTHENTICATED",
+                "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "CREDENTIALS_MISSING"}],
+            }
+        },
+    )
     assert rejected({"token": "t"}).code == "UNAUTHENTICATED"
 
 
@@ -114,8 +137,9 @@ def test_error_body_without_error_key_is_unknown(mock: respx.MockRouter) -> None
     assert rejected({"token": "t"}).code == "UNKNOWN"
 
 
-@pytest.mark.parametrize("exc", [httpx.ConnectError("refused"), httpx.ReadTimeout("slow")],
-                         ids=["connect-error", "read-timeout"])
+@pytest.mark.parametrize(
+    "exc", [httpx.ConnectError("refused"), httpx.ReadTimeout("slow")], ids=["connect-error", "read-timeout"]
+)
 def test_transport_error_raises_push_rejected_unreachable(mock: respx.MockRouter, exc: httpx.HTTPError) -> None:
     mock.post(URL).mock(side_effect=exc)
     error = rejected({"token": "t"})
@@ -125,8 +149,17 @@ def test_transport_error_raises_push_rejected_unreachable(mock: respx.MockRouter
 
 
 def test_rejection_helper_reads_the_v1_shape() -> None:
-    response = httpx.Response(429, json={"error": {"code": 429, "message": "slow down", "status": "RESOURCE_EXHAUSTED",
-                                                   "details": [{"@type": FCM_ERROR, "errorCode": "QUOTA_EXCEEDED"}]}})
+    response = httpx.Response(
+        429,
+        json={
+            "error": {
+                "code": 429,
+                "message": "slow down",
+                "status": "RESOURCE_EXHAUSTED",
+                "details": [{"@type": FCM_ERROR, "errorCode": "QUOTA_EXCEEDED"}],
+            }
+        },
+    )
     error = rejection(response)
     assert (error.code, error.status) == ("QUOTA_EXCEEDED", 429)
 

@@ -14,14 +14,14 @@ import httpx
 import pytest
 
 from halo_sim.backend.config import Settings
-from halo_sim.backend.routes.webhooks import PATH as WEBHOOK_PATH
-from halo_sim.backend.state import ReferenceBackend
 from halo_sim.backend.services.webhooks import XenditCallback
+from halo_sim.backend.state import ReferenceBackend
 from halo_sim.backend.tables import Customer
-from halo_sim.clock import VirtualClock
 from halo_sim.domain.payment import PaymentStatus
-from halo_sim.scheduler import Scheduler
 from halo_sim.stack import XENDIT_CALLBACK_TOKEN, Stack
+from simkit.clock import VirtualClock
+from simkit.scheduler import Scheduler
+from simkit.xendit_wire import WEBHOOK_PATH
 
 SWEEP_S = 60  # Settings.sweep_interval_s
 EXPIRY_S = 86_400  # Settings.payment_expiry_s (and the invoice duration the backend asks Xendit for)
@@ -63,8 +63,10 @@ def fresh(stack: Stack, api: httpx.Client, xendit: httpx.Client, fcm: httpx.Clie
     api.post("/internal/_test/reset").raise_for_status()
     xendit.post("/_fake/reset").raise_for_status()
     fcm.post("/_fake/reset").raise_for_status()
-    xendit.post("/_fake/config", json={"callback_url": stack.urls()["backend"] + WEBHOOK_PATH,
-                                       "callback_token": XENDIT_CALLBACK_TOKEN}).raise_for_status()
+    xendit.post(
+        "/_fake/config",
+        json={"callback_url": stack.urls()["backend"] + WEBHOOK_PATH, "callback_token": XENDIT_CALLBACK_TOKEN},
+    ).raise_for_status()
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -109,8 +111,9 @@ def events_of(api: httpx.Client, payment_id: str, name: str) -> list[dict[str, A
 
 
 def confirm_losing_the_event(api: httpx.Client, payment_id: str) -> None:
-    response = api.post("/internal/_test/force-confirm-payment",
-                        json={"payment_request_id": payment_id, "lose_event": True})
+    response = api.post(
+        "/internal/_test/force-confirm-payment", json={"payment_request_id": payment_id, "lose_event": True}
+    )
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "confirmed"
 
@@ -213,7 +216,8 @@ def test_periodic_sweep_does_not_run_before_the_interval(api: httpx.Client) -> N
 
 
 def test_overdue_pending_payment_without_callback_is_expired_by_the_periodic_sweep_after_asking_xendit(
-        api: httpx.Client, xendit: httpx.Client) -> None:
+    api: httpx.Client, xendit: httpx.Client
+) -> None:
     assert xendit.post("/_fake/config", json={"callback_url": None}).status_code == 200  # no EXPIRED callback
     token = login(api)
     payment = create_payment(api, token)
@@ -234,8 +238,9 @@ def test_overdue_pending_payment_without_callback_is_expired_by_the_periodic_swe
     assert [(e["status"], e["outcome"]) for e in skipped] == [("EXPIRED", "skipped")]
 
 
-def test_overdue_pending_payment_is_listed_as_expired_by_run_reconciliation(api: httpx.Client,
-                                                                            xendit: httpx.Client) -> None:
+def test_overdue_pending_payment_is_listed_as_expired_by_run_reconciliation(
+    api: httpx.Client, xendit: httpx.Client
+) -> None:
     """Created half an interval in, so at its expiry no periodic sweep has run yet: the manual one reports it."""
     assert xendit.post("/_fake/config", json={"callback_url": None}).status_code == 200
     advance(api, SWEEP_S / 2)
@@ -252,7 +257,8 @@ def test_overdue_pending_payment_is_listed_as_expired_by_run_reconciliation(api:
 
 
 def test_paid_at_xendit_with_the_callback_dropped_is_confirmed_by_the_sweep_instead_of_expired(
-        api: httpx.Client, xendit: httpx.Client) -> None:
+    api: httpx.Client, xendit: httpx.Client
+) -> None:
     token = login(api)
     payment = create_payment(api, token)
     assert xendit.post("/_fake/faults", json={"drop": True}).status_code == 200
@@ -273,7 +279,8 @@ def test_paid_at_xendit_with_the_callback_dropped_is_confirmed_by_the_sweep_inst
 
 
 def test_reconciliation_reports_an_unreachable_xendit_as_an_error_and_keeps_the_payment_pending(
-        api: httpx.Client, xendit: httpx.Client) -> None:
+    api: httpx.Client, xendit: httpx.Client
+) -> None:
     assert xendit.post("/_fake/config", json={"callback_url": None}).status_code == 200
     token = login(api)
     payment = create_payment(api, token)
@@ -297,8 +304,9 @@ def _bare_backend() -> tuple[ReferenceBackend, Scheduler, VirtualClock]:
     scheduler = Scheduler(clock)
     backend = ReferenceBackend(Settings(env="test"), scheduler)
     assert backend.xendit is None
-    backend.store.insert("customers", Customer(id="c1", phone=None, display_name="Ayu", is_anonymous=True,
-                                               created_at=clock.now()))
+    backend.store.insert(
+        "customers", Customer(id="c1", phone=None, display_name="Ayu", is_anonymous=True, created_at=clock.now())
+    )
     return backend, scheduler, clock
 
 

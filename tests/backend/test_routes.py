@@ -16,11 +16,11 @@ from websockets.sync.client import ClientConnection, connect
 from halo_sim.backend.app import create_app
 from halo_sim.backend.config import Settings
 from halo_sim.backend.state import ReferenceBackend
-from halo_sim.clock import VirtualClock
-from halo_sim.errors import ForeignKeyViolation
-from halo_sim.scheduler import Scheduler
-from halo_sim.server import ServerThread
 from halo_sim.stack import Stack
+from simkit.clock import VirtualClock
+from simkit.errors import ForeignKeyViolation
+from simkit.scheduler import Scheduler
+from simkit.server import ServerThread
 
 WAIT_S = 5.0  # upper bound for a frame or a server-side socket change to show up; never asserted on
 
@@ -63,8 +63,9 @@ def fresh(api: httpx.Client, fcm: httpx.Client) -> Iterator[None]:
     api.post("/internal/_test/reset").raise_for_status()
     fcm.post("/_fake/reset").raise_for_status()
     yield
-    wait_until(lambda: api.get("/internal/_test/connections").json()["sockets"] == {},
-               "every socket of the test to close")
+    wait_until(
+        lambda: api.get("/internal/_test/connections").json()["sockets"] == {}, "every socket of the test to close"
+    )
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -127,8 +128,9 @@ def active_session(api: httpx.Client, customer_token: str, mitra_token: str) -> 
     """Pay, confirm (the blast starts), fetch the session (legacy idempotent start) and accept it."""
     payment_id = create_payment(api, customer_token)
     force_confirm(api, payment_id)
-    session = api.post("/api/customer/chat/request", json={"payment_request_id": payment_id},
-                       headers=auth(customer_token))
+    session = api.post(
+        "/api/customer/chat/request", json={"payment_request_id": payment_id}, headers=auth(customer_token)
+    )
     assert session.status_code == 200, session.text
     session_id = str(session.json()["id"])
     accepted = api.post(f"/api/mitra/offers/{session_id}/accept", headers=auth(mitra_token))
@@ -163,10 +165,14 @@ def send_message(api: httpx.Client, token: str, session_id: str, text: str) -> h
     return api.post(f"/api/chat/sessions/{session_id}/messages", json={"text": text}, headers=auth(token))
 
 
-def register_device(api: httpx.Client, token: str, fcm_token: str, enabled: bool = True,
-                    role: str = "customer") -> None:
-    response = api.post(f"/api/{role}/devices", headers=auth(token),
-                        json={"fcm_token": fcm_token, "platform": "android", "notifications_enabled": enabled})
+def register_device(
+    api: httpx.Client, token: str, fcm_token: str, enabled: bool = True, role: str = "customer"
+) -> None:
+    response = api.post(
+        f"/api/{role}/devices",
+        headers=auth(token),
+        json={"fcm_token": fcm_token, "platform": "android", "notifications_enabled": enabled},
+    )
     assert response.status_code == 200, response.text
 
 
@@ -227,17 +233,20 @@ def test_wrong_otp_is_401_with_attempts_left(api: httpx.Client) -> None:
 
 
 def test_max_wrong_otps_block_the_phone_and_then_even_the_right_code_is_refused(
-        api: httpx.Client, stack: Stack) -> None:
+    api: httpx.Client, stack: Stack
+) -> None:
     phone = "+6281234567890"
     max_attempts = stack.backend.settings.otp_max_attempts
     assert max_attempts == 5
     api.post("/api/customer/auth/otp/request", json={"phone": phone})
     right = otp_code(api, phone)
     wrong = "000000" if right != "000000" else "111111"
-    answers = [api.post("/api/customer/auth/otp/verify", json={"phone": phone, "code": wrong})
-               for _ in range(max_attempts)]
+    answers = [
+        api.post("/api/customer/auth/otp/verify", json={"phone": phone, "code": wrong}) for _ in range(max_attempts)
+    ]
     assert [(a.status_code, a.json().get("attempts_left")) for a in answers[:-1]] == [
-        (401, left) for left in range(max_attempts - 1, 0, -1)]
+        (401, left) for left in range(max_attempts - 1, 0, -1)
+    ]
     blocked = answers[-1]
     assert blocked.status_code == 429
     assert blocked.json()["reason"] == "OTP_BLOCKED"
@@ -327,8 +336,11 @@ def test_customer_token_on_a_mitra_endpoint_is_403(api: httpx.Client) -> None:
     assert api.get("/api/mitra/profile", headers=auth(token)).status_code == 403
 
 
-@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer not-a-token"}, {"Authorization": "Basic abc"}],
-                         ids=["missing", "unknown", "not-bearer"])
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"Authorization": "Bearer not-a-token"}, {"Authorization": "Basic abc"}],
+    ids=["missing", "unknown", "not-bearer"],
+)
 def test_missing_or_bad_token_is_401(api: httpx.Client, headers: dict[str, str]) -> None:
     response = api.get("/api/customer/profile", headers=headers)
     assert response.status_code == 401
@@ -337,8 +349,9 @@ def test_missing_or_bad_token_is_401(api: httpx.Client, headers: dict[str, str])
 
 def test_unknown_body_field_is_400_listing_problems(api: httpx.Client) -> None:
     token, _ = login_customer(api)
-    response = api.post("/api/customer/devices", headers=auth(token),
-                        json={"fcm_token": "tok", "notification_enabled": False})
+    response = api.post(
+        "/api/customer/devices", headers=auth(token), json={"fcm_token": "tok", "notification_enabled": False}
+    )
     assert response.status_code == 400
     body = response.json()
     assert body["error"] == "VALIDATION_ERROR"
@@ -346,8 +359,9 @@ def test_unknown_body_field_is_400_listing_problems(api: httpx.Client) -> None:
 
 
 def test_malformed_json_body_is_400(api: httpx.Client) -> None:
-    response = api.post("/api/customer/auth/otp/request", content=b"{not json",
-                        headers={"content-type": "application/json"})
+    response = api.post(
+        "/api/customer/auth/otp/request", content=b"{not json", headers={"content-type": "application/json"}
+    )
     assert response.status_code == 400
     assert response.json()["error"] == "VALIDATION_ERROR"
 
@@ -420,9 +434,19 @@ def test_reset_phone_cascades_children_first(api: httpx.Client, stack: Stack) ->
 
     response = api.post("/internal/_test/reset-phone", json={"phone": phone})
     assert response.status_code == 200
-    assert response.json() == {"phone": phone, "deleted": True, "rows": {
-        "chat_messages": 2, "chat_sessions": 1, "payment_requests": 1, "customer_transactions": 0,
-        "auth_sessions": 1, "devices": 1, "customers": 1}}
+    assert response.json() == {
+        "phone": phone,
+        "deleted": True,
+        "rows": {
+            "chat_messages": 2,
+            "chat_sessions": 1,
+            "payment_requests": 1,
+            "customer_transactions": 0,
+            "auth_sessions": 1,
+            "devices": 1,
+            "customers": 1,
+        },
+    }
     tables = api.get("/internal/_test/state").json()["tables"]
     assert all(not tables[t] for t in ("chat_messages", "chat_sessions", "payment_requests", "devices"))
     assert [c["id"] for c in tables["customers"] if c["id"] == customer_id] == []
@@ -494,8 +518,9 @@ def test_ws_with_unknown_token_is_refused_at_handshake(urls: dict[str, str]) -> 
 # --- chat delivery contract ------------------------------------------------------------------------
 
 
-def test_chat_message_with_recipient_socket_open_is_delivered_over_ws(api: httpx.Client,
-                                                                      urls: dict[str, str], fcm: httpx.Client) -> None:
+def test_chat_message_with_recipient_socket_open_is_delivered_over_ws(
+    api: httpx.Client, urls: dict[str, str], fcm: httpx.Client
+) -> None:
     customer_token, customer_id = login_customer(api)
     mitra_token, _ = login_mitra(api)
     register_device(api, mitra_token, "tok-M", role="mitra")  # a token does not matter while the socket is open
@@ -508,14 +533,18 @@ def test_chat_message_with_recipient_socket_open_is_delivered_over_ws(api: httpx
         frame = recv_until(mitra_ws, "chat_message")
     assert frame["session_id"] == session_id
     assert (frame["message"]["text"], frame["message"]["seq"], frame["message"]["sender_id"]) == (
-        "halo kak", 1, customer_id)
+        "halo kak",
+        1,
+        customer_id,
+    )
     # the mitra's device only ever got the pairing offer (no socket then), never the chat message
     pushed = fcm.get("/_fake/inbox", params={"token": "tok-M"}).json()["messages"]
     assert [m["message"]["data"]["type"] for m in pushed] == ["pairing_offer"]
 
 
 def test_chat_message_with_socket_closed_and_device_registered_goes_through_fcm(
-        api: httpx.Client, urls: dict[str, str], fcm: httpx.Client) -> None:
+    api: httpx.Client, urls: dict[str, str], fcm: httpx.Client
+) -> None:
     customer_token, _ = login_customer(api)
     mitra_token, mitra_id = login_mitra(api)
     register_device(api, customer_token, "tok-C")
@@ -545,8 +574,9 @@ def test_chat_message_without_socket_or_device_is_only_stored(api: httpx.Client,
     response = send_message(api, mitra_token, session_id, "halo")
     assert response.json()["delivered_via"] == "none"
     assert fcm.get("/_fake/inbox").json()["messages"] == []
-    assert len(api.get(f"/api/chat/sessions/{session_id}/messages", headers=auth(customer_token))
-               .json()["messages"]) == 1
+    assert (
+        len(api.get(f"/api/chat/sessions/{session_id}/messages", headers=auth(customer_token)).json()["messages"]) == 1
+    )
 
 
 def test_disabled_notifications_mean_no_push(api: httpx.Client, fcm: httpx.Client) -> None:
@@ -559,7 +589,8 @@ def test_disabled_notifications_mean_no_push(api: httpx.Client, fcm: httpx.Clien
 
 
 def test_unregistered_token_gives_none_with_push_error_and_the_device_is_forgotten(
-        api: httpx.Client, fcm: httpx.Client) -> None:
+    api: httpx.Client, fcm: httpx.Client
+) -> None:
     customer_token, _ = login_customer(api)
     mitra_token, _ = login_mitra(api)
     register_device(api, customer_token, "tok-C")

@@ -14,10 +14,10 @@ from halo_sim.backend.services.chat import SESSION_ENDED
 from halo_sim.backend.services.deps import TIMER_OWNER, Principal
 from halo_sim.backend.state import ReferenceBackend
 from halo_sim.backend.tables import ChatSession, Mitra
-from halo_sim.clock import VirtualClock
 from halo_sim.domain.pairing import SessionStatus
-from halo_sim.errors import Conflict
-from halo_sim.scheduler import Scheduler
+from simkit.clock import VirtualClock
+from simkit.errors import Conflict
+from simkit.scheduler import Scheduler
 
 T = TypeVar("T")
 SESSION_FRAMES = ("session_tick", "session_warning", "session_ended")
@@ -43,8 +43,11 @@ class World:
         return self.backend.deps.now()
 
     def frames(self, kind: str, to: Principal | None = None) -> list[dict[str, Any]]:
-        return [s["frame"] for s in self.backend.hub.sent
-                if s["frame"]["type"] == kind and (to is None or s["to"] == f"{to.role}:{to.id}")]
+        return [
+            s["frame"]
+            for s in self.backend.hub.sent
+            if s["frame"]["type"] == kind and (to is None or s["to"] == f"{to.role}:{to.id}")
+        ]
 
     def session_frames(self) -> list[tuple[str, str]]:
         """(recipient, frame type) of every clock frame, in order."""
@@ -85,7 +88,10 @@ def test_accept_makes_the_session_active_for_its_duration() -> None:
     assert session.started_at == world.now
     assert session.ends_at == world.now + 30 * 60
     assert sorted(t.name for t in world.backend.scheduler.pending()) == [
-        "pairing_timeout", "session_end", "session_tick"]
+        "pairing_timeout",
+        "session_end",
+        "session_tick",
+    ]
 
 
 def test_one_second_after_accept_both_get_a_session_tick_with_duration_minus_one_second_left() -> None:
@@ -130,10 +136,12 @@ def test_session_warning_comes_exactly_when_session_warning_s_are_left() -> None
     assert world.frames("session_warning", world.mitra) == [expected]
     # the warning follows that second's tick
     last = [(s["to"], s["frame"]["type"], s["frame"]["remaining_seconds"]) for s in backend.hub.sent[-4:]]
-    assert last == [(f"customer:{world.customer_id}", "session_tick", 60),
-                    (f"mitra:{world.mitra_id}", "session_tick", 60),
-                    (f"customer:{world.customer_id}", "session_warning", 60),
-                    (f"mitra:{world.mitra_id}", "session_warning", 60)]
+    assert last == [
+        (f"customer:{world.customer_id}", "session_tick", 60),
+        (f"mitra:{world.mitra_id}", "session_tick", 60),
+        (f"customer:{world.customer_id}", "session_warning", 60),
+        (f"mitra:{world.mitra_id}", "session_warning", 60),
+    ]
 
 
 def test_session_warning_is_sent_once_per_participant_over_the_whole_session() -> None:
@@ -164,7 +172,10 @@ def test_session_ends_with_time_over_at_ends_at_and_no_tick_follows() -> None:
     assert world.frames("session_ended", world.customer) == [ended]
     assert world.frames("session_ended", world.mitra) == [ended]
     kinds = world.session_frames()
-    assert kinds[-2:] == [(f"customer:{world.customer_id}", "session_ended"), (f"mitra:{world.mitra_id}", "session_ended")]
+    assert kinds[-2:] == [
+        (f"customer:{world.customer_id}", "session_ended"),
+        (f"mitra:{world.mitra_id}", "session_ended"),
+    ]
     assert all(kind == "session_tick" for _, kind in kinds[:-2] if kind != "session_warning")
     ticks = world.frames("session_tick", world.customer)
     assert [f["remaining_seconds"] for f in ticks] == list(range(899, 0, -1))

@@ -23,7 +23,7 @@ from halo_sim.backend.tables import (
 )
 from halo_sim.domain.pairing import SessionStatus
 from halo_sim.domain.payment import PaymentStatus
-from halo_sim.errors import ForeignKeyViolation, NotFound, UniqueViolation
+from simkit.errors import ForeignKeyViolation, NotFound, UniqueViolation
 
 T = 1_767_225_600.0
 
@@ -40,7 +40,9 @@ def payment(id: str = "p1", customer_id: str = "c1", targeted: str | None = None
     return PaymentRequest(id, customer_id, "chat", 15000, PaymentStatus.PENDING, T, 15, targeted_mitra_id=targeted)
 
 
-def session(id: str = "s1", customer_id: str = "c1", payment_id: str = "p1", mitra_id: str | None = "m1") -> ChatSession:
+def session(
+    id: str = "s1", customer_id: str = "c1", payment_id: str = "p1", mitra_id: str | None = "m1"
+) -> ChatSession:
     return ChatSession(id, customer_id, payment_id, SessionStatus.ACTIVE, 15, T, mitra_id=mitra_id)
 
 
@@ -141,8 +143,9 @@ def test_nullable_foreign_key_left_empty_is_accepted() -> None:
         ("chat_sessions", "s1", "chat_messages"),
     ],
 )
-def test_deleting_a_referenced_parent_raises_and_changes_nothing(table: str, row_id: str,
-                                                                 referenced_by: str | None) -> None:
+def test_deleting_a_referenced_parent_raises_and_changes_nothing(
+    table: str, row_id: str, referenced_by: str | None
+) -> None:
     store = full_store()
     before = snapshot(store)
     with pytest.raises(ForeignKeyViolation) as caught:
@@ -158,8 +161,14 @@ def test_deleting_a_referenced_parent_raises_and_changes_nothing(table: str, row
 
 def test_deleting_children_first_then_parent_works() -> None:
     store = full_store()
-    for table, row_id in [("chat_messages", "msg1"), ("chat_sessions", "s1"), ("customer_transactions", "tx1"),
-                          ("payment_requests", "p1"), ("auth_sessions", "a1"), ("devices", "d1")]:
+    for table, row_id in [
+        ("chat_messages", "msg1"),
+        ("chat_sessions", "s1"),
+        ("customer_transactions", "tx1"),
+        ("payment_requests", "p1"),
+        ("auth_sessions", "a1"),
+        ("devices", "d1"),
+    ]:
         store.delete(table, row_id)
     store.delete("customers", "c1")
     assert store.get("customers", "c1") is None

@@ -18,14 +18,13 @@ from typing import Any
 import httpx
 import pytest
 
-from fake_xendit.models import standalone_callback
 from halo_sim.backend.config import Settings
-from halo_sim.backend.routes.webhooks import PATH as WEBHOOK_PATH
 from halo_sim.backend.state import ReferenceBackend
-from halo_sim.clock import VirtualClock
-from halo_sim.errors import Unauthorized
-from halo_sim.scheduler import Scheduler
 from halo_sim.stack import XENDIT_CALLBACK_TOKEN, Stack
+from simkit.clock import VirtualClock
+from simkit.errors import Unauthorized
+from simkit.scheduler import Scheduler
+from simkit.xendit_wire import WEBHOOK_PATH, standalone_callback
 
 WAIT_S = 5.0  # bound for polling an asynchronous delivery; never asserted on
 AMOUNT_15 = 15000  # the default price of a 15-minute chat
@@ -67,8 +66,10 @@ def fresh(stack: Stack, api: httpx.Client, xendit: httpx.Client, fcm: httpx.Clie
     api.post("/internal/_test/reset").raise_for_status()
     xendit.post("/_fake/reset").raise_for_status()
     fcm.post("/_fake/reset").raise_for_status()
-    xendit.post("/_fake/config", json={"callback_url": stack.urls()["backend"] + WEBHOOK_PATH,
-                                       "callback_token": XENDIT_CALLBACK_TOKEN}).raise_for_status()
+    xendit.post(
+        "/_fake/config",
+        json={"callback_url": stack.urls()["backend"] + WEBHOOK_PATH, "callback_token": XENDIT_CALLBACK_TOKEN},
+    ).raise_for_status()
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -124,8 +125,9 @@ def sessions_of(api: httpx.Client, payment_id: str) -> list[dict[str, Any]]:
 
 def callback(api: httpx.Client, payment: dict[str, Any], status: str, invoice_id: str | None = None) -> dict[str, Any]:
     """A Xendit-shaped callback body for ``payment``'s invoice (or another invoice id)."""
-    return standalone_callback(invoice_id or payment["xendit_invoice_id"], payment["id"], status,
-                               payment["amount"], state(api)["now"])
+    return standalone_callback(
+        invoice_id or payment["xendit_invoice_id"], payment["id"], status, payment["amount"], state(api)["now"]
+    )
 
 
 def fire(api: httpx.Client, body: Any, headers: dict[str, str] | None = None) -> httpx.Response:
@@ -159,17 +161,21 @@ def test_paid_callback_with_the_right_token_is_200_and_confirms(api: httpx.Clien
     assert payment_of(api, token, payment["id"])["status"] == "confirmed"
 
 
-@pytest.mark.parametrize("headers", [
-    pytest.param({"x-callback-token": "not-the-token"}, id="wrong-token"),
-    pytest.param({}, id="missing-header"),
-    pytest.param({"x-callback-token": ""}, id="empty-token"),
-    pytest.param({"x-callback-token": XENDIT_CALLBACK_TOKEN[:-1]}, id="prefix-of-the-right-token"),
-    pytest.param({"x-callback-token": XENDIT_CALLBACK_TOKEN + "x"}, id="right-token-plus-one-char"),
-    pytest.param({"x-callback-token": XENDIT_CALLBACK_TOKEN.upper()}, id="right-token-other-case"),
-    pytest.param({"authorization": f"Bearer {XENDIT_CALLBACK_TOKEN}"}, id="token-in-the-wrong-header"),
-])
-def test_callback_without_the_exact_token_is_401_and_changes_nothing(api: httpx.Client,
-                                                                      headers: dict[str, str]) -> None:
+@pytest.mark.parametrize(
+    "headers",
+    [
+        pytest.param({"x-callback-token": "not-the-token"}, id="wrong-token"),
+        pytest.param({}, id="missing-header"),
+        pytest.param({"x-callback-token": ""}, id="empty-token"),
+        pytest.param({"x-callback-token": XENDIT_CALLBACK_TOKEN[:-1]}, id="prefix-of-the-right-token"),
+        pytest.param({"x-callback-token": XENDIT_CALLBACK_TOKEN + "x"}, id="right-token-plus-one-char"),
+        pytest.param({"x-callback-token": XENDIT_CALLBACK_TOKEN.upper()}, id="right-token-other-case"),
+        pytest.param({"authorization": f"Bearer {XENDIT_CALLBACK_TOKEN}"}, id="token-in-the-wrong-header"),
+    ],
+)
+def test_callback_without_the_exact_token_is_401_and_changes_nothing(
+    api: httpx.Client, headers: dict[str, str]
+) -> None:
     token = login(api)
     payment = create_payment(api, token)
     body = callback(api, payment, "PAID")
@@ -226,8 +232,11 @@ def test_paid_confirms_with_exactly_one_confirmed_event_and_starts_pairing(api: 
     response = fire(api, callback(api, payment, "PAID"))
 
     assert response.status_code == 200, response.text
-    assert response.json() == {"result": "confirmed", "payment_request_id": payment["id"],
-                               "payment_status": "confirmed"}
+    assert response.json() == {
+        "result": "confirmed",
+        "payment_request_id": payment["id"],
+        "payment_status": "confirmed",
+    }
     after = payment_of(api, token, payment["id"])
     assert after["status"] == "confirmed"
     assert after["confirmed_source"] == "xendit_webhook"
@@ -237,7 +246,8 @@ def test_paid_confirms_with_exactly_one_confirmed_event_and_starts_pairing(api: 
     assert sessions[0]["status"] in ("searching", "offered")
     log = state(api)["webhooks"]
     assert [(w["status"], w["result"], w["invoice_id"]) for w in log] == [
-        ("PAID", "confirmed", payment["xendit_invoice_id"])]
+        ("PAID", "confirmed", payment["xendit_invoice_id"])
+    ]
 
 
 def test_settled_on_a_pending_payment_confirms_it(api: httpx.Client) -> None:
@@ -277,8 +287,7 @@ def test_expired_on_a_pending_payment_expires_it(api: httpx.Client) -> None:
     response = fire(api, callback(api, payment, "EXPIRED"))
 
     assert response.status_code == 200, response.text
-    assert response.json() == {"result": "expired", "payment_request_id": payment["id"],
-                               "payment_status": "expired"}
+    assert response.json() == {"result": "expired", "payment_request_id": payment["id"], "payment_status": "expired"}
     assert payment_of(api, token, payment["id"])["status"] == "expired"
     assert len(events_of(api, payment["id"], "payment_request.expired")) == 1
     assert events_of(api, payment["id"], "payment_request.confirmed") == []
@@ -312,8 +321,7 @@ def test_duplicate_paid_is_200_duplicate_with_still_one_confirmed_event(api: htt
     second = fire(api, callback(api, payment, "PAID"))
 
     assert second.status_code == 200, second.text
-    assert second.json() == {"result": "duplicate", "payment_request_id": payment["id"],
-                             "payment_status": "confirmed"}
+    assert second.json() == {"result": "duplicate", "payment_request_id": payment["id"], "payment_status": "confirmed"}
     assert payment_of(api, token, payment["id"]) == before  # confirmed_at/source kept from the first
     assert len(events_of(api, payment["id"], "payment_request.confirmed")) == 1
     assert len(sessions_of(api, payment["id"])) == 1
@@ -330,8 +338,12 @@ def test_expired_after_paid_is_ignored_already_paid_and_the_payment_stays_confir
     response = fire(api, callback(api, payment, "EXPIRED"))
 
     assert response.status_code == 200, response.text
-    assert response.json() == {"result": "ignored", "reason": "ALREADY_PAID", "payment_request_id": payment["id"],
-                               "payment_status": "confirmed"}
+    assert response.json() == {
+        "result": "ignored",
+        "reason": "ALREADY_PAID",
+        "payment_request_id": payment["id"],
+        "payment_status": "confirmed",
+    }
     assert payment_of(api, token, payment["id"]) == before
     assert events_of(api, payment["id"], "payment_request.expired") == []
     assert len(sessions_of(api, payment["id"])) == 1
@@ -360,22 +372,26 @@ def _without(body: dict[str, Any], key: str) -> dict[str, Any]:
     return {k: v for k, v in body.items() if k != key}
 
 
-@pytest.mark.parametrize("make_body", [
-    pytest.param(lambda good: b"this is not json", id="not-json"),
-    pytest.param(lambda good: b'{"id": "x", "external_id": ', id="truncated-json"),
-    pytest.param(lambda good: [good], id="json-array"),
-    pytest.param(lambda good: "PAID", id="json-string"),
-    pytest.param(lambda good: _without(good, "external_id"), id="missing-external_id"),
-    pytest.param(lambda good: _without(good, "id"), id="missing-id"),
-    pytest.param(lambda good: _without(good, "status"), id="missing-status"),
-    pytest.param(lambda good: {**good, "status": "FOO"}, id="unknown-status-FOO"),
-    pytest.param(lambda good: {**good, "status": "paid"}, id="lower-case-status"),
-    pytest.param(lambda good: {**good, "status": "PENDING"}, id="status-PENDING"),
-    pytest.param(lambda good: {**good, "external_id": None}, id="null-external_id"),
-    pytest.param(lambda good: b"", id="empty-body"),
-])
-def test_malformed_callback_is_400_and_changes_nothing(api: httpx.Client,
-                                                       make_body: Callable[[dict[str, Any]], Any]) -> None:
+@pytest.mark.parametrize(
+    "make_body",
+    [
+        pytest.param(lambda good: b"this is not json", id="not-json"),
+        pytest.param(lambda good: b'{"id": "x", "external_id": ', id="truncated-json"),
+        pytest.param(lambda good: [good], id="json-array"),
+        pytest.param(lambda good: "PAID", id="json-string"),
+        pytest.param(lambda good: _without(good, "external_id"), id="missing-external_id"),
+        pytest.param(lambda good: _without(good, "id"), id="missing-id"),
+        pytest.param(lambda good: _without(good, "status"), id="missing-status"),
+        pytest.param(lambda good: {**good, "status": "FOO"}, id="unknown-status-FOO"),
+        pytest.param(lambda good: {**good, "status": "paid"}, id="lower-case-status"),
+        pytest.param(lambda good: {**good, "status": "PENDING"}, id="status-PENDING"),
+        pytest.param(lambda good: {**good, "external_id": None}, id="null-external_id"),
+        pytest.param(lambda good: b"", id="empty-body"),
+    ],
+)
+def test_malformed_callback_is_400_and_changes_nothing(
+    api: httpx.Client, make_body: Callable[[dict[str, Any]], Any]
+) -> None:
     token = login(api)
     payment = create_payment(api, token)
     good = callback(api, payment, "PAID")
@@ -408,7 +424,8 @@ def test_unknown_external_id_is_200_ignored_unknown_payment(api: httpx.Client) -
     assert after["tables"] == before["tables"]
     assert after["events"] == before["events"]
     assert [(w["external_id"], w["result"], w["reason"]) for w in after["webhooks"]] == [
-        ("no-such-payment", "ignored", "UNKNOWN_PAYMENT")]
+        ("no-such-payment", "ignored", "UNKNOWN_PAYMENT")
+    ]
     assert payment_of(api, token, payment["id"])["status"] == "pending"
 
 
@@ -446,8 +463,9 @@ def test_invoice_mismatch_on_a_confirmed_payment_leaves_it_confirmed(api: httpx.
 # --- end to end: the fake delivers -------------------------------------------------------------
 
 
-def test_paying_at_the_fake_delivers_the_callback_and_confirms_the_payment(api: httpx.Client,
-                                                                          xendit: httpx.Client) -> None:
+def test_paying_at_the_fake_delivers_the_callback_and_confirms_the_payment(
+    api: httpx.Client, xendit: httpx.Client
+) -> None:
     token = login(api)
     payment = create_payment(api, token)
     assert payment_of(api, token, payment["id"])["status"] == "pending"
@@ -464,8 +482,9 @@ def test_paying_at_the_fake_delivers_the_callback_and_confirms_the_payment(api: 
     assert [(w["status"], w["result"], w["source"]) for w in log] == [("PAID", "confirmed", "xendit_webhook")]
 
 
-def test_expiring_at_the_fake_delivers_the_callback_and_expires_the_payment(api: httpx.Client,
-                                                                           xendit: httpx.Client) -> None:
+def test_expiring_at_the_fake_delivers_the_callback_and_expires_the_payment(
+    api: httpx.Client, xendit: httpx.Client
+) -> None:
     token = login(api)
     payment = create_payment(api, token)
     assert payment_of(api, token, payment["id"])["status"] == "pending"
@@ -477,8 +496,7 @@ def test_expiring_at_the_fake_delivers_the_callback_and_expires_the_payment(api:
     assert [w["result"] for w in state(api)["webhooks"]] == ["expired"]
 
 
-def test_duplicated_delivery_is_logged_once_confirmed_once_duplicate(api: httpx.Client,
-                                                                     xendit: httpx.Client) -> None:
+def test_duplicated_delivery_is_logged_once_confirmed_once_duplicate(api: httpx.Client, xendit: httpx.Client) -> None:
     token = login(api)
     payment = create_payment(api, token)
     assert xendit.post("/_fake/faults", json={"duplicate": True}).status_code == 200
@@ -495,7 +513,8 @@ def test_duplicated_delivery_is_logged_once_confirmed_once_duplicate(api: httpx.
 
 
 def test_reordered_delivery_paid_then_expired_newest_first_keeps_the_payment_confirmed(
-        api: httpx.Client, xendit: httpx.Client) -> None:
+    api: httpx.Client, xendit: httpx.Client
+) -> None:
     """Held callbacks flushed newest first: the fake only holds what it sent, so pay then settle."""
     token = login(api)
     payment = create_payment(api, token)

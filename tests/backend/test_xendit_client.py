@@ -13,13 +13,17 @@ import pytest
 import respx
 
 from halo_sim.backend.xendit import XenditClient, XenditRejected
-from halo_sim.errors import UpstreamError
+from simkit.errors import UpstreamError
 
 BASE = "https://xendit.example.test"
 SECRET = "xnd_development_secret_123"
 INVOICE = {
-    "id": "65a1b2c30000000000000001", "external_id": "pay-1", "status": "PENDING", "amount": 15000,
-    "invoice_url": f"{BASE}/web/invoices/65a1b2c30000000000000001", "expiry_date": "2026-01-02T00:00:00.000Z",
+    "id": "65a1b2c30000000000000001",
+    "external_id": "pay-1",
+    "status": "PENDING",
+    "amount": 15000,
+    "invoice_url": f"{BASE}/web/invoices/65a1b2c30000000000000001",
+    "expiry_date": "2026-01-02T00:00:00.000Z",
 }
 
 T = TypeVar("T")
@@ -33,6 +37,7 @@ def mock() -> Iterator[respx.MockRouter]:
 
 def call(action: Callable[[XenditClient], Awaitable[T]], base: str = f"{BASE}/") -> T:
     """Run one client call on a fresh client, closing it afterwards."""
+
     async def run() -> T:
         client = XenditClient(base, SECRET, timeout=2.0)
         try:
@@ -76,9 +81,13 @@ def test_create_invoice_posts_the_invoice_body_as_json_and_returns_the_invoice(m
     assert answer == INVOICE
     request = route.calls.last.request
     assert request.headers["content-type"] == "application/json"
-    assert json.loads(request.content) == {"external_id": "pay-1", "amount": 15000,
-                                           "description": "Halo chat 15 menit", "invoice_duration": 86400,
-                                           "currency": "IDR"}
+    assert json.loads(request.content) == {
+        "external_id": "pay-1",
+        "amount": 15000,
+        "description": "Halo chat 15 menit",
+        "invoice_duration": 86400,
+        "currency": "IDR",
+    }
 
 
 def test_create_invoice_passes_extra_fields_through(mock: respx.MockRouter) -> None:
@@ -123,7 +132,8 @@ def test_list_invoices_sends_the_filters_as_query_parameters(mock: respx.MockRou
 
 def test_xendit_error_body_on_401_raises_rejected_with_its_code_and_status(mock: respx.MockRouter) -> None:
     mock.post(f"{BASE}/v2/invoices").respond(
-        401, json={"error_code": "INVALID_API_KEY", "message": "API key is not authorized for this API service"})
+        401, json={"error_code": "INVALID_API_KEY", "message": "API key is not authorized for this API service"}
+    )
 
     error = rejected(create)
 
@@ -136,7 +146,8 @@ def test_xendit_error_body_on_401_raises_rejected_with_its_code_and_status(mock:
 
 def test_invoice_not_found_on_get_raises_rejected_404(mock: respx.MockRouter) -> None:
     mock.get(f"{BASE}/v2/invoices/nope").respond(
-        404, json={"error_code": "INVOICE_NOT_FOUND_ERROR", "message": "Invoice not found"})
+        404, json={"error_code": "INVOICE_NOT_FOUND_ERROR", "message": "Invoice not found"}
+    )
 
     error = rejected(lambda c: c.get_invoice("nope"))
 
@@ -153,13 +164,17 @@ def test_non_json_500_raises_rejected_with_code_unknown_and_keeps_the_text(mock:
     assert "Internal Server Error" in str(error)
 
 
-@pytest.mark.parametrize("payload", [
-    pytest.param({"message": "no code"}, id="json-without-error_code"),
-    pytest.param(["not", "an", "object"], id="json-array"),
-    pytest.param("just a string", id="json-string"),
-])
-def test_json_error_without_xendit_shape_raises_rejected_with_code_unknown(mock: respx.MockRouter,
-                                                                           payload: Any) -> None:
+@pytest.mark.parametrize(
+    "payload",
+    [
+        pytest.param({"message": "no code"}, id="json-without-error_code"),
+        pytest.param(["not", "an", "object"], id="json-array"),
+        pytest.param("just a string", id="json-string"),
+    ],
+)
+def test_json_error_without_xendit_shape_raises_rejected_with_code_unknown(
+    mock: respx.MockRouter, payload: Any
+) -> None:
     mock.post(f"{BASE}/v2/invoices").respond(503, json=payload)
 
     error = rejected(create)
@@ -167,13 +182,15 @@ def test_json_error_without_xendit_shape_raises_rejected_with_code_unknown(mock:
     assert (error.status, error.code) == (503, "UNKNOWN")
 
 
-@pytest.mark.parametrize("failure", [
-    pytest.param(httpx.ConnectError("connection refused"), id="connect-error"),
-    pytest.param(httpx.ReadTimeout("timed out"), id="read-timeout"),
-    pytest.param(httpx.RemoteProtocolError("server hung up"), id="protocol-error"),
-])
-def test_transport_error_raises_rejected_unreachable_with_status_0(mock: respx.MockRouter,
-                                                                   failure: Exception) -> None:
+@pytest.mark.parametrize(
+    "failure",
+    [
+        pytest.param(httpx.ConnectError("connection refused"), id="connect-error"),
+        pytest.param(httpx.ReadTimeout("timed out"), id="read-timeout"),
+        pytest.param(httpx.RemoteProtocolError("server hung up"), id="protocol-error"),
+    ],
+)
+def test_transport_error_raises_rejected_unreachable_with_status_0(mock: respx.MockRouter, failure: Exception) -> None:
     mock.post(f"{BASE}/v2/invoices").mock(side_effect=failure)
 
     error = rejected(create)

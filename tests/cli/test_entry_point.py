@@ -14,7 +14,8 @@ def _halo_sim() -> list[str]:
 
 
 def test_installed_command_runs_a_scenario_end_to_end(scenarios_dir: Path) -> None:
-    done = subprocess.run([*_halo_sim(), "scenario", "01_smoke"], cwd=scenarios_dir.parent,
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [*_halo_sim(), "scenario", "01_smoke"], cwd=scenarios_dir.parent, capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "PASSED 01_smoke" in done.stdout

@@ -21,8 +21,7 @@ def test_scenario_prints_each_step_and_exits_0(scenarios_dir: Path) -> None:
 
 
 def test_failing_scenario_exits_1_with_the_diff_and_a_report(data_dir: Path, tmp_path: Path) -> None:
-    result = runner.invoke(app, ["scenario", str(data_dir / "wrong_expectation.yaml"),
-                                 "--report-dir", str(tmp_path)])
+    result = runner.invoke(app, ["scenario", str(data_dir / "wrong_expectation.yaml"), "--report-dir", str(tmp_path)])
     assert result.exit_code == 1, result.output
     assert "body.delivered_via: expected 'ws', got 'fcm'" in result.output
     assert "FAILED wrong_expectation" in result.output

@@ -25,10 +25,17 @@ def _free_port() -> int:
 
 
 @contextmanager
-def _process(args: list[str], ready: str, cwd: Path,
-             stop: signal.Signals = signal.SIGINT) -> Iterator[tuple[subprocess.Popen[str], str]]:
-    proc = subprocess.Popen([*CLI, *args], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env={**os.environ, "COLUMNS": "200"})
+def _process(
+    args: list[str], ready: str, cwd: Path, stop: signal.Signals = signal.SIGINT
+) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    proc = subprocess.Popen(
+        [*CLI, *args],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
     assert proc.stdout is not None
     seen = ""
     for line in proc.stdout:
@@ -48,8 +55,9 @@ def test_serve_prints_urls_serves_fixture_mitras_and_stops_on_ctrl_c(scenarios_d
         assert f"http://127.0.0.1:{port}" in seen
         fcm_url = re.search(r"fake_fcm\s+(http://\S+)", seen)
         assert fcm_url is not None
-        login = httpx.post(f"http://127.0.0.1:{port}/api/mitra/auth/login",
-                           json={"phone": "+6281100000001", "password": "bestie123"})
+        login = httpx.post(
+            f"http://127.0.0.1:{port}/api/mitra/auth/login", json={"phone": "+6281100000001", "password": "bestie123"}
+        )
         assert login.status_code == 200 and login.json()["mitra"]["display_name"] == "Rani"
         assert httpx.get(f"{fcm_url.group(1)}/_fake/state").status_code == 200
     assert proc.returncode == 0
@@ -70,8 +78,11 @@ def test_fake_fcm_runs_alone_on_the_given_port(tmp_path: Path) -> None:
     port = _free_port()
     with _process(["fake", "fcm", "--port", str(port)], "fake FCM on", tmp_path):
         _wait_until_up(f"http://127.0.0.1:{port}/_fake/state")
-        sent = httpx.post(f"http://127.0.0.1:{port}/v1/projects/p1/messages:send",
-                          headers={"Authorization": "Bearer x"}, json={"message": {"token": "t1", "data": {"a": "b"}}})
+        sent = httpx.post(
+            f"http://127.0.0.1:{port}/v1/projects/p1/messages:send",
+            headers={"Authorization": "Bearer x"},
+            json={"message": {"token": "t1", "data": {"a": "b"}}},
+        )
         assert sent.status_code == 200 and sent.json()["name"].startswith("projects/p1/messages/")
         inbox = httpx.get(f"http://127.0.0.1:{port}/_fake/inbox", params={"token": "t1"}).json()
         assert len(inbox["messages"]) == 1
@@ -80,12 +91,14 @@ def test_fake_fcm_runs_alone_on_the_given_port(tmp_path: Path) -> None:
 def test_fake_xendit_runs_alone_and_creates_invoices_with_basic_auth(tmp_path: Path) -> None:
     port = _free_port()
     with _process(["fake", "xendit", "--port", str(port), "--secret-key", "xnd_k"], "fake xendit listening", tmp_path):
-        created = httpx.post(f"http://127.0.0.1:{port}/v2/invoices", auth=("xnd_k", ""),
-                             json={"external_id": "pay-1", "amount": 25000})
+        created = httpx.post(
+            f"http://127.0.0.1:{port}/v2/invoices", auth=("xnd_k", ""), json={"external_id": "pay-1", "amount": 25000}
+        )
         assert created.status_code == 200, created.text
         assert created.json()["status"] == "PENDING"
-        refused = httpx.post(f"http://127.0.0.1:{port}/v2/invoices", auth=("wrong", ""),
-                             json={"external_id": "pay-1", "amount": 25000})
+        refused = httpx.post(
+            f"http://127.0.0.1:{port}/v2/invoices", auth=("wrong", ""), json={"external_id": "pay-1", "amount": 25000}
+        )
         assert refused.status_code == 401 and refused.json()["error_code"] == "INVALID_API_KEY"
 
 
@@ -103,8 +116,9 @@ def test_serve_with_a_state_file_keeps_accounts_across_a_sigterm_restart(scenari
     base = f"http://127.0.0.1:{port}"
     with _process(args, "test hooks", scenarios_dir.parent, signal.SIGTERM):
         token = httpx.post(f"{base}/api/customer/auth/anonymous").json()["token"]
-        httpx.put(f"{base}/api/customer/profile", json={"display_name": "Ayu"},
-                  headers={"Authorization": f"Bearer {token}"}).raise_for_status()
+        httpx.put(
+            f"{base}/api/customer/profile", json={"display_name": "Ayu"}, headers={"Authorization": f"Bearer {token}"}
+        ).raise_for_status()
     assert state.exists()
     with _process(args, "test hooks", scenarios_dir.parent, signal.SIGTERM):
         profile = httpx.get(f"{base}/api/customer/profile", headers={"Authorization": f"Bearer {token}"})

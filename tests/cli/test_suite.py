@@ -26,10 +26,12 @@ def small_suite(tmp_path: Path, data_dir: Path) -> Path:
 
 
 def test_suite_runs_everything_shows_a_summary_writes_junit_and_exits_1_on_a_failure(
-        small_suite: Path, tmp_path: Path) -> None:
+    small_suite: Path, tmp_path: Path
+) -> None:
     junit = tmp_path / "junit.xml"
-    result = runner.invoke(app, ["suite", str(small_suite), "-n", "0", "--junit", str(junit),
-                                 "--report-dir", str(tmp_path / "reports")])
+    result = runner.invoke(
+        app, ["suite", str(small_suite), "-n", "0", "--junit", str(junit), "--report-dir", str(tmp_path / "reports")]
+    )
     assert result.exit_code == 1, result.output
     assert "short" in result.output and "wrong" in result.output and "failed" in result.output
     suite = ET.parse(junit).getroot().find("testsuite")
@@ -50,8 +52,7 @@ def test_suite_with_nothing_selected_exits_2(small_suite: Path) -> None:
 
 
 def test_tags_and_excluded_tags_become_one_marker_expression() -> None:
-    args = pytest_args([Path("s")], ["fcm", "chat"], ["slow"], "2", None, 7, "embedded", None, "1/3",
-                       Path("r"), None)
+    args = pytest_args([Path("s")], ["fcm", "chat"], ["slow"], "2", None, 7, "embedded", None, "1/3", Path("r"), None)
     assert args[args.index("-m") + 1] == "(fcm or chat) and not (slow)"
     assert args[args.index("-n") + 1] == "2"
     assert args[args.index("--halo-seed") + 1] == "7" and args[args.index("--halo-shard") + 1] == "1/3"

@@ -13,11 +13,11 @@ from starlette.applications import Starlette
 from typer.testing import CliRunner
 
 from halo_sim.cli.app import app
-from halo_sim.errors import ScenarioFileError
 from halo_sim.scenario.loader import discover, load_scenario
 from halo_sim.scenario.scaffold import SCHEMA_REF
-from halo_sim.server import ServerThread
 from halo_sim.targets.base import CAPABILITIES
+from simkit.errors import ScenarioFileError
+from simkit.server import ServerThread
 
 runner = CliRunner(env={"COLUMNS": "200"})
 
@@ -52,7 +52,8 @@ def test_target_check_embedded_lists_every_capability_present_and_exits_0() -> N
 
 
 def test_target_check_of_a_target_lacking_declared_capabilities_names_them_and_exits_1(
-        tmp_path: Path, nothing_server: ServerThread) -> None:
+    tmp_path: Path, nothing_server: ServerThread
+) -> None:
     targets = _targets_file(tmp_path, nothing_server.url)
     result = runner.invoke(app, ["target", "check", "bare", "--targets", str(targets)])
     assert result.exit_code == 1, result.output
@@ -125,8 +126,14 @@ def test_new_creates_a_loadable_scenario_that_points_at_the_schema(tmp_path: Pat
     scenario = load_scenario(path)
     assert scenario.id == "my-flow_2" and set(scenario.actors) == {"customer", "mitra"}
     actions = [s.action for s in scenario.steps]
-    for action in ("customer.request_payment", "test.force_confirm_payment", "mitra.expect_frame",
-                   "mitra.accept_offer", "customer.expect_frame", "customer.send_message"):
+    for action in (
+        "customer.request_payment",
+        "test.force_confirm_payment",
+        "mitra.expect_frame",
+        "mitra.accept_offer",
+        "customer.expect_frame",
+        "customer.send_message",
+    ):
         assert action in actions
 
 
@@ -177,8 +184,10 @@ HEAD = "name: x\nactors:\n  customer: {role: customer}\n  mitra: {role: mitra, f
 def test_expect_frame_of_an_actor_never_in_the_foreground_is_a_file_error_with_its_line(tmp_path: Path) -> None:
     error = _error(tmp_path, HEAD + "  - customer.get_profile:\n  - customer.expect_frame: {type: pairing_matched}\n")
     assert error.line == 7
-    assert error.message == ("steps.1 (customer.expect_frame): customer's app is in the background here (no socket): "
-                             "add customer.foreground before it")
+    assert error.message == (
+        "steps.1 (customer.expect_frame): customer's app is in the background here (no socket): "
+        "add customer.foreground before it"
+    )
 
 
 @pytest.mark.parametrize("step", ["customer.expect_no_frame: {type: x}", "customer.send_frame: {frame: {type: ping}}"])
@@ -188,7 +197,9 @@ def test_expect_no_frame_and_send_frame_also_need_the_app_in_the_foreground(tmp_
 
 
 def test_foreground_true_in_the_actor_spec_makes_frame_steps_reachable(tmp_path: Path) -> None:
-    _load(tmp_path, HEAD + "  - mitra.expect_frame: {type: pairing_offer}\n  - mitra.send_frame: {frame: {type: ping}}\n")
+    _load(
+        tmp_path, HEAD + "  - mitra.expect_frame: {type: pairing_offer}\n  - mitra.send_frame: {frame: {type: ping}}\n"
+    )
 
 
 def test_a_foreground_or_resume_step_before_makes_frame_steps_reachable(tmp_path: Path) -> None:
@@ -198,7 +209,9 @@ def test_a_foreground_or_resume_step_before_makes_frame_steps_reachable(tmp_path
 
 def test_a_background_step_after_the_last_foreground_makes_a_wait_unreachable(tmp_path: Path) -> None:
     error = _error(tmp_path, HEAD + "  - mitra.background\n  - mitra.expect_frame: {type: pairing_offer}\n")
-    assert error.line == 7 and error.message.startswith("steps.1 (mitra.expect_frame): mitra's app is in the background")
+    assert error.line == 7 and error.message.startswith(
+        "steps.1 (mitra.expect_frame): mitra's app is in the background"
+    )
 
 
 def test_resuming_after_a_background_step_makes_the_wait_reachable_again(tmp_path: Path) -> None:
@@ -206,8 +219,10 @@ def test_resuming_after_a_background_step_makes_the_wait_reachable_again(tmp_pat
 
 
 def test_every_unreachable_wait_of_a_file_is_reported(tmp_path: Path) -> None:
-    error = _error(tmp_path, HEAD + "  - customer.expect_frame: {type: a}\n  - mitra.background\n"
-                              "  - mitra.expect_frame: {type: b}\n")
+    error = _error(
+        tmp_path,
+        HEAD + "  - customer.expect_frame: {type: a}\n  - mitra.background\n  - mitra.expect_frame: {type: b}\n",
+    )
     assert [line for line, _ in error.problems] == [6, 8]
 
 

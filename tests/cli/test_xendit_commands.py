@@ -70,8 +70,9 @@ def customer_payment(api: httpx.Client) -> tuple[str, dict[str, Any]]:
     verified = api.post("/api/customer/auth/otp/verify", json={"phone": phone, "code": code})
     assert verified.status_code == 200, verified.text
     token = verified.json()["token"]
-    created = api.post("/api/customer/payments", json={"duration_minutes": 30},
-                       headers={"Authorization": f"Bearer {token}"})
+    created = api.post(
+        "/api/customer/payments", json={"duration_minutes": 30}, headers={"Authorization": f"Bearer {token}"}
+    )
     assert created.status_code == 201, created.text
     return token, created.json()
 
@@ -96,10 +97,21 @@ def free_port() -> int:
 
 
 def test_fire_webhook_confirms_the_payment_and_shows_the_answer_with_the_token_masked(
-        api: httpx.Client, urls: dict[str, str]) -> None:
+    api: httpx.Client, urls: dict[str, str]
+) -> None:
     token, payment = customer_payment(api)
-    result = fire("--to", urls["backend"], "--external-id", payment["id"], "--invoice-id",
-                  payment["xendit_invoice_id"], "--status", "PAID", "--token", XENDIT_CALLBACK_TOKEN)
+    result = fire(
+        "--to",
+        urls["backend"],
+        "--external-id",
+        payment["id"],
+        "--invoice-id",
+        payment["xendit_invoice_id"],
+        "--status",
+        "PAID",
+        "--token",
+        XENDIT_CALLBACK_TOKEN,
+    )
     assert result.exit_code == 0, result.output
     assert f"POST {urls['backend']}/api/shared/payment/webhooks/xendit" in result.output
     assert '"result": "confirmed"' in result.output and "← 200" in result.output
@@ -118,15 +130,26 @@ def test_fire_webhook_with_a_wrong_token_exits_1_showing_the_401(api: httpx.Clie
 
 def test_fire_webhook_expired_expires_the_payment(api: httpx.Client, urls: dict[str, str]) -> None:
     token, payment = customer_payment(api)
-    result = fire("--to", urls["backend"], "--external-id", payment["id"], "--invoice-id",
-                  payment["xendit_invoice_id"], "--status", "expired", "--token", XENDIT_CALLBACK_TOKEN)
+    result = fire(
+        "--to",
+        urls["backend"],
+        "--external-id",
+        payment["id"],
+        "--invoice-id",
+        payment["xendit_invoice_id"],
+        "--status",
+        "expired",
+        "--token",
+        XENDIT_CALLBACK_TOKEN,
+    )
     assert result.exit_code == 0, result.output
     assert '"result": "expired"' in result.output
     assert payment_status(api, token, payment["id"]) == "expired"
 
 
 def test_fire_webhook_with_the_default_invoice_id_on_a_real_invoice_says_to_pass_invoice_id(
-        api: httpx.Client, urls: dict[str, str]) -> None:
+    api: httpx.Client, urls: dict[str, str]
+) -> None:
     _, payment = customer_payment(api)
     result = fire("--to", urls["backend"], "--external-id", payment["id"], "--token", XENDIT_CALLBACK_TOKEN)
     assert result.exit_code == 0, result.output
@@ -147,12 +170,14 @@ def test_fire_webhook_without_a_backend_url_exits_2_saying_where_to_set_one() ->
 
 
 def test_fire_webhook_reads_token_and_backend_url_from_a_dotenv_in_the_current_folder(
-        api: httpx.Client, urls: dict[str, str], tmp_path: Path) -> None:
+    api: httpx.Client, urls: dict[str, str], tmp_path: Path
+) -> None:
     token, payment = customer_payment(api)
     (tmp_path / ".env").write_text(
         "# the backend's .env\nXENDIT_ENABLED=true\nXENDIT_SECRET_KEY=\n"
         f'export XENDIT_CALLBACK_TOKEN="{XENDIT_CALLBACK_TOKEN}"\n'
-        f"HALO_SIM_BACKEND_URL={urls['backend']}  # halo-sim serve\n")
+        f"HALO_SIM_BACKEND_URL={urls['backend']}  # halo-sim serve\n"
+    )
     result = fire("--external-id", payment["id"], "--invoice-id", payment["xendit_invoice_id"])
     assert result.exit_code == 0, result.output
     assert '"result": "confirmed"' in result.output
@@ -160,9 +185,12 @@ def test_fire_webhook_reads_token_and_backend_url_from_a_dotenv_in_the_current_f
 
 
 def test_fire_webhook_prefers_the_environment_over_the_dotenv(
-        api: httpx.Client, urls: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    api: httpx.Client, urls: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _, payment = customer_payment(api)
-    (tmp_path / ".env").write_text(f"XENDIT_CALLBACK_TOKEN={XENDIT_CALLBACK_TOKEN}\nHALO_SIM_BACKEND_URL=http://nowhere\n")
+    (tmp_path / ".env").write_text(
+        f"XENDIT_CALLBACK_TOKEN={XENDIT_CALLBACK_TOKEN}\nHALO_SIM_BACKEND_URL=http://nowhere\n"
+    )
     monkeypatch.setenv("XENDIT_CALLBACK_TOKEN", "from-the-environment")
     monkeypatch.setenv("HALO_SIM_BACKEND_URL", urls["backend"])
     result = fire("--external-id", payment["id"])
@@ -191,12 +219,27 @@ def test_fire_webhook_with_an_unknown_status_is_a_usage_error() -> None:
 
 
 def relay(urls: dict[str, str], *extra: str) -> Any:
-    return runner.invoke(app, ["xendit", "relay", "--to", urls["backend"], "--xendit-url", urls["fake_xendit"],
-                               "--secret-key", XENDIT_SECRET_KEY, "--token", XENDIT_CALLBACK_TOKEN, *extra])
+    return runner.invoke(
+        app,
+        [
+            "xendit",
+            "relay",
+            "--to",
+            urls["backend"],
+            "--xendit-url",
+            urls["fake_xendit"],
+            "--secret-key",
+            XENDIT_SECRET_KEY,
+            "--token",
+            XENDIT_CALLBACK_TOKEN,
+            *extra,
+        ],
+    )
 
 
 def test_relay_once_with_replay_forwards_a_paid_invoice_and_confirms_the_payment(
-        api: httpx.Client, urls: dict[str, str]) -> None:
+    api: httpx.Client, urls: dict[str, str]
+) -> None:
     token, payment = customer_payment(api)
     httpx.post(f"{urls['fake_xendit']}/_fake/invoices/{payment['xendit_invoice_id']}/pay").raise_for_status()
     assert payment_status(api, token, payment["id"]) == "pending"
@@ -207,8 +250,7 @@ def test_relay_once_with_replay_forwards_a_paid_invoice_and_confirms_the_payment
     assert payment_status(api, token, payment["id"]) == "confirmed"
 
 
-def test_relay_once_with_a_wrong_token_exits_1_showing_the_401(
-        api: httpx.Client, urls: dict[str, str]) -> None:
+def test_relay_once_with_a_wrong_token_exits_1_showing_the_401(api: httpx.Client, urls: dict[str, str]) -> None:
     _, payment = customer_payment(api)
     httpx.post(f"{urls['fake_xendit']}/_fake/invoices/{payment['xendit_invoice_id']}/expire").raise_for_status()
     result = relay(urls, "--once", "--replay", "--token", "wrong-token")
@@ -235,12 +277,31 @@ def test_relay_without_a_secret_key_anywhere_exits_2(urls: dict[str, str]) -> No
 
 
 def test_relay_keeps_polling_forwards_a_later_payment_and_exits_0_on_ctrl_c(
-        api: httpx.Client, urls: dict[str, str], tmp_path: Path) -> None:
+    api: httpx.Client, urls: dict[str, str], tmp_path: Path
+) -> None:
     token, payment = customer_payment(api)
-    args = ["xendit", "relay", "--to", urls["backend"], "--xendit-url", urls["fake_xendit"],
-            "--secret-key", XENDIT_SECRET_KEY, "--token", XENDIT_CALLBACK_TOKEN, "--interval", "0.1"]
-    proc = subprocess.Popen([*CLI, *args], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    args = [
+        "xendit",
+        "relay",
+        "--to",
+        urls["backend"],
+        "--xendit-url",
+        urls["fake_xendit"],
+        "--secret-key",
+        XENDIT_SECRET_KEY,
+        "--token",
+        XENDIT_CALLBACK_TOKEN,
+        "--interval",
+        "0.1",
+    ]
+    proc = subprocess.Popen(
+        [*CLI, *args],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     lines = _lines(proc)
     try:
         assert "baseline: 0" in _next_line(lines, "baseline")
@@ -284,9 +345,14 @@ def _next_line(lines: queue.Queue[str], containing: str) -> str:
 @pytest.fixture
 def served(scenarios_dir: Path) -> Iterator[dict[str, str]]:
     """``halo-sim serve`` as its own process on a free port; its printed URLs by name."""
-    proc = subprocess.Popen([*CLI, "serve", "--port", str(free_port())], cwd=scenarios_dir.parent,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env={**os.environ, "COLUMNS": "200"})
+    proc = subprocess.Popen(
+        [*CLI, "serve", "--port", str(free_port())],
+        cwd=scenarios_dir.parent,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
     assert proc.stdout is not None
     seen = ""
     for line in proc.stdout:
@@ -304,8 +370,16 @@ def test_fire_webhook_confirms_a_payment_on_a_separately_started_serve(served: d
     assert "fake_xendit" in served, served
     with httpx.Client(base_url=served["backend"], timeout=10) as api:
         token, payment = customer_payment(api)
-        result = fire("--to", served["backend"], "--external-id", payment["id"], "--invoice-id",
-                      payment["xendit_invoice_id"], "--token", "halo-sim-callback-token")
+        result = fire(
+            "--to",
+            served["backend"],
+            "--external-id",
+            payment["id"],
+            "--invoice-id",
+            payment["xendit_invoice_id"],
+            "--token",
+            "halo-sim-callback-token",
+        )
         assert result.exit_code == 0, result.output
         assert '"result": "confirmed"' in result.output
         assert payment_status(api, token, payment["id"]) == "confirmed"

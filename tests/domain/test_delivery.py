@@ -16,8 +16,13 @@ from halo_sim.domain.delivery import Channel, RecipientReach, choose_channel
         (False, ("t1", "t2"), Channel.FCM),
         (False, (), Channel.NONE),
     ],
-    ids=["socket-with-tokens", "socket-without-tokens", "no-socket-one-token", "no-socket-two-tokens",
-         "no-socket-no-tokens"],
+    ids=[
+        "socket-with-tokens",
+        "socket-without-tokens",
+        "no-socket-one-token",
+        "no-socket-two-tokens",
+        "no-socket-no-tokens",
+    ],
 )
 def test_choose_channel(socket_open: bool, tokens: tuple[str, ...], expected: Channel) -> None:
     assert choose_channel(RecipientReach(socket_open, tokens)) is expected

@@ -7,7 +7,7 @@ from enum import StrEnum
 import pytest
 
 from halo_sim.domain.machine import StateMachine
-from halo_sim.errors import Conflict, IllegalTransition
+from simkit.errors import Conflict, IllegalTransition
 
 
 class Light(StrEnum):
@@ -21,8 +21,9 @@ class Flip(StrEnum):
 
 
 def make_machine() -> StateMachine[Light, Flip]:
-    return StateMachine("light", {(Light.OFF, Flip.PRESS): Light.ON, (Light.ON, Flip.PRESS): Light.OFF,
-                                  (Light.ON, Flip.CUT): Light.OFF})
+    return StateMachine(
+        "light", {(Light.OFF, Flip.PRESS): Light.ON, (Light.ON, Flip.PRESS): Light.OFF, (Light.ON, Flip.CUT): Light.OFF}
+    )
 
 
 def test_next_returns_declared_target() -> None:

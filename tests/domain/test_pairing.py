@@ -15,7 +15,7 @@ from halo_sim.domain.pairing import (
     all_rejected,
     judge_accept,
 )
-from halo_sim.errors import IllegalTransition
+from simkit.errors import IllegalTransition
 
 DECLARED = sorted(SESSION.transitions.items())
 UNDECLARED = [pair for pair in itertools.product(SessionStatus, SessionEvent) if pair not in SESSION.transitions]
@@ -36,8 +36,9 @@ def test_session_table_is_the_documented_one() -> None:
 
 
 @pytest.mark.parametrize(("move", "target"), DECLARED, ids=[f"{s}-{e}" for (s, e), _ in DECLARED])
-def test_declared_session_transition_gives_declared_target(move: tuple[SessionStatus, SessionEvent],
-                                                            target: SessionStatus) -> None:
+def test_declared_session_transition_gives_declared_target(
+    move: tuple[SessionStatus, SessionEvent], target: SessionStatus
+) -> None:
     state, event = move
     assert SESSION.allows(state, event)
     assert SESSION.next(state, event) is target
@@ -85,10 +86,7 @@ EXPECTED_WHEN_OFFERED = {
 }
 
 COMBINATIONS = [
-    (status, offered, rejected)
-    for status in SessionStatus
-    for offered in (True, False)
-    for rejected in (True, False)
+    (status, offered, rejected) for status in SessionStatus for offered in (True, False) for rejected in (True, False)
 ]
 
 
@@ -98,8 +96,9 @@ def expected_outcome(status: SessionStatus, offered: bool, rejected: bool) -> Ac
     return EXPECTED_WHEN_OFFERED[status]
 
 
-@pytest.mark.parametrize(("status", "offered", "rejected"), COMBINATIONS,
-                         ids=[f"{s}-offered={o}-rejected={r}" for s, o, r in COMBINATIONS])
+@pytest.mark.parametrize(
+    ("status", "offered", "rejected"), COMBINATIONS, ids=[f"{s}-offered={o}-rejected={r}" for s, o, r in COMBINATIONS]
+)
 def test_judge_accept_for_every_combination(status: SessionStatus, offered: bool, rejected: bool) -> None:
     offered_ids = ["m-other", *(["m-me"] if offered else [])]
     rejected_ids = ["m-me"] if rejected else []
@@ -131,8 +130,16 @@ def test_accept_outcome_codes_uppercase_to_the_api_error_codes() -> None:
         (["a"], ["a", "stranger"], True),
         (["a", "a"], ["a"], True),
     ],
-    ids=["nothing-offered", "nothing-offered-stray-reject", "none-rejected", "some-rejected",
-         "all-rejected-any-order", "single-rejected", "extra-rejecter", "duplicate-offer"],
+    ids=[
+        "nothing-offered",
+        "nothing-offered-stray-reject",
+        "none-rejected",
+        "some-rejected",
+        "all-rejected-any-order",
+        "single-rejected",
+        "extra-rejecter",
+        "duplicate-offer",
+    ],
 )
 def test_all_rejected(offered: list[str], rejected: list[str], expected: bool) -> None:
     assert all_rejected(offered, rejected) is expected

@@ -7,7 +7,7 @@ import itertools
 import pytest
 
 from halo_sim.domain.payment import PAYMENT, TERMINAL, PaymentEvent, PaymentStatus
-from halo_sim.errors import IllegalTransition
+from simkit.errors import IllegalTransition
 
 DECLARED = sorted(PAYMENT.transitions.items())
 UNDECLARED = [pair for pair in itertools.product(PaymentStatus, PaymentEvent) if pair not in PAYMENT.transitions]
@@ -26,8 +26,9 @@ def test_payment_table_is_the_documented_one() -> None:
 
 
 @pytest.mark.parametrize(("move", "target"), DECLARED, ids=[f"{s}-{e}" for (s, e), _ in DECLARED])
-def test_declared_payment_transition_gives_declared_target(move: tuple[PaymentStatus, PaymentEvent],
-                                                            target: PaymentStatus) -> None:
+def test_declared_payment_transition_gives_declared_target(
+    move: tuple[PaymentStatus, PaymentEvent], target: PaymentStatus
+) -> None:
     state, event = move
     assert PAYMENT.allows(state, event)
     assert PAYMENT.next(state, event) is target

@@ -28,7 +28,10 @@ def standalone() -> Iterator[tuple[subprocess.Popen[str], str]]:
     """A fake started on a free port, restricted to one project and bearer; yields it and its URL."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "fake_fcm", "--port", "0", "--project", "halo-test", "--bearer", "tok"],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     assert proc.stdout is not None
     first_line = proc.stdout.readline()
@@ -48,8 +51,12 @@ def test_parser_defaults_match_the_documented_command_line() -> None:
 def test_standalone_prints_its_url_and_serves_send(standalone: tuple[subprocess.Popen[str], str]) -> None:
     _, url = standalone
     assert url.startswith("http://127.0.0.1:") and not url.endswith(":0")
-    response = httpx.post(f"{url}/v1/projects/halo-test/messages:send", json={"message": {"topic": "news"}},
-                          headers={"Authorization": "Bearer tok"}, timeout=10)
+    response = httpx.post(
+        f"{url}/v1/projects/halo-test/messages:send",
+        json={"message": {"topic": "news"}},
+        headers={"Authorization": "Bearer tok"},
+        timeout=10,
+    )
     assert response.json() == {"name": "projects/halo-test/messages/0000000000000001"}
 
 

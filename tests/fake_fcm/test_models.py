@@ -16,7 +16,7 @@ from fake_fcm.errors import (
     error_for_code,
 )
 from fake_fcm.models import FcmBackend
-from halo_sim.clock import VirtualClock
+from simkit.clock import VirtualClock
 
 AUTH = "Bearer test-token"
 PROJECT = "halo-test"
@@ -73,10 +73,14 @@ def test_error_body_is_google_rpc_status_with_fcm_error_detail(code: str) -> Non
     http_status, status = EXPECTED_SHAPES[code]
     error = error_for_code(code, "boom")
     assert error.http_status == http_status
-    assert error.to_body() == {"error": {
-        "code": http_status, "message": "boom", "status": status,
-        "details": [{"@type": FCM_ERROR_TYPE, "errorCode": code}],
-    }}
+    assert error.to_body() == {
+        "error": {
+            "code": http_status,
+            "message": "boom",
+            "status": status,
+            "details": [{"@type": FCM_ERROR_TYPE, "errorCode": code}],
+        }
+    }
 
 
 def test_error_for_unknown_code_is_refused() -> None:
@@ -86,8 +90,10 @@ def test_error_for_unknown_code_is_refused() -> None:
 
 def test_invalid_argument_with_field_adds_bad_request_violation() -> None:
     details = InvalidArgument("bad data", "message.data").to_body()["error"]["details"]
-    assert details[1] == {"@type": "type.googleapis.com/google.rpc.BadRequest",
-                          "fieldViolations": [{"field": "message.data", "description": "bad data"}]}
+    assert details[1] == {
+        "@type": "type.googleapis.com/google.rpc.BadRequest",
+        "fieldViolations": [{"field": "message.data", "description": "bad data"}],
+    }
 
 
 def test_unauthenticated_carries_no_fcm_error_code() -> None:
@@ -279,10 +285,17 @@ def test_malformed_json_without_bearer_is_unauthenticated_first(backend: FcmBack
 def test_success_answers_name_and_stores_message_in_token_inbox(backend: FcmBackend, clock: VirtualClock) -> None:
     payload = body(notification={"title": "Hi"}, data={"a": "b"})
     name = send(backend, payload)["name"]
-    assert backend.inbox("device-1") == [{
-        "name": name, "project": PROJECT, "target": "device-1", "kind": "token", "message": payload["message"],
-        "received_at": clock.now(), "received_at_iso": "2026-01-01T00:00:00.000Z",
-    }]
+    assert backend.inbox("device-1") == [
+        {
+            "name": name,
+            "project": PROJECT,
+            "target": "device-1",
+            "kind": "token",
+            "message": payload["message"],
+            "received_at": clock.now(),
+            "received_at_iso": "2026-01-01T00:00:00.000Z",
+        }
+    ]
 
 
 def test_names_are_deterministic_and_increasing(clock: VirtualClock) -> None:
@@ -309,8 +322,9 @@ def test_inbox_per_token_keeps_arrival_order(backend: FcmBackend) -> None:
     assert [m["message"]["data"]["n"] for m in backend.inbox()] == ["1", "2", "3"]
 
 
-@pytest.mark.parametrize(("field", "key"), [
-    ("fid", "inst-1"), ("topic", "topic:news"), ("condition", "condition:'a' in topics")])
+@pytest.mark.parametrize(
+    ("field", "key"), [("fid", "inst-1"), ("topic", "topic:news"), ("condition", "condition:'a' in topics")]
+)
 def test_inbox_keys_fid_topic_and_condition(backend: FcmBackend, field: str, key: str) -> None:
     send(backend, {"message": {field: key.split(":", 1)[-1]}})
     assert [m["target"] for m in backend.inbox(key)] == [key]
@@ -432,7 +446,9 @@ def test_fail_tokens_always_fail_for_those_tokens_only(backend: FcmBackend) -> N
 def test_fail_tokens_merge_across_calls(backend: FcmBackend) -> None:
     backend.set_faults({"fail_tokens": {"a": "INTERNAL"}})
     assert backend.set_faults({"fail_tokens": {"b": "UNREGISTERED"}})["fail_tokens"] == {
-        "a": "INTERNAL", "b": "UNREGISTERED"}
+        "a": "INTERNAL",
+        "b": "UNREGISTERED",
+    }
 
 
 def test_set_faults_merges_keys_and_keeps_others(backend: FcmBackend) -> None:
@@ -449,18 +465,22 @@ def test_clear_faults_restores_good_behaviour(backend: FcmBackend) -> None:
     assert "name" in send(backend, body())
 
 
-@pytest.mark.parametrize(("spec", "mentions"), [
-    ({"latency": 5}, "latency"),
-    ({"latency_ms": -1}, "latency_ms"),
-    ({"latency_ms": "100"}, "latency_ms"),
-    ({"fail_next": {"count": 1, "error": "TEAPOT"}}, "fail_next.error"),
-    ({"fail_next": {"error": "INTERNAL"}}, "fail_next.count"),
-    ({"fail_next": {"count": -2}}, "fail_next.count"),
-    ({"fail_tokens": {"t": "NOPE"}}, "fail_tokens.t"),
-    ({"fail_tokens": ["t"]}, "fail_tokens"),
-])
+@pytest.mark.parametrize(
+    ("spec", "mentions"),
+    [
+        ({"latency": 5}, "latency"),
+        ({"latency_ms": -1}, "latency_ms"),
+        ({"latency_ms": "100"}, "latency_ms"),
+        ({"fail_next": {"count": 1, "error": "TEAPOT"}}, "fail_next.error"),
+        ({"fail_next": {"error": "INTERNAL"}}, "fail_next.count"),
+        ({"fail_next": {"count": -2}}, "fail_next.count"),
+        ({"fail_tokens": {"t": "NOPE"}}, "fail_tokens.t"),
+        ({"fail_tokens": ["t"]}, "fail_tokens"),
+    ],
+)
 def test_bad_fault_spec_is_rejected_with_clear_message(
-        backend: FcmBackend, spec: dict[str, Any], mentions: str) -> None:
+    backend: FcmBackend, spec: dict[str, Any], mentions: str
+) -> None:
     with pytest.raises(ValueError, match="invalid FCM fault spec") as caught:
         backend.set_faults(spec)
     assert mentions in str(caught.value)

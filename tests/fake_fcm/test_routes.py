@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from fake_fcm import FcmBackend, create_app
-from halo_sim.server import ServerThread
+from simkit.server import ServerThread
 
 AUTH = {"Authorization": "Bearer test-token"}
 SEND = "/v1/projects/halo-test/messages:send"

@@ -22,7 +22,7 @@ from firebase_admin import credentials, exceptions, messaging
 
 from fake_fcm.models import FcmBackend
 from fake_fcm.routes import create_app
-from halo_sim.server import ServerThread
+from simkit.server import ServerThread
 
 PROJECT = "halo-test"
 BEARER = "fixed-access-token"
@@ -70,8 +70,9 @@ def make_app(server: ServerThread, backend: FcmBackend, monkeypatch: pytest.Monk
     apps: list[firebase_admin.App] = []
 
     def make(project: str = PROJECT, bearer: str = BEARER) -> firebase_admin.App:
-        app = firebase_admin.initialize_app(FixedTokenCredential(bearer), {"projectId": project},
-                                            name=f"fake-fcm-{next(_app_names)}")
+        app = firebase_admin.initialize_app(
+            FixedTokenCredential(bearer), {"projectId": project}, name=f"fake-fcm-{next(_app_names)}"
+        )
         apps.append(app)
         return app
 
@@ -95,8 +96,11 @@ def app(make_app: Any) -> firebase_admin.App:
 
 
 def test_send_to_fid_returns_name_and_lands_in_inbox(app: firebase_admin.App, backend: FcmBackend) -> None:
-    msg = messaging.Message(fid="inst-1", notification=messaging.Notification(title="Bestie", body="Halo!"),
-                            data={"type": "chat_message", "session_id": "42"})
+    msg = messaging.Message(
+        fid="inst-1",
+        notification=messaging.Notification(title="Bestie", body="Halo!"),
+        data={"type": "chat_message", "session_id": "42"},
+    )
     name = messaging.send(msg, app=app)
     [stored] = backend.inbox("inst-1")
     assert name == stored["name"] == f"projects/{PROJECT}/messages/0000000000000001"
@@ -113,11 +117,16 @@ def test_send_to_deprecated_token_still_works(app: firebase_admin.App, backend: 
 
 
 def test_android_config_as_encoded_by_sdk_is_accepted(app: firebase_admin.App, backend: FcmBackend) -> None:
-    android = messaging.AndroidConfig(priority="high", ttl=datetime.timedelta(hours=1), collapse_key="chat",
-                                      data={"x": "y"})
+    android = messaging.AndroidConfig(
+        priority="high", ttl=datetime.timedelta(hours=1), collapse_key="chat", data={"x": "y"}
+    )
     messaging.send(messaging.Message(fid="inst-1", android=android), app=app)
     assert backend.inbox("inst-1")[0]["message"]["android"] == {
-        "priority": "high", "ttl": "3600s", "collapse_key": "chat", "data": {"x": "y"}}
+        "priority": "high",
+        "ttl": "3600s",
+        "collapse_key": "chat",
+        "data": {"x": "y"},
+    }
 
 
 def test_topic_and_condition_messages_are_accepted(app: firebase_admin.App, backend: FcmBackend) -> None:
@@ -195,8 +204,7 @@ def test_send_each_for_multicast_reports_per_fid_outcome(app: firebase_admin.App
     assert sorted(m["target"] for m in backend.inbox()) == ["a", "b"]
 
 
-def test_send_each_async_over_httpx_reports_per_message_outcome(app: firebase_admin.App,
-                                                                backend: FcmBackend) -> None:
+def test_send_each_async_over_httpx_reports_per_message_outcome(app: firebase_admin.App, backend: FcmBackend) -> None:
     backend.unregister("inst-gone")
     messages = [messaging.Message(fid="a"), messaging.Message(fid="inst-gone")]
     batch = asyncio.run(send_each_and_close(messages, app))

@@ -14,9 +14,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from fake_xendit import CallbackDispatcher, XenditBackend, create_app
-from halo_sim.clock import VirtualClock
-from halo_sim.scheduler import Scheduler
-from halo_sim.server import ServerThread
+from simkit.clock import VirtualClock
+from simkit.scheduler import Scheduler
+from simkit.server import ServerThread
 
 SECRET = "xnd_development_test_secret"
 TOKEN = "test-callback-token"
@@ -99,7 +99,11 @@ def fake_factory() -> Iterator[Callable[..., RunningFake]]:
     def start(callback_url: str | None = None, **backend_kwargs: Any) -> RunningFake:
         clock = VirtualClock()
         backend = XenditBackend(
-            Scheduler(clock), secret_key=SECRET, callback_url=callback_url, callback_token=TOKEN, **backend_kwargs,
+            Scheduler(clock),
+            secret_key=SECRET,
+            callback_url=callback_url,
+            callback_token=TOKEN,
+            **backend_kwargs,
         )
         dispatcher = CallbackDispatcher(backend)
         server = ServerThread(create_app(backend, dispatcher), name="fake-xendit").start()

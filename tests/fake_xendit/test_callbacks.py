@@ -11,9 +11,9 @@ import pytest
 
 from fake_xendit import CallbackDispatcher, XenditBackend
 from fake_xendit.callbacks import DEFAULT_SCHEDULE, XENDIT_REAL_SCHEDULE
-from fake_xendit.models import EXPIRED_CALLBACK_FIELDS, PAID_CALLBACK_FIELDS
-from halo_sim.clock import SystemClock, VirtualClock, isoformat
-from halo_sim.scheduler import Scheduler
+from simkit.clock import SystemClock, VirtualClock, isoformat
+from simkit.scheduler import Scheduler
+from simkit.xendit_wire import EXPIRED_CALLBACK_FIELDS, PAID_CALLBACK_FIELDS
 
 if TYPE_CHECKING:
     from conftest import Receiver
@@ -22,7 +22,9 @@ T = TypeVar("T")
 TOKEN = "callback-token-under-test"
 
 
-def make(url: str | None, schedule: tuple[float, ...] = DEFAULT_SCHEDULE, timeout: float = 5.0) -> tuple[XenditBackend, CallbackDispatcher]:
+def make(
+    url: str | None, schedule: tuple[float, ...] = DEFAULT_SCHEDULE, timeout: float = 5.0
+) -> tuple[XenditBackend, CallbackDispatcher]:
     backend = XenditBackend(Scheduler(VirtualClock()), callback_url=url, callback_token=TOKEN)
     return backend, CallbackDispatcher(backend, schedule, timeout=timeout)
 
@@ -41,7 +43,13 @@ def run(dispatcher: CallbackDispatcher, scenario: Callable[[], Awaitable[T]]) ->
 
 
 def new_invoice(backend: XenditBackend, **extra: Any) -> str:
-    body = {"external_id": "pay-1", "amount": 25000, "payer_email": "budi@example.com", "description": "Curhat", **extra}
+    body = {
+        "external_id": "pay-1",
+        "amount": 25000,
+        "payer_email": "budi@example.com",
+        "description": "Curhat",
+        **extra,
+    }
     return backend.create_invoice(body).id
 
 
@@ -72,7 +80,7 @@ def closed_port() -> int:
 # --- delivery --------------------------------------------------------------------------------------
 
 
-def test_paid_callback_is_posted_as_json_with_the_callback_token_header(receiver: "Receiver") -> None:
+def test_paid_callback_is_posted_as_json_with_the_callback_token_header(receiver: Receiver) -> None:
     backend, dispatcher = make(receiver.callback_url)
 
     async def scenario() -> None:
@@ -85,10 +93,15 @@ def test_paid_callback_is_posted_as_json_with_the_callback_token_header(receiver
     assert post.headers["content-type"] == "application/json"
     assert post.body == backend.outbox[0].body
     [entry] = dispatcher.log
-    assert (entry.attempt, entry.outcome, entry.response_status, entry.url) == (1, "delivered", 200, receiver.callback_url)
+    assert (entry.attempt, entry.outcome, entry.response_status, entry.url) == (
+        1,
+        "delivered",
+        200,
+        receiver.callback_url,
+    )
 
 
-def test_paid_and_expired_bodies_on_the_wire_have_exactly_xendits_field_sets(receiver: "Receiver") -> None:
+def test_paid_and_expired_bodies_on_the_wire_have_exactly_xendits_field_sets(receiver: Receiver) -> None:
     backend, dispatcher = make(receiver.callback_url)
 
     async def scenario() -> None:
@@ -102,7 +115,7 @@ def test_paid_and_expired_bodies_on_the_wire_have_exactly_xendits_field_sets(rec
     assert by_status["PAID"]["paid_at"].endswith("Z") and by_status["PAID"]["amount"] == 25000
 
 
-def test_expiry_timer_sends_an_expired_callback(receiver: "Receiver") -> None:
+def test_expiry_timer_sends_an_expired_callback(receiver: Receiver) -> None:
     backend, dispatcher = make(receiver.callback_url)
     invoice_id = new_invoice(backend, invoice_duration=60)
 
@@ -113,7 +126,7 @@ def test_expiry_timer_sends_an_expired_callback(receiver: "Receiver") -> None:
     assert [(b["id"], b["status"]) for b in receiver.bodies] == [(invoice_id, "EXPIRED")]
 
 
-def test_callback_queued_outside_an_event_loop_goes_out_on_the_next_scheduler_tick(receiver: "Receiver") -> None:
+def test_callback_queued_outside_an_event_loop_goes_out_on_the_next_scheduler_tick(receiver: Receiver) -> None:
     backend, dispatcher = make(receiver.callback_url)
     backend.pay_invoice(new_invoice(backend))  # no running loop here
     assert receiver.posts == []
@@ -140,7 +153,7 @@ def test_without_a_callback_url_the_callback_is_logged_as_skipped_and_not_retrie
 # --- retries -------------------------------------------------------------------------------------------
 
 
-def test_non_2xx_answers_are_retried_on_the_schedule_of_the_virtual_clock(receiver: "Receiver") -> None:
+def test_non_2xx_answers_are_retried_on_the_schedule_of_the_virtual_clock(receiver: Receiver) -> None:
     backend, dispatcher = make(receiver.callback_url, schedule=(1.0, 3.0, 9.0))
     receiver.fail_next(2, status=503)
     start = backend.now()
@@ -163,7 +176,7 @@ def test_non_2xx_answers_are_retried_on_the_schedule_of_the_virtual_clock(receiv
     assert len({tuple(sorted(b.items())) for b in receiver.bodies}) == 1  # every retry carries the same body
 
 
-def test_delivery_gives_up_once_the_schedule_is_exhausted(receiver: "Receiver") -> None:
+def test_delivery_gives_up_once_the_schedule_is_exhausted(receiver: Receiver) -> None:
     backend, dispatcher = make(receiver.callback_url, schedule=(1.0, 2.0))
     receiver.fail_next(100)
 
@@ -178,7 +191,7 @@ def test_delivery_gives_up_once_the_schedule_is_exhausted(receiver: "Receiver") 
     assert dispatcher.log[-1].next_attempt_at is None
 
 
-def test_xendits_real_ladder_runs_in_virtual_time(receiver: "Receiver") -> None:
+def test_xendits_real_ladder_runs_in_virtual_time(receiver: Receiver) -> None:
     assert XENDIT_REAL_SCHEDULE == (900.0, 2700.0, 7200.0, 10800.0, 21600.0, 43200.0)
     backend, dispatcher = make(receiver.callback_url, schedule=XENDIT_REAL_SCHEDULE)
     receiver.fail_next(6)
@@ -196,7 +209,7 @@ def test_xendits_real_ladder_runs_in_virtual_time(receiver: "Receiver") -> None:
     assert offsets == pytest.approx([0, 900, 3600, 10800, 21600, 43200, 86400])
 
 
-def test_a_connection_error_is_retried_and_a_retry_uses_the_url_configured_by_then(receiver: "Receiver") -> None:
+def test_a_connection_error_is_retried_and_a_retry_uses_the_url_configured_by_then(receiver: Receiver) -> None:
     backend, dispatcher = make(f"http://127.0.0.1:{closed_port()}/hook")
 
     async def scenario() -> None:
@@ -246,7 +259,7 @@ def test_on_the_wall_clock_a_retry_runs_as_a_task_and_never_stalls_the_scheduler
 # --- faults ------------------------------------------------------------------------------------------------
 
 
-def test_duplicate_fault_sends_every_callback_twice(receiver: "Receiver") -> None:
+def test_duplicate_fault_sends_every_callback_twice(receiver: Receiver) -> None:
     backend, dispatcher = make(receiver.callback_url)
     backend.set_faults({"duplicate": True})
 
@@ -259,7 +272,7 @@ def test_duplicate_fault_sends_every_callback_twice(receiver: "Receiver") -> Non
     assert [e.copy for e in dispatcher.log] == [1, 2]
 
 
-def test_reorder_fault_holds_callbacks_until_flush_then_delivers_newest_first(receiver: "Receiver") -> None:
+def test_reorder_fault_holds_callbacks_until_flush_then_delivers_newest_first(receiver: Receiver) -> None:
     backend, dispatcher = make(receiver.callback_url)
     backend.set_faults({"reorder": True})
     first_id, second_id = new_invoice(backend), new_invoice(backend, external_id="pay-2")
@@ -276,13 +289,15 @@ def test_reorder_fault_holds_callbacks_until_flush_then_delivers_newest_first(re
 
     assert run(dispatcher, scenario) == 0
     assert [(b["id"], b["status"]) for b in receiver.bodies] == [
-        (first_id, "SETTLED"), (second_id, "PAID"), (first_id, "PAID"),
+        (first_id, "SETTLED"),
+        (second_id, "PAID"),
+        (first_id, "PAID"),
     ]
     assert [e.outcome for e in dispatcher.log] == ["held"] * 3 + ["delivered"] * 3
     assert dispatcher.held == []
 
 
-def test_drop_fault_logs_callbacks_as_dropped_and_never_sends_them(receiver: "Receiver") -> None:
+def test_drop_fault_logs_callbacks_as_dropped_and_never_sends_them(receiver: Receiver) -> None:
     backend, dispatcher = make(receiver.callback_url)
     backend.set_faults({"drop": True})
 
@@ -296,7 +311,7 @@ def test_drop_fault_logs_callbacks_as_dropped_and_never_sends_them(receiver: "Re
     assert outcomes(dispatcher) == [("PAID", 0, "dropped")]
 
 
-def test_delay_fault_delivers_only_once_the_delay_has_passed_on_the_scheduler(receiver: "Receiver") -> None:
+def test_delay_fault_delivers_only_once_the_delay_has_passed_on_the_scheduler(receiver: Receiver) -> None:
     backend, dispatcher = make(receiver.callback_url)
     backend.set_faults({"delay_s": 30})
     counts: list[int] = []
@@ -314,7 +329,7 @@ def test_delay_fault_delivers_only_once_the_delay_has_passed_on_the_scheduler(re
     assert counts == [0, 0, 1]
 
 
-def test_reset_clears_the_log_and_held_callbacks_and_cancels_pending_retries(receiver: "Receiver") -> None:
+def test_reset_clears_the_log_and_held_callbacks_and_cancels_pending_retries(receiver: Receiver) -> None:
     backend, dispatcher = make(receiver.callback_url)
     receiver.fail_next(1)
 
@@ -331,7 +346,7 @@ def test_reset_clears_the_log_and_held_callbacks_and_cancels_pending_retries(rec
     assert dispatcher.log == [] and dispatcher.held == []
 
 
-def test_summary_lists_the_log_held_and_queued_callbacks(receiver: "Receiver") -> None:
+def test_summary_lists_the_log_held_and_queued_callbacks(receiver: Receiver) -> None:
     backend, dispatcher = make(receiver.callback_url)
 
     async def scenario() -> None:

@@ -19,7 +19,11 @@ if TYPE_CHECKING:
 
 SECRET = "xnd_development_test_secret"  # the key conftest's fake_factory configures
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 
@@ -36,7 +40,8 @@ def chromium_path() -> str:
 
 
 def test_paying_in_a_browser_marks_the_invoice_paid_and_sends_the_callback(
-    fake_factory: Callable[..., "RunningFake"], receiver: "Receiver",
+    fake_factory: Callable[..., RunningFake],
+    receiver: Receiver,
 ) -> None:
     from playwright.sync_api import sync_playwright
 
@@ -44,7 +49,8 @@ def test_paying_in_a_browser_marks_the_invoice_paid_and_sends_the_callback(
     fake = fake_factory(callback_url=receiver.callback_url)
     with httpx.Client(base_url=fake.url, auth=(SECRET, ""), trust_env=False) as client:
         invoice = client.post(
-            "/v2/invoices", json={"external_id": "pay-browser", "amount": 25000, "description": "Curhat 30 menit"},
+            "/v2/invoices",
+            json={"external_id": "pay-browser", "amount": 25000, "description": "Curhat 30 menit"},
         ).json()
 
     with sync_playwright() as p:

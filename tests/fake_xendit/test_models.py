@@ -9,18 +9,30 @@ from typing import Any
 import pytest
 
 from fake_xendit.errors import XenditError
-from fake_xendit.models import (
-    EXPIRED_CALLBACK_FIELDS,
-    PAID_CALLBACK_FIELDS,
-    XenditBackend,
-)
-from halo_sim.clock import VirtualClock, isoformat
-from halo_sim.scheduler import Scheduler
+from fake_xendit.models import XenditBackend
+from simkit.clock import VirtualClock, isoformat
+from simkit.scheduler import Scheduler
+from simkit.xendit_wire import EXPIRED_CALLBACK_FIELDS, PAID_CALLBACK_FIELDS
 
 SDK_REQUIRED_FIELDS = {
-    "id", "external_id", "user_id", "status", "merchant_name", "merchant_profile_picture_url", "amount",
-    "expiry_date", "invoice_url", "available_banks", "available_retail_outlets", "available_ewallets",
-    "available_qr_codes", "available_direct_debits", "available_paylaters", "should_send_email", "created", "updated",
+    "id",
+    "external_id",
+    "user_id",
+    "status",
+    "merchant_name",
+    "merchant_profile_picture_url",
+    "amount",
+    "expiry_date",
+    "invoice_url",
+    "available_banks",
+    "available_retail_outlets",
+    "available_ewallets",
+    "available_qr_codes",
+    "available_direct_debits",
+    "available_paylaters",
+    "should_send_email",
+    "created",
+    "updated",
 }
 
 
@@ -63,13 +75,28 @@ def test_create_defaults_to_idr_and_one_day_expiry_stamped_on_the_clock() -> Non
 def test_create_keeps_optional_fields_and_honours_invoice_duration() -> None:
     backend = make_backend()
     request = {
-        "external_id": "pay-2", "amount": 50000, "payer_email": "budi@example.com", "description": "Curhat 30 menit",
-        "invoice_duration": 600, "success_redirect_url": "https://ok", "failure_redirect_url": "https://ko",
-        "currency": "idr", "items": [{"name": "Sesi", "price": 50000, "quantity": 1}],
-        "metadata": {"product": "chat"}, "customer": {"given_names": "Budi"},
+        "external_id": "pay-2",
+        "amount": 50000,
+        "payer_email": "budi@example.com",
+        "description": "Curhat 30 menit",
+        "invoice_duration": 600,
+        "success_redirect_url": "https://ok",
+        "failure_redirect_url": "https://ko",
+        "currency": "idr",
+        "items": [{"name": "Sesi", "price": 50000, "quantity": 1}],
+        "metadata": {"product": "chat"},
+        "customer": {"given_names": "Budi"},
     }
     body = backend.create_invoice(request).to_json()
-    for key in ("payer_email", "description", "success_redirect_url", "failure_redirect_url", "items", "metadata", "customer"):
+    for key in (
+        "payer_email",
+        "description",
+        "success_redirect_url",
+        "failure_redirect_url",
+        "items",
+        "metadata",
+        "customer",
+    ):
         assert body[key] == request[key]
     assert body["currency"] == "IDR"
     assert body["expiry_date"] == isoformat(backend.now() + 600)
@@ -109,7 +136,9 @@ def test_ids_are_distinct_24_hex_chars_identical_across_runs() -> None:
         ({"external_id": "x", "amount": 1, "metadata": "flat"}, "metadata"),
     ],
 )
-def test_create_refuses_invalid_body_with_api_validation_error_naming_the_field(body: dict[str, Any], path: str) -> None:
+def test_create_refuses_invalid_body_with_api_validation_error_naming_the_field(
+    body: dict[str, Any], path: str
+) -> None:
     error = refusal(lambda: make_backend().create_invoice(body))
     assert (error.status, error.error_code) == (400, "API_VALIDATION_ERROR")
     assert error.errors is not None and [path] in [e["path"] for e in error.errors]
@@ -285,7 +314,9 @@ def test_settle_needs_a_paid_invoice_and_queues_a_settled_callback() -> None:
 
 def test_paid_callback_body_has_exactly_xendits_fields_in_order() -> None:
     backend = make_backend()
-    invoice = backend.create_invoice({"external_id": "pay-1", "amount": 25000, "payer_email": "a@b.co", "description": "d"})
+    invoice = backend.create_invoice(
+        {"external_id": "pay-1", "amount": 25000, "payer_email": "a@b.co", "description": "d"}
+    )
     backend.pay_invoice(invoice.id)
     body = backend.outbox[0].body
     assert tuple(body) == PAID_CALLBACK_FIELDS
@@ -296,7 +327,9 @@ def test_paid_callback_body_has_exactly_xendits_fields_in_order() -> None:
 
 def test_expired_callback_body_is_the_envelope_without_payment_fields() -> None:
     backend = make_backend()
-    invoice = backend.create_invoice({"external_id": "pay-1", "amount": 25000, "payer_email": "a@b.co", "description": "d"})
+    invoice = backend.create_invoice(
+        {"external_id": "pay-1", "amount": 25000, "payer_email": "a@b.co", "description": "d"}
+    )
     backend.expire_invoice(invoice.id)
     assert tuple(backend.outbox[0].body) == EXPIRED_CALLBACK_FIELDS
     assert "paid_amount" not in EXPIRED_CALLBACK_FIELDS and "id" in EXPIRED_CALLBACK_FIELDS
@@ -431,7 +464,7 @@ def test_auth_accepts_the_secret_key_as_username_with_empty_password() -> None:
 
 
 def test_standalone_callbacks_have_xendits_field_sets() -> None:
-    from fake_xendit.models import EXPIRED_CALLBACK_FIELDS, PAID_CALLBACK_FIELDS, standalone_callback
+    from simkit.xendit_wire import EXPIRED_CALLBACK_FIELDS, PAID_CALLBACK_FIELDS, standalone_callback
 
     paid = standalone_callback("inv1", "pay-1", "PAID", 25000, 1_767_225_600.0, description="Halo chat")
     expired = standalone_callback("inv1", "pay-1", "EXPIRED", 25000, 1_767_225_600.0)

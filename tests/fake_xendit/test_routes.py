@@ -13,9 +13,9 @@ import httpx
 import pytest
 
 from fake_xendit import CallbackDispatcher, XenditBackend, create_app
-from halo_sim.clock import VirtualClock
-from halo_sim.scheduler import Scheduler
-from halo_sim.server import ServerThread
+from simkit.clock import VirtualClock
+from simkit.scheduler import Scheduler
+from simkit.server import ServerThread
 
 if TYPE_CHECKING:
     from conftest import Receiver, RunningFake
@@ -24,11 +24,11 @@ SECRET = "xnd_development_test_secret"  # the key conftest's fake_factory config
 Factory = Callable[..., "RunningFake"]
 
 
-def api(fake: "RunningFake", key: str = SECRET) -> httpx.Client:
+def api(fake: RunningFake, key: str = SECRET) -> httpx.Client:
     return httpx.Client(base_url=fake.url, auth=(key, ""), trust_env=False)
 
 
-def plain(fake: "RunningFake") -> httpx.Client:
+def plain(fake: RunningFake) -> httpx.Client:
     return httpx.Client(base_url=fake.url, trust_env=False)
 
 
@@ -193,20 +193,26 @@ def test_an_invalid_fault_spec_is_400_and_changes_nothing(fake_factory: Factory)
     assert faults["delay_s"] == 0
 
 
-def test_fake_pay_answers_after_the_paid_callback_reached_the_receiver(fake_factory: Factory, receiver: "Receiver") -> None:
+def test_fake_pay_answers_after_the_paid_callback_reached_the_receiver(
+    fake_factory: Factory, receiver: Receiver
+) -> None:
     fake = fake_factory(callback_url=receiver.callback_url)
     with api(fake) as client:
         invoice = create(client)
-        paid = client.post(f"/_fake/invoices/{invoice['id']}/pay", json={"payment_method": "EWALLET", "payment_channel": "OVO"})
+        paid = client.post(
+            f"/_fake/invoices/{invoice['id']}/pay", json={"payment_method": "EWALLET", "payment_channel": "OVO"}
+        )
     body = paid.json()
     assert paid.status_code == 200
     assert body["invoice"]["status"] == "PAID" and body["invoice"]["payment_channel"] == "OVO"
     assert [d["outcome"] for d in body["deliveries"]] == ["delivered"]
-    assert [(b["id"], b["status"], b["payment_method"]) for b in receiver.bodies] == [(invoice["id"], "PAID", "EWALLET")]
+    assert [(b["id"], b["status"], b["payment_method"]) for b in receiver.bodies] == [
+        (invoice["id"], "PAID", "EWALLET")
+    ]
     assert receiver.posts[0].headers["x-callback-token"] == "test-callback-token"
 
 
-def test_fake_pay_of_an_expired_invoice_is_409_and_sends_nothing(fake_factory: Factory, receiver: "Receiver") -> None:
+def test_fake_pay_of_an_expired_invoice_is_409_and_sends_nothing(fake_factory: Factory, receiver: Receiver) -> None:
     fake = fake_factory(callback_url=receiver.callback_url)
     with api(fake) as client:
         invoice = create(client)
@@ -218,7 +224,7 @@ def test_fake_pay_of_an_expired_invoice_is_409_and_sends_nothing(fake_factory: F
     assert [b["status"] for b in receiver.bodies] == ["EXPIRED"]
 
 
-def test_fake_settle_sends_a_settled_callback(fake_factory: Factory, receiver: "Receiver") -> None:
+def test_fake_settle_sends_a_settled_callback(fake_factory: Factory, receiver: Receiver) -> None:
     fake = fake_factory(callback_url=receiver.callback_url)
     with api(fake) as client:
         invoice = create(client)
@@ -228,7 +234,7 @@ def test_fake_settle_sends_a_settled_callback(fake_factory: Factory, receiver: "
     assert [b["status"] for b in receiver.bodies] == ["PAID", "SETTLED"]
 
 
-def test_config_sets_the_callback_url_and_token_at_runtime(fake_factory: Factory, receiver: "Receiver") -> None:
+def test_config_sets_the_callback_url_and_token_at_runtime(fake_factory: Factory, receiver: Receiver) -> None:
     fake = fake_factory()
     with api(fake) as client:
         config = client.post("/_fake/config", json={"callback_url": receiver.callback_url, "callback_token": "rotated"})
@@ -242,7 +248,7 @@ def test_config_sets_the_callback_url_and_token_at_runtime(fake_factory: Factory
     assert receiver.posts[0].headers["x-callback-token"] == "rotated"
 
 
-def test_callbacks_log_and_flush_release_reordered_callbacks(fake_factory: Factory, receiver: "Receiver") -> None:
+def test_callbacks_log_and_flush_release_reordered_callbacks(fake_factory: Factory, receiver: Receiver) -> None:
     fake = fake_factory(callback_url=receiver.callback_url)
     with api(fake) as client:
         client.post("/_fake/faults", json={"reorder": True})
@@ -257,7 +263,16 @@ def test_callbacks_log_and_flush_release_reordered_callbacks(fake_factory: Facto
     assert [b["status"] for b in receiver.bodies] == ["EXPIRED", "PAID"]
     assert flushed["held"] == [] and len(flushed["flushed"]) == 2
     assert [e["outcome"] for e in flushed["log"]] == ["held", "held", "delivered", "delivered"]
-    assert set(flushed["log"][2]) >= {"callback_id", "invoice_id", "status", "url", "attempt", "response_status", "error", "at"}
+    assert set(flushed["log"][2]) >= {
+        "callback_id",
+        "invoice_id",
+        "status",
+        "url",
+        "attempt",
+        "response_status",
+        "error",
+        "at",
+    }
 
 
 # --- checkout page ------------------------------------------------------------------------------------------------
@@ -273,7 +288,10 @@ def test_checkout_page_is_mobile_friendly_and_shows_the_invoice(fake_factory: Fa
     assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html
     assert "Rp 25.000" in html and "PENDING" in html
     assert "Halo &lt;Curhat&gt;" in html and "&lt;script&gt;" in html and "<script>" not in html
-    assert f'action="/web/invoices/{invoice["id"]}/pay"' in html and f'action="/web/invoices/{invoice["id"]}/expire"' in html
+    assert (
+        f'action="/web/invoices/{invoice["id"]}/pay"' in html
+        and f'action="/web/invoices/{invoice["id"]}/expire"' in html
+    )
 
 
 def test_checkout_pay_redirects_303_to_the_page_which_shows_paid(fake_factory: Factory) -> None:
@@ -333,7 +351,9 @@ def test_default_app_runs_on_the_wall_clock_with_the_default_key() -> None:
 def test_python_m_fake_xendit_serves_standalone_and_prints_its_url() -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "fake_xendit", "--port", "0", "--secret-key", "sk_cli", "--merchant-name", "Halo CLI"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         assert process.stdout is not None

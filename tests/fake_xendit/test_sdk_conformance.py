@@ -25,7 +25,7 @@ SECRET = "xnd_development_test_secret"  # the key conftest's fake_factory config
 Factory = Callable[..., "RunningFake"]
 
 
-def sdk(fake: "RunningFake", key: str = SECRET) -> InvoiceApi:
+def sdk(fake: RunningFake, key: str = SECRET) -> InvoiceApi:
     configuration = xendit.Configuration(host=fake.url, api_key=key)
     return InvoiceApi(xendit.ApiClient(configuration=configuration))
 
@@ -46,16 +46,18 @@ def test_sdk_creates_an_invoice_and_deserializes_every_required_field(fake_facto
 
 
 def test_sdk_round_trips_every_optional_create_field(fake_factory: Factory) -> None:
-    invoice = sdk(fake_factory()).create_invoice(create_invoice_request=request(
-        payer_email="budi@example.com",
-        description="Curhat 30 menit",
-        invoice_duration=600.0,
-        success_redirect_url="https://merchant.example/ok",
-        failure_redirect_url="https://merchant.example/ko",
-        currency="IDR",
-        items=[InvoiceItem(name="Sesi curhat", price=25000.0, quantity=1.0)],
-        metadata={"product": "chat"},
-    ))
+    invoice = sdk(fake_factory()).create_invoice(
+        create_invoice_request=request(
+            payer_email="budi@example.com",
+            description="Curhat 30 menit",
+            invoice_duration=600.0,
+            success_redirect_url="https://merchant.example/ok",
+            failure_redirect_url="https://merchant.example/ko",
+            currency="IDR",
+            items=[InvoiceItem(name="Sesi curhat", price=25000.0, quantity=1.0)],
+            metadata={"product": "chat"},
+        )
+    )
     assert (invoice.payer_email, invoice.description) == ("budi@example.com", "Curhat 30 menit")
     assert str(invoice.currency) == "IDR"
     assert invoice.items[0].name == "Sesi curhat"

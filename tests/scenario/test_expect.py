@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from halo_sim.errors import ScenarioError
 from halo_sim.scenario.expect import diff, extract, matches
+from simkit.errors import ScenarioError
 
 
 def test_subset_of_a_mapping_matches() -> None:

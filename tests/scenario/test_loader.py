@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from halo_sim.errors import ScenarioFileError
 from halo_sim.scenario.loader import discover, find_scenario, load_scenario
+from simkit.errors import ScenarioFileError
 
 
 def _error(path: Path) -> ScenarioFileError:
@@ -98,8 +98,10 @@ def test_without_a_scenarios_folder_the_error_says_what_to_do() -> None:
 
 def test_branches_of_a_parallel_step_are_checked_like_steps(tmp_path: Path) -> None:
     path = tmp_path / "race.yaml"
-    path.write_text("name: x\nactors:\n  m: {role: mitra}\nsteps:\n  - parallel:\n      steps:\n"
-                    "        - m.accept_offer: {session_id: s}\n        - m.acept_offer: {session_id: s}\n")
+    path.write_text(
+        "name: x\nactors:\n  m: {role: mitra}\nsteps:\n  - parallel:\n      steps:\n"
+        "        - m.accept_offer: {session_id: s}\n        - m.acept_offer: {session_id: s}\n"
+    )
     error = _error(path)
     assert error.line == 5
     assert "unknown action 'acept_offer'" in error.message and "did you mean 'accept_offer'" in error.message
@@ -107,6 +109,8 @@ def test_branches_of_a_parallel_step_are_checked_like_steps(tmp_path: Path) -> N
 
 def test_a_parallel_step_needs_at_least_two_branches(tmp_path: Path) -> None:
     path = tmp_path / "single.yaml"
-    path.write_text("name: x\nactors:\n  m: {role: mitra}\nsteps:\n  - parallel:\n      steps:\n"
-                    "        - m.accept_offer: {session_id: s}\n")
+    path.write_text(
+        "name: x\nactors:\n  m: {role: mitra}\nsteps:\n  - parallel:\n      steps:\n"
+        "        - m.accept_offer: {session_id: s}\n"
+    )
     assert "at least 2" in _error(path).message

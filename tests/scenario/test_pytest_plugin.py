@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-
 # In-process runs, without the plugins this project does not use, keep these tests fast.
 LEAN = ("-p", "no:anyio", "-p", "no:hypothesispytest", "-p", "no:cacheprovider")
 

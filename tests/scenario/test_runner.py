@@ -40,8 +40,10 @@ def test_wrong_expectation_fails_with_a_readable_diff(data_dir: Path, target: Em
 
 def test_steps_after_a_failure_do_not_run(tmp_path: Path, target: EmbeddedTarget) -> None:
     path = tmp_path / "stop.yaml"
-    path.write_text("name: x\nactors: {c: {role: customer}}\nsteps:\n"
-                    "  - http: {path: /health}\n    expect: {status: 500}\n  - c.get_profile:\n")
+    path.write_text(
+        "name: x\nactors: {c: {role: customer}}\nsteps:\n"
+        "  - http: {path: /health}\n    expect: {status: 500}\n  - c.get_profile:\n"
+    )
     result = _run(load_scenario(path), target)
     assert [s.title for s in result.steps if s.phase == "step"] == ["http"]
 
@@ -54,8 +56,14 @@ def test_missing_capability_skips_with_the_reason(data_dir: Path, target: Embedd
 
 
 def test_a_live_target_without_enough_test_mitras_skips_with_the_reason(data_dir: Path, target: EmbeddedTarget) -> None:
-    live = Target(name="live", base_url=target.base_url, ws_url=target.ws_url, live=True,
-                  capabilities=frozenset({"test_endpoints", "otp_readable"}), mitras=())
+    live = Target(
+        name="live",
+        base_url=target.base_url,
+        ws_url=target.ws_url,
+        live=True,
+        capabilities=frozenset({"test_endpoints", "otp_readable"}),
+        mitras=(),
+    )
     result = _run(load_scenario(data_dir / "wrong_expectation.yaml"), live)
     assert result.status == "skipped" and "too few test mitras" in result.reason
 
@@ -68,8 +76,9 @@ def test_a_live_target_gets_a_fresh_random_seed_unless_one_is_given(data_dir: Pa
 
 
 def test_a_crash_mid_run_is_an_error_with_a_written_report(tmp_path: Path, target: EmbeddedTarget) -> None:
-    dead = Target(name="dead", base_url="http://127.0.0.1:9", ws_url="ws://127.0.0.1:9",
-                  capabilities=frozenset({"otp_readable"}))
+    dead = Target(
+        name="dead", base_url="http://127.0.0.1:9", ws_url="ws://127.0.0.1:9", capabilities=frozenset({"otp_readable"})
+    )
     scenario = load_scenario(Path(__file__).parent / "data" / "passing_short.yaml")
     result = _run(scenario, dead)
     assert result.status == "error"
@@ -93,8 +102,14 @@ def test_default_seed_is_stable_per_scenario_id(data_dir: Path) -> None:
 
 def test_actor_spec_becomes_visible_setup_steps(scenarios_dir: Path) -> None:
     steps = setup_steps(load_scenario(scenarios_dir / "ts-customer-05-02.yaml"))
-    assert [s.action for s in steps] == ["customer.login", "customer.foreground", "mitra.login",
-                                         "mitra.register_device", "mitra.go_online", "mitra.foreground"]
+    assert [s.action for s in steps] == [
+        "customer.login",
+        "customer.foreground",
+        "mitra.login",
+        "mitra.register_device",
+        "mitra.go_online",
+        "mitra.foreground",
+    ]
 
 
 def test_transcript_records_http_exchanges_and_frames(scenarios_dir: Path, target: EmbeddedTarget) -> None:
@@ -105,12 +120,14 @@ def test_transcript_records_http_exchanges_and_frames(scenarios_dir: Path, targe
     assert any(f["type"] == "pairing_offer" for f in result.frames["mitra"])
 
 
-def test_a_required_step_the_target_cannot_run_fails_instead_of_skipping(tmp_path: Path,
-                                                                          target: EmbeddedTarget) -> None:
+def test_a_required_step_the_target_cannot_run_fails_instead_of_skipping(
+    tmp_path: Path, target: EmbeddedTarget
+) -> None:
     path = tmp_path / "required.yaml"
     path.write_text("name: x\nactors: {}\nsteps:\n  - test.state:\n    required: true\n")
-    no_dump = Target(name="no-dump", base_url=target.base_url, ws_url=target.ws_url,
-                     capabilities=frozenset({"test_endpoints"}))
+    no_dump = Target(
+        name="no-dump", base_url=target.base_url, ws_url=target.ws_url, capabilities=frozenset({"test_endpoints"})
+    )
     result = _run(load_scenario(path), no_dump)
     assert result.status == "failed"
     assert "required step cannot run" in result.reason and "state_dump" in result.reason

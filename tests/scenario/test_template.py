@@ -17,7 +17,10 @@ def test_embedded_template_is_formatted_into_the_string() -> None:
 
 def test_dotted_paths_reach_into_mappings_and_lists() -> None:
     variables = {"customer": {"phone": "+62811"}, "rows": [{"id": "a"}, {"id": "b"}]}
-    assert render({"p": "{{ customer.phone }}", "last": ["{{ rows.1.id }}"]}, variables) == {"p": "+62811", "last": ["b"]}
+    assert render({"p": "{{ customer.phone }}", "last": ["{{ rows.1.id }}"]}, variables) == {
+        "p": "+62811",
+        "last": ["b"],
+    }
 
 
 def test_callables_are_called_so_faker_methods_work() -> None:

@@ -11,13 +11,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from halo_sim.clock import SystemClock, VirtualClock
-from halo_sim.server import ServerThread
 from halo_sim.stack import Stack, StackOptions
 from halo_sim.targets.base import CAPABILITIES, Target
 from halo_sim.targets.embedded import EmbeddedTarget, start_embedded
 from halo_sim.targets.probe import Check, probe
 from halo_sim.targets.profiles import url_target
+from simkit.clock import SystemClock, VirtualClock
+from simkit.server import ServerThread
 
 
 def _by_name(checks: list[Check]) -> dict[str, Check]:
@@ -58,8 +58,13 @@ def test_declared_capabilities_of_a_server_without_them_are_reported_missing(not
 
 
 def test_an_fcm_url_without_the_fake_inbox_is_reported_missing(nothing_server: ServerThread) -> None:
-    target = Target(name="t", base_url=nothing_server.url, ws_url=nothing_server.ws_url,
-                    capabilities=frozenset({"fcm_inbox"}), fcm_url=nothing_server.url)
+    target = Target(
+        name="t",
+        base_url=nothing_server.url,
+        ws_url=nothing_server.ws_url,
+        capabilities=frozenset({"fcm_inbox"}),
+        fcm_url=nothing_server.url,
+    )
     fcm = _by_name(asyncio.run(probe(target)))["fcm_inbox"]
     assert fcm.missing and "/_fake/inbox → 404" in fcm.detail
 
@@ -83,9 +88,15 @@ def test_a_404_with_a_domain_error_means_the_route_exists_and_no_test_endpoint_m
 def test_the_test_token_is_sent_and_a_missing_one_is_reported_not_present() -> None:
     stack = Stack(VirtualClock(), StackOptions(test_token="s3cret"))
     try:
+
         def target(token: str | None) -> Target:
-            return Target(name="guarded", base_url=stack.backend_server.url, ws_url=stack.backend_server.ws_url,
-                          capabilities=frozenset({"test_endpoints", "state_dump"}), test_token=token)
+            return Target(
+                name="guarded",
+                base_url=stack.backend_server.url,
+                ws_url=stack.backend_server.ws_url,
+                capabilities=frozenset({"test_endpoints", "state_dump"}),
+                test_token=token,
+            )
 
         without = _by_name(asyncio.run(probe(target(None))))
         with_token = _by_name(asyncio.run(probe(target("s3cret"))))
@@ -108,8 +119,12 @@ def test_a_base_url_nobody_listens_on_is_unreachable() -> None:
 def test_a_system_clock_is_not_a_virtual_clock() -> None:
     stack = Stack(SystemClock(), StackOptions())  # as `halo-sim serve` runs without --virtual-clock
     try:
-        target = Target(name="sys", base_url=stack.backend_server.url, ws_url=stack.backend_server.ws_url,
-                        capabilities=frozenset({"virtual_clock"}))
+        target = Target(
+            name="sys",
+            base_url=stack.backend_server.url,
+            ws_url=stack.backend_server.ws_url,
+            capabilities=frozenset({"virtual_clock"}),
+        )
         clock = _by_name(asyncio.run(probe(target)))["virtual_clock"]
     finally:
         stack.stop()

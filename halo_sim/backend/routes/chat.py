@@ -8,7 +8,7 @@ from starlette.routing import Route
 
 from halo_sim.backend.routes.common import backend_of, body, caller, ok, render
 from halo_sim.backend.schemas import MessageCreate
-from halo_sim.errors import ValidationFailed
+from simkit.errors import ValidationFailed
 
 
 async def get_session(request: Request) -> JSONResponse:

@@ -11,7 +11,7 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse
 
 from halo_sim.backend.services.deps import Principal
-from halo_sim.errors import DomainError, Forbidden, ValidationFailed
+from simkit.errors import DomainError, Forbidden, ValidationFailed
 
 if TYPE_CHECKING:
     from halo_sim.backend.state import ReferenceBackend
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 M = TypeVar("M", bound=BaseModel)
 
 
-def backend_of(conn: HTTPConnection) -> "ReferenceBackend":
+def backend_of(conn: HTTPConnection) -> ReferenceBackend:
     """The backend object the app was built around."""
     return conn.app.state.backend  # type: ignore[no-any-return]
 

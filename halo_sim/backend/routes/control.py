@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse, StreamingResponse
 from starlette.routing import Route
 
 from halo_sim.backend.routes.common import backend_of, ok
-from halo_sim.errors import ValidationFailed
+from simkit.errors import ValidationFailed
 
 MIN_INTERVAL_S = 0.05
 

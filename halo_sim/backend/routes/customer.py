@@ -8,7 +8,13 @@ from starlette.routing import Route
 
 from halo_sim.backend.routes.common import backend_of, body, caller, ok, render
 from halo_sim.backend.schemas import (
-    ChatRequest, DeviceRegistration, DisplayName, OtpRequest, OtpVerify, PairingRetry, PaymentCreate,
+    ChatRequest,
+    DeviceRegistration,
+    DisplayName,
+    OtpRequest,
+    OtpVerify,
+    PairingRetry,
+    PaymentCreate,
 )
 from halo_sim.domain.pairing import Mode
 
@@ -54,7 +60,8 @@ async def create_payment(request: Request) -> JSONResponse:
     who = caller(request, "customer")
     data = await body(request, PaymentCreate)
     row = await backend_of(request).payments.request_payment(
-        who.id, data.duration_minutes, data.product, data.metadata, data.targeted_mitra_id, data.topic_sensitivity)
+        who.id, data.duration_minutes, data.product, data.metadata, data.targeted_mitra_id, data.topic_sensitivity
+    )
     return ok(row, status=201)
 
 
@@ -78,7 +85,7 @@ async def legacy_chat_request(request: Request) -> JSONResponse:
 
 
 async def retry_pairing(request: Request) -> JSONResponse:
-    """"Coba cari lagi" on the same payment; ``mode: blast`` is "cari bestie lain" after a targeted wait."""
+    """ "Coba cari lagi" on the same payment; ``mode: blast`` is "cari bestie lain" after a targeted wait."""
     who = caller(request, "customer")
     data = await body(request, PairingRetry)
     mode = Mode.BLAST if data.mode == "blast" else None
@@ -97,8 +104,14 @@ async def mitra_availability(request: Request) -> JSONResponse:
     backend = backend_of(request)
     mitra = backend.store.require("mitras", request.path_params["mitra_id"], "mitra")
     facts = backend.presence.facts(mitra)
-    return ok({"mitra_id": mitra.id, "display_name": mitra.display_name,
-               "mitra_is_online": backend.presence.is_online(mitra), "busy": facts.busy})
+    return ok(
+        {
+            "mitra_id": mitra.id,
+            "display_name": mitra.display_name,
+            "mitra_is_online": backend.presence.is_online(mitra),
+            "busy": facts.busy,
+        }
+    )
 
 
 routes = [

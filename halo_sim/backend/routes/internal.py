@@ -17,17 +17,25 @@ from starlette.routing import Route
 
 from halo_sim.backend.routes.common import backend_of, body, ok, render
 from halo_sim.backend.schemas import (
-    ClockAdvance, HistorySeed, MitraExclude, MitraRef, MitraSeed, PaymentRef, PhoneRef, RawPush, ResetAll,
+    ClockAdvance,
+    HistorySeed,
+    MitraExclude,
+    MitraRef,
+    MitraSeed,
+    PaymentRef,
+    PhoneRef,
+    RawPush,
+    ResetAll,
     SessionMessage,
 )
-from halo_sim.backend.services.testing import name_pattern
-from halo_sim.domain.pairing import SessionEvent
 from halo_sim.backend.services.deps import Principal
 from halo_sim.backend.services.notify import PushText
+from halo_sim.backend.services.testing import name_pattern
 from halo_sim.backend.services.webhooks import XenditCallback
 from halo_sim.backend.tables import Mitra, PaymentRequest
+from halo_sim.domain.pairing import SessionEvent
 from halo_sim.domain.payment import PaymentStatus
-from halo_sim.errors import Conflict, NotFound, Unauthorized, ValidationFailed
+from simkit.errors import Conflict, NotFound, Unauthorized, ValidationFailed
 
 PREFIX = "/internal/_test"
 
@@ -68,8 +76,9 @@ async def mark_latest_payment_paid(request: Request) -> JSONResponse:
     """What a PAID callback from Xendit does, through the same webhook handler (no token needed here)."""
     data = await body(request, PaymentRef)
     payment = _payment_of(request, data)
-    callback = XenditCallback(id=payment.xendit_invoice_id or f"test-invoice-{payment.id}",
-                              external_id=payment.id, status="PAID")
+    callback = XenditCallback(
+        id=payment.xendit_invoice_id or f"test-invoice-{payment.id}", external_id=payment.id, status="PAID"
+    )
     outcome = await backend_of(request).webhook.handle(callback, source="test")
     return ok({**outcome, "payment": render(payment)})
 
@@ -169,8 +178,11 @@ async def force_other_mitra_online(request: Request) -> JSONResponse:
     data = await body(request, MitraExclude)
     backend = backend_of(request)
     excluded = backend.testing.mitra_ref(data.exclude_mitra_id, data.exclude_mitra_phone)
-    free = [m for m in backend.store.rows("mitras")
-            if (excluded is None or m.id != excluded.id) and not backend.presence.facts(m).busy]
+    free = [
+        m
+        for m in backend.store.rows("mitras")
+        if (excluded is None or m.id != excluded.id) and not backend.presence.facts(m).busy
+    ]
     free.sort(key=backend.presence.is_online)  # an offline one first: the point is one more online
     if not free:
         raise NotFound("no other free mitra exists; seed one with seed-mitra", code="NO_OTHER_MITRA")
@@ -197,11 +209,22 @@ async def seed_history_session(request: Request) -> JSONResponse:
     testing = backend.testing
     customer = testing.customer_by_phone(data.customer_phone)
     found = backend.store.find("mitras", phone=data.mitra_phone) if data.mitra_phone else []
-    mitra = found[0] if found else testing.new_mitra(data.mitra_display_name or "Bestie Lama", data.mitra_phone,
-                                                     data.topics)
+    mitra = (
+        found[0]
+        if found
+        else testing.new_mitra(data.mitra_display_name or "Bestie Lama", data.mitra_phone, data.topics)
+    )
     session = testing.seed_history(customer, mitra, data.duration_minutes, data.days_ago)
-    return ok({"session_id": session.id, "mitra_id": mitra.id, "mitra_phone": mitra.phone,
-               "MITRA_NAME": mitra.display_name, "MITRA_NAME_RE": name_pattern(mitra.display_name)}, status=201)
+    return ok(
+        {
+            "session_id": session.id,
+            "mitra_id": mitra.id,
+            "mitra_phone": mitra.phone,
+            "MITRA_NAME": mitra.display_name,
+            "MITRA_NAME_RE": name_pattern(mitra.display_name),
+        },
+        status=201,
+    )
 
 
 async def read_otp(request: Request) -> JSONResponse:
@@ -218,10 +241,18 @@ async def seed_mitra(request: Request) -> JSONResponse:
     backend = backend_of(request)
     existing = backend.store.find("mitras", phone=data.phone)
     if existing:
-        return ok(backend.store.update("mitras", existing[0].id, display_name=data.display_name,
-                                       password=data.password, topics=data.topics))
-    row = Mitra(id=data.id or backend.deps.ids.uuid(), phone=data.phone, display_name=data.display_name,
-                password=data.password, topics=data.topics)
+        return ok(
+            backend.store.update(
+                "mitras", existing[0].id, display_name=data.display_name, password=data.password, topics=data.topics
+            )
+        )
+    row = Mitra(
+        id=data.id or backend.deps.ids.uuid(),
+        phone=data.phone,
+        display_name=data.display_name,
+        password=data.password,
+        topics=data.topics,
+    )
     return ok(backend.store.insert("mitras", row), status=201)
 
 
@@ -244,12 +275,12 @@ async def clock(request: Request) -> JSONResponse:
     if request.method == "POST":
         data = await body(request, ClockAdvance)
         if not scheduler.is_virtual:
-            raise Conflict("the clock is the system clock; start with a virtual clock to advance it",
-                           code="CLOCK_NOT_VIRTUAL")
+            raise Conflict(
+                "the clock is the system clock; start with a virtual clock to advance it", code="CLOCK_NOT_VIRTUAL"
+            )
         fired = await scheduler.advance(data.seconds)
         return ok({"now": scheduler.clock.now(), "fired": fired, "virtual": True})
     return ok({"now": scheduler.clock.now(), "virtual": scheduler.is_virtual})
-
 
 
 Endpoint = Callable[[Request], Awaitable[JSONResponse]]

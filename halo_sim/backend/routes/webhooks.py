@@ -15,13 +15,14 @@ from starlette.routing import Route
 
 from halo_sim.backend.routes.common import backend_of, body, ok
 from halo_sim.backend.services.webhooks import XenditCallback
+from simkit.xendit_wire import TOKEN_HEADER, WEBHOOK_PATH
 
-PATH = "/api/shared/payment/webhooks/xendit"
+PATH = WEBHOOK_PATH
 
 
 async def xendit_callback(request: Request) -> JSONResponse:
     webhook = backend_of(request).webhook
-    webhook.verify(request.headers.get("x-callback-token"))
+    webhook.verify(request.headers.get(TOKEN_HEADER))
     return ok(await webhook.handle(await body(request, XenditCallback)))
 
 

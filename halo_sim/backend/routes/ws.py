@@ -17,7 +17,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from halo_sim.backend.routes.common import backend_of, bearer
 from halo_sim.backend.services.deps import Principal
-from halo_sim.errors import DomainError, ValidationFailed
+from simkit.errors import DomainError, ValidationFailed
 
 Frame = dict[str, Any]
 Command = Callable[[WebSocket, Principal, Frame], Awaitable[Frame | None]]
@@ -75,8 +75,12 @@ async def heartbeat(ws: WebSocket, who: Principal, frame: Frame) -> Frame:
 
 async def chat_message(ws: WebSocket, who: Principal, frame: Frame) -> Frame:
     message, delivery = await backend_of(ws).chat.send(_field(frame, "session_id"), who, _field(frame, "text"))
-    return {"type": "message_ack", "client_id": frame.get("client_id"),
-            "message": dataclasses.asdict(message), **delivery.to_json()}
+    return {
+        "type": "message_ack",
+        "client_id": frame.get("client_id"),
+        "message": dataclasses.asdict(message),
+        **delivery.to_json(),
+    }
 
 
 async def accept_offer(ws: WebSocket, who: Principal, frame: Frame) -> None:
@@ -89,8 +93,11 @@ async def reject_offer(ws: WebSocket, who: Principal, frame: Frame) -> Frame:
 
 
 COMMANDS: dict[str, Command] = {
-    "ping": ping, "heartbeat": heartbeat, "chat_message": chat_message,
-    "accept_offer": accept_offer, "reject_offer": reject_offer,
+    "ping": ping,
+    "heartbeat": heartbeat,
+    "chat_message": chat_message,
+    "accept_offer": accept_offer,
+    "reject_offer": reject_offer,
 }
 
 routes = [WebSocketRoute("/ws", socket)]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from halo_sim.backend.services.deps import Deps, Principal, Role
 from halo_sim.backend.tables import AuthSession, Customer, Mitra
-from halo_sim.errors import NotFound, TooManyRequests, Unauthorized, ValidationFailed
+from simkit.errors import NotFound, TooManyRequests, Unauthorized, ValidationFailed
 
 OTP_TTL_S = 300.0
 
@@ -98,7 +98,9 @@ class AuthService:
     def _open_session(self, role: Role, user_id: str) -> str:
         token = self.deps.ids.token()
         row = AuthSession(
-            self.deps.ids.uuid(), token, role,
+            self.deps.ids.uuid(),
+            token,
+            role,
             user_id if role == "customer" else None,
             user_id if role == "mitra" else None,
             self.deps.now(),

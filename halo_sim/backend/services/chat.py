@@ -10,7 +10,7 @@ from halo_sim.backend.services.notify import Delivery, Notifier, PushText
 from halo_sim.backend.services.pairing import PairingService
 from halo_sim.backend.tables import ChatMessage, ChatSession
 from halo_sim.domain.pairing import SessionStatus
-from halo_sim.errors import Conflict, ValidationFailed
+from simkit.errors import Conflict, ValidationFailed
 
 SESSION_ENDED = "Sesi sudah berakhir"
 
@@ -29,13 +29,22 @@ class ChatService:
         self._ensure_open(session)
         if not text.strip():
             raise ValidationFailed("text must not be empty")
-        message = self.deps.store.insert("chat_messages", ChatMessage(
-            id=self.deps.ids.uuid(), session_id=session.id, seq=self._next_seq(session.id),
-            sender_role=sender.role, sender_id=sender.id, text=text, created_at=self.deps.now(),
-        ))
+        message = self.deps.store.insert(
+            "chat_messages",
+            ChatMessage(
+                id=self.deps.ids.uuid(),
+                session_id=session.id,
+                seq=self._next_seq(session.id),
+                sender_role=sender.role,
+                sender_id=sender.id,
+                text=text,
+                created_at=self.deps.now(),
+            ),
+        )
         frame = {"type": "chat_message", "session_id": session.id, "message": dataclasses.asdict(message)}
-        delivery = await self.notifier.deliver(self._other(session, sender), frame,
-                                               PushText(self._sender_name(sender), text))
+        delivery = await self.notifier.deliver(
+            self._other(session, sender), frame, PushText(self._sender_name(sender), text)
+        )
         message.delivered_via = delivery.channel.value
         return message, delivery
 

@@ -13,7 +13,7 @@ from halo_sim.backend.hub import Hub, UserKey
 from halo_sim.backend.push import FcmClient
 from halo_sim.backend.store import Store
 from halo_sim.backend.xendit import XenditClient
-from halo_sim.scheduler import Scheduler, Timer, TimerCallback
+from simkit.scheduler import Scheduler, Timer, TimerCallback
 
 TIMER_OWNER = "backend"
 

@@ -14,12 +14,18 @@ class DeviceService:
 
     def register(self, user: Principal, fcm_token: str, platform: str, notifications_enabled: bool) -> Device:
         """Upsert by token: the app re-registers on every start and when the permission changes."""
-        owner = {"customer_id": user.id if user.role == "customer" else None,
-                 "mitra_id": user.id if user.role == "mitra" else None}
+        owner = {
+            "customer_id": user.id if user.role == "customer" else None,
+            "mitra_id": user.id if user.role == "mitra" else None,
+        }
         for existing in self.deps.store.find("devices", fcm_token=fcm_token):
             return self.deps.store.update(  # type: ignore[no-any-return]
-                "devices", existing.id, platform=platform, notifications_enabled=notifications_enabled,
-                updated_at=self.deps.now(), **owner,
+                "devices",
+                existing.id,
+                platform=platform,
+                notifications_enabled=notifications_enabled,
+                updated_at=self.deps.now(),
+                **owner,
             )
         row = Device(self.deps.ids.uuid(), fcm_token, platform, notifications_enabled, self.deps.now(), **owner)
         return self.deps.store.insert("devices", row)

@@ -35,7 +35,10 @@ class HistoryService:
 
     def _row(self, mitra: Mitra, sessions: list[ChatSession]) -> dict[str, Any]:
         return {
-            "mitra_id": mitra.id, "display_name": mitra.display_name, "topics": list(mitra.topics),
+            "mitra_id": mitra.id,
+            "display_name": mitra.display_name,
+            "topics": list(mitra.topics),
             "last_session_at": max(s.started_at or s.created_at for s in sessions),
-            "sessions_count": len(sessions), "mitra_is_online": self.presence.is_online(mitra),
+            "sessions_count": len(sessions),
+            "mitra_is_online": self.presence.is_online(mitra),
         }

@@ -25,11 +25,19 @@ from halo_sim.backend.services.presence import PresenceService
 from halo_sim.backend.services.sessions import SESSION_ENDED, SessionTimer
 from halo_sim.backend.tables import ChatSession, Customer, Mitra, PaymentRequest
 from halo_sim.domain.pairing import (
-    FAILURE_REASONS, IN_FLIGHT, SESSION, AcceptOutcome, Mode, SessionEvent, SessionStatus, all_rejected,
-    is_terminal, judge_accept,
+    FAILURE_REASONS,
+    IN_FLIGHT,
+    SESSION,
+    AcceptOutcome,
+    Mode,
+    SessionEvent,
+    SessionStatus,
+    all_rejected,
+    is_terminal,
+    judge_accept,
 )
 from halo_sim.domain.payment import PaymentEvent, PaymentStatus
-from halo_sim.errors import Conflict, NotFound
+from simkit.errors import Conflict, NotFound
 
 OFFER_PUSH = PushText("Ada yang mau curhat", "Buka Halo untuk menerima")
 
@@ -37,8 +45,9 @@ OFFER_PUSH = PushText("Ada yang mau curhat", "Buka Halo untuk menerima")
 class PairingService:
     """Offers confirmed payments to mitras and settles the accept race."""
 
-    def __init__(self, deps: Deps, payments: PaymentService, presence: PresenceService, notifier: Notifier,
-                 timer: SessionTimer) -> None:
+    def __init__(
+        self, deps: Deps, payments: PaymentService, presence: PresenceService, notifier: Notifier, timer: SessionTimer
+    ) -> None:
         self.deps = deps
         self.payments = payments
         self.presence = presence
@@ -56,8 +65,11 @@ class PairingService:
 
     def current_session(self, payment_id: str) -> ChatSession | None:
         """The session of a payment that is searching, active or ended (not failed)."""
-        live = [s for s in self.deps.store.find("chat_sessions", payment_request_id=payment_id)
-                if s.status is not SessionStatus.FAILED]
+        live = [
+            s
+            for s in self.deps.store.find("chat_sessions", payment_request_id=payment_id)
+            if s.status is not SessionStatus.FAILED
+        ]
         return live[-1] if live else None
 
     def attempts(self, payment_id: str) -> list[ChatSession]:
@@ -71,11 +83,15 @@ class PairingService:
             return existing
         payment = self.payments.get(payment_id)
         if payment.status is not PaymentStatus.CONFIRMED:
-            raise Conflict(f"payment_request {payment_id} is {payment.status.value}, not confirmed",
-                           code="PAYMENT_NOT_CONFIRMED")
+            raise Conflict(
+                f"payment_request {payment_id} is {payment.status.value}, not confirmed", code="PAYMENT_NOT_CONFIRMED"
+            )
         session = self.deps.store.insert("chat_sessions", self._new_session(payment))
-        timeout = (self.deps.settings.targeted_timeout_s if session.mode == Mode.TARGETED
-                   else self.deps.settings.pairing_timeout_s)
+        timeout = (
+            self.deps.settings.targeted_timeout_s
+            if session.mode == Mode.TARGETED
+            else self.deps.settings.pairing_timeout_s
+        )
         self.deps.later(timeout, partial(self._time_out, session.id), "pairing_timeout")
         await self._offer(session)
         return session
@@ -83,9 +99,14 @@ class PairingService:
     def _new_session(self, payment: PaymentRequest) -> ChatSession:
         mode = Mode.TARGETED if payment.targeted_mitra_id else Mode.BLAST
         return ChatSession(
-            id=self.deps.ids.uuid(), customer_id=payment.customer_id, payment_request_id=payment.id,
-            status=SessionStatus.SEARCHING, duration_minutes=payment.duration_minutes, created_at=self.deps.now(),
-            mode=mode.value, targeted_mitra_id=payment.targeted_mitra_id,
+            id=self.deps.ids.uuid(),
+            customer_id=payment.customer_id,
+            payment_request_id=payment.id,
+            status=SessionStatus.SEARCHING,
+            duration_minutes=payment.duration_minutes,
+            created_at=self.deps.now(),
+            mode=mode.value,
+            targeted_mitra_id=payment.targeted_mitra_id,
             attempt=len(self.attempts(payment.id)) + 1,
         )
 
@@ -93,14 +114,25 @@ class PairingService:
         if session.mode == Mode.TARGETED:
             targets = [session.targeted_mitra_id] if session.targeted_mitra_id in self.presence.eligible() else []
         else:
-            declined = {m for s in self.attempts(session.payment_request_id)  # the bestie who said no
-                        if s.mode == Mode.TARGETED for m in s.rejected_mitra_ids}
+            declined = {
+                m
+                for s in self.attempts(session.payment_request_id)  # the bestie who said no
+                if s.mode == Mode.TARGETED
+                for m in s.rejected_mitra_ids
+            }
             targets = [m for m in self.presence.eligible() if m not in declined]
-        await self.deps.hub.send(("customer", session.customer_id), {
-            "type": "pairing_searching", "session_id": session.id, "mode": session.mode,
-            "payment_request_id": session.payment_request_id, "status": session.status.value,
-            "expires_in_s": self._timeout_of(session), "attempt": session.attempt,
-        })
+        await self.deps.hub.send(
+            ("customer", session.customer_id),
+            {
+                "type": "pairing_searching",
+                "session_id": session.id,
+                "mode": session.mode,
+                "payment_request_id": session.payment_request_id,
+                "status": session.status.value,
+                "expires_in_s": self._timeout_of(session),
+                "attempt": session.attempt,
+            },
+        )
         if session.mode == Mode.TARGETED and not targets:
             await self.fail(session.id, SessionEvent.TIMEOUT, cause="mitra_offline")
             return
@@ -114,9 +146,15 @@ class PairingService:
         session.offered_mitra_ids.extend(fresh)
         customer = self._customer(session)
         payment = self.payments.get(session.payment_request_id)
-        offer = {"type": "pairing_offer", "session_id": session.id, "mode": session.mode,
-                 "customer_name": customer.display_name or "Customer", "duration_minutes": session.duration_minutes,
-                 "topic_sensitivity": payment.topic_sensitivity, "expires_in_s": self._timeout_of(session)}
+        offer = {
+            "type": "pairing_offer",
+            "session_id": session.id,
+            "mode": session.mode,
+            "customer_name": customer.display_name or "Customer",
+            "duration_minutes": session.duration_minutes,
+            "topic_sensitivity": payment.topic_sensitivity,
+            "expires_in_s": self._timeout_of(session),
+        }
         for mitra_id in fresh:
             await self.notifier.deliver(Principal("mitra", mitra_id), offer, OFFER_PUSH)
 
@@ -132,7 +170,7 @@ class PairingService:
             await self._offer_to(session, [mitra_id])
 
     async def retry(self, payment_id: str, customer_id: str, mode: Mode | None = None) -> ChatSession:
-        """"Coba cari lagi" on the same payment; ``mode=blast`` is "cari bestie lain" after a targeted wait."""
+        """ "Coba cari lagi" on the same payment; ``mode=blast`` is "cari bestie lain" after a targeted wait."""
         payment = self.payments.get_for_customer(payment_id, customer_id)
         current = self.current_session(payment_id)
         if current is not None and current.status in IN_FLIGHT:
@@ -160,15 +198,25 @@ class PairingService:
     async def _announce_match(self, session: ChatSession) -> None:
         mitra: Mitra = self.deps.store.require("mitras", session.mitra_id or "")
         customer = self._customer(session)
-        await self.deps.hub.send(("customer", session.customer_id), {
-            "type": "pairing_matched", "session_id": session.id, "duration_minutes": session.duration_minutes,
-            "mitra": {"id": mitra.id, "display_name": mitra.display_name}, "ends_at": session.ends_at,
-            "mode": session.mode,
-        })
-        await self.deps.hub.send(("mitra", mitra.id), {
-            "type": "offer_accepted", "session_id": session.id,
-            "customer": {"id": customer.id, "display_name": customer.display_name},
-        })
+        await self.deps.hub.send(
+            ("customer", session.customer_id),
+            {
+                "type": "pairing_matched",
+                "session_id": session.id,
+                "duration_minutes": session.duration_minutes,
+                "mitra": {"id": mitra.id, "display_name": mitra.display_name},
+                "ends_at": session.ends_at,
+                "mode": session.mode,
+            },
+        )
+        await self.deps.hub.send(
+            ("mitra", mitra.id),
+            {
+                "type": "offer_accepted",
+                "session_id": session.id,
+                "customer": {"id": customer.id, "display_name": customer.display_name},
+            },
+        )
         for other in session.offered_mitra_ids:
             if other != mitra.id:
                 await self.deps.hub.send(("mitra", other), {"type": "offer_taken", "session_id": session.id})
@@ -195,12 +243,20 @@ class PairingService:
         mode = Mode(session.mode)
         session.failure_reason = FAILURE_REASONS[mode]
         terminal = await self._settle_payment(session, mode)
-        await self.deps.hub.send(("customer", session.customer_id), {
-            "type": "pairing_failed", "session_id": session.id, "payment_request_id": session.payment_request_id,
-            "reason": session.failure_reason, "cause": cause or why.value, "mode": session.mode,
-            "is_terminal": terminal, "attempt": session.attempt,
-            "max_attempts": self.deps.settings.max_pairing_attempts,
-        })
+        await self.deps.hub.send(
+            ("customer", session.customer_id),
+            {
+                "type": "pairing_failed",
+                "session_id": session.id,
+                "payment_request_id": session.payment_request_id,
+                "reason": session.failure_reason,
+                "cause": cause or why.value,
+                "mode": session.mode,
+                "is_terminal": terminal,
+                "attempt": session.attempt,
+                "max_attempts": self.deps.settings.max_pairing_attempts,
+            },
+        )
         for mitra_id in session.offered_mitra_ids:
             await self.deps.hub.send(("mitra", mitra_id), {"type": "offer_withdrawn", "session_id": session.id})
         return session
@@ -236,8 +292,11 @@ class PairingService:
     def visible_to(self, session_id: str, user: Principal) -> ChatSession:
         """Customers see their sessions; mitras the ones they are in or were offered."""
         session = self.get(session_id)
-        allowed = (session.customer_id == user.id if user.role == "customer"
-                   else user.id == session.mitra_id or user.id in session.offered_mitra_ids)
+        allowed = (
+            session.customer_id == user.id
+            if user.role == "customer"
+            else user.id == session.mitra_id or user.id in session.offered_mitra_ids
+        )
         if not allowed:
             raise NotFound(f"chat_session {session_id} not found")
         return session
@@ -251,8 +310,11 @@ class PairingService:
 
     def latest_pending_offer(self, mitra_id: str | None = None) -> ChatSession:
         """The newest session waiting for an accept (optionally offered to ``mitra_id``)."""
-        rows = [s for s in self.deps.store.find("chat_sessions", status=SessionStatus.PENDING_ACCEPTANCE)
-                if mitra_id is None or (mitra_id in s.offered_mitra_ids and mitra_id not in s.rejected_mitra_ids)]
+        rows = [
+            s
+            for s in self.deps.store.find("chat_sessions", status=SessionStatus.PENDING_ACCEPTANCE)
+            if mitra_id is None or (mitra_id in s.offered_mitra_ids and mitra_id not in s.rejected_mitra_ids)
+        ]
         if not rows:
             raise NotFound("no chat_session is pending acceptance", code="NO_PENDING_OFFER")
         return rows[-1]  # type: ignore[no-any-return]
@@ -261,16 +323,18 @@ class PairingService:
         """The payment's attempt still searching or pending acceptance."""
         current = self.current_session(payment_id)
         if current is None or current.status not in IN_FLIGHT:
-            raise NotFound("this payment has no pairing in flight (searching or pending_acceptance)",
-                           code="NO_PAIRING_IN_FLIGHT")
+            raise NotFound(
+                "this payment has no pairing in flight (searching or pending_acceptance)", code="NO_PAIRING_IN_FLIGHT"
+            )
         return current
 
     def latest_in_flight(self, customer_id: str) -> ChatSession:
         """The customer's newest attempt still searching or pending acceptance."""
         rows = self.deps.store.rows("chat_sessions", lambda s: s.customer_id == customer_id and s.status in IN_FLIGHT)
         if not rows:
-            raise NotFound("no pairing in flight (searching or pending_acceptance) for this customer",
-                           code="NO_PAIRING_IN_FLIGHT")
+            raise NotFound(
+                "no pairing in flight (searching or pending_acceptance) for this customer", code="NO_PAIRING_IN_FLIGHT"
+            )
         return rows[-1]  # type: ignore[no-any-return]
 
     def _customer(self, session: ChatSession) -> Customer:

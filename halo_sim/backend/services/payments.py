@@ -13,9 +13,9 @@ from typing import Any
 from halo_sim.backend.services.deps import Deps
 from halo_sim.backend.tables import PaymentRequest
 from halo_sim.backend.xendit import XenditRejected
-from halo_sim.clock import parse_iso
 from halo_sim.domain.payment import PAYMENT, PaymentEvent, PaymentStatus
-from halo_sim.errors import DomainError, NotFound, ValidationFailed
+from simkit.clock import parse_iso
+from simkit.errors import DomainError, NotFound, ValidationFailed
 
 CONFIRMED = "payment_request.confirmed"
 # Already paid: a second confirmation (duplicate webhook, force-confirm) changes nothing.
@@ -44,8 +44,12 @@ class PaymentService:
             raise ValidationFailed(f"no price for {duration_minutes} minutes (known: {known})") from None
 
     async def request_payment(
-        self, customer_id: str, duration_minutes: int, product: str = "chat",
-        metadata: dict[str, Any] | None = None, targeted_mitra_id: str | None = None,
+        self,
+        customer_id: str,
+        duration_minutes: int,
+        product: str = "chat",
+        metadata: dict[str, Any] | None = None,
+        targeted_mitra_id: str | None = None,
         topic_sensitivity: str | None = None,
     ) -> PaymentRequest:
         """A new ``pending`` payment for ``product``; with Xendit enabled, its invoice first.
@@ -55,10 +59,16 @@ class PaymentService:
         """
         self.deps.store.require("customers", customer_id, "customer")
         row = PaymentRequest(
-            id=self.deps.ids.uuid(), customer_id=customer_id, product=product,
-            amount=self.price(duration_minutes), status=PaymentStatus.PENDING, created_at=self.deps.now(),
-            duration_minutes=duration_minutes, metadata=dict(metadata or {}),
-            targeted_mitra_id=targeted_mitra_id, topic_sensitivity=topic_sensitivity,
+            id=self.deps.ids.uuid(),
+            customer_id=customer_id,
+            product=product,
+            amount=self.price(duration_minutes),
+            status=PaymentStatus.PENDING,
+            created_at=self.deps.now(),
+            duration_minutes=duration_minutes,
+            metadata=dict(metadata or {}),
+            targeted_mitra_id=targeted_mitra_id,
+            topic_sensitivity=topic_sensitivity,
             expires_at=self.deps.now() + self.deps.settings.payment_expiry_s,
         )
         if self.deps.xendit is not None:
@@ -69,11 +79,15 @@ class PaymentService:
         assert self.deps.xendit is not None
         try:
             invoice = await self.deps.xendit.create_invoice(
-                row.id, row.amount, f"Halo {row.product} {row.duration_minutes} menit",
-                self.deps.settings.payment_expiry_s)
+                row.id,
+                row.amount,
+                f"Halo {row.product} {row.duration_minutes} menit",
+                self.deps.settings.payment_expiry_s,
+            )
         except XenditRejected as exc:
-            raise PaymentProviderError(f"could not create the Xendit invoice: {exc}",
-                                       provider_status=exc.status, provider_code=exc.code) from None
+            raise PaymentProviderError(
+                f"could not create the Xendit invoice: {exc}", provider_status=exc.status, provider_code=exc.code
+            ) from None
         try:
             row.xendit_invoice_id, row.xendit_invoice_url = invoice["id"], invoice["invoice_url"]
             row.expires_at = parse_iso(invoice["expiry_date"])

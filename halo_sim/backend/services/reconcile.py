@@ -40,8 +40,10 @@ class Reconciler:
 
     def _overdue(self) -> list[PaymentRequest]:
         now = self.deps.now()
-        return self.deps.store.rows("payment_requests", lambda p: p.status is PaymentStatus.PENDING
-                                    and p.expires_at is not None and p.expires_at <= now)
+        return self.deps.store.rows(
+            "payment_requests",
+            lambda p: p.status is PaymentStatus.PENDING and p.expires_at is not None and p.expires_at <= now,
+        )
 
     async def _settle_overdue(self, payment: PaymentRequest, report: dict[str, list[str]]) -> None:
         status = "EXPIRED"

@@ -13,7 +13,7 @@ from functools import partial
 from halo_sim.backend.services.deps import Deps, Principal
 from halo_sim.backend.tables import ChatSession
 from halo_sim.domain.pairing import SESSION, SessionEvent, SessionStatus
-from halo_sim.errors import Conflict, NotFound
+from simkit.errors import Conflict, NotFound
 
 TICK_S = 1.0
 SESSION_ENDED = "chat_session.ended"
@@ -41,8 +41,9 @@ class SessionTimer:
             return
         await self._both(session, {"type": "session_tick", "session_id": session.id, "remaining_seconds": remaining})
         if remaining == self.deps.settings.session_warning_s:
-            await self._both(session, {"type": "session_warning", "session_id": session.id,
-                                       "remaining_seconds": remaining})
+            await self._both(
+                session, {"type": "session_warning", "session_id": session.id, "remaining_seconds": remaining}
+            )
         self.deps.later(TICK_S, partial(self._tick, session.id), "session_tick")
 
     async def _time_over(self, session_id: str) -> None:

@@ -7,19 +7,24 @@ confirms through ``PaymentService.confirm_payment``, so the event fires).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from halo_sim.backend.services.deps import Deps, Principal
-import re
-
 from halo_sim.backend.tables import ChatSession, Customer, Mitra, PaymentRequest
 from halo_sim.domain.pairing import SessionStatus
 from halo_sim.domain.payment import PaymentStatus
-from halo_sim.errors import NotFound
+from simkit.errors import NotFound
 
 # Children before parents: the order Postgres' foreign keys demand (the seed's 23503 fix).
-RESET_PHONE_ORDER = ("chat_messages", "chat_sessions", "payment_requests", "customer_transactions",
-                     "auth_sessions", "devices")
+RESET_PHONE_ORDER = (
+    "chat_messages",
+    "chat_sessions",
+    "payment_requests",
+    "customer_transactions",
+    "auth_sessions",
+    "devices",
+)
 
 
 class TestSupport:
@@ -80,8 +85,7 @@ class TestSupport:
     def ws_state(self, session: ChatSession) -> dict[str, Any]:
         """Which participants of ``session`` have a socket open (the foreground signal)."""
         customer = Principal("customer", session.customer_id)
-        state: dict[str, Any] = {"session_id": session.id,
-                                 "customer": self._socket_state(customer)}
+        state: dict[str, Any] = {"session_id": session.id, "customer": self._socket_state(customer)}
         state["mitra"] = self._socket_state(Principal("mitra", session.mitra_id)) if session.mitra_id else None
         return state
 
@@ -98,20 +102,47 @@ class TestSupport:
     def seed_history(self, customer: Customer, mitra: Mitra, duration_minutes: int, days_ago: float) -> ChatSession:
         """A finished session between ``customer`` and ``mitra`` in the past (for the choice sheet)."""
         started = self.deps.now() - days_ago * 86400
-        payment = self.deps.store.insert("payment_requests", PaymentRequest(
-            id=self.deps.ids.uuid(), customer_id=customer.id, product="chat", amount=0,
-            status=PaymentStatus.CONSUMED, created_at=started, duration_minutes=duration_minutes,
-            confirmed_at=started, confirmed_source="seed-history-session"))
-        return self.deps.store.insert("chat_sessions", ChatSession(
-            id=self.deps.ids.uuid(), customer_id=customer.id, payment_request_id=payment.id,
-            status=SessionStatus.ENDED, duration_minutes=duration_minutes, created_at=started, mitra_id=mitra.id,
-            offered_mitra_ids=[mitra.id], started_at=started, ends_at=started + duration_minutes * 60,
-            ended_at=started + duration_minutes * 60, end_reason="time_over"))
+        payment = self.deps.store.insert(
+            "payment_requests",
+            PaymentRequest(
+                id=self.deps.ids.uuid(),
+                customer_id=customer.id,
+                product="chat",
+                amount=0,
+                status=PaymentStatus.CONSUMED,
+                created_at=started,
+                duration_minutes=duration_minutes,
+                confirmed_at=started,
+                confirmed_source="seed-history-session",
+            ),
+        )
+        return self.deps.store.insert(
+            "chat_sessions",
+            ChatSession(
+                id=self.deps.ids.uuid(),
+                customer_id=customer.id,
+                payment_request_id=payment.id,
+                status=SessionStatus.ENDED,
+                duration_minutes=duration_minutes,
+                created_at=started,
+                mitra_id=mitra.id,
+                offered_mitra_ids=[mitra.id],
+                started_at=started,
+                ends_at=started + duration_minutes * 60,
+                ended_at=started + duration_minutes * 60,
+                end_reason="time_over",
+            ),
+        )
 
     def new_mitra(self, display_name: str, phone: str | None, topics: list[str]) -> Mitra:
         """A mitra made up for a test (phone generated when not given)."""
-        row = Mitra(id=self.deps.ids.uuid(), phone=phone or f"+62819{self.deps.ids.digits(8)}",
-                    display_name=display_name, password="bestie123", topics=topics)
+        row = Mitra(
+            id=self.deps.ids.uuid(),
+            phone=phone or f"+62819{self.deps.ids.digits(8)}",
+            display_name=display_name,
+            password="bestie123",
+            topics=topics,
+        )
         return self.deps.store.insert("mitras", row)
 
 

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict
 from halo_sim.backend.services.deps import Deps
 from halo_sim.backend.services.payments import PAID, PaymentService
 from halo_sim.domain.payment import PaymentEvent, PaymentStatus
-from halo_sim.errors import Unauthorized
+from simkit.errors import Unauthorized
 
 WebhookStatus = Literal["PAID", "SETTLED", "EXPIRED"]
 
@@ -48,8 +48,16 @@ class XenditWebhook:
     async def handle(self, callback: XenditCallback, source: str = "xendit_webhook") -> dict[str, Any]:
         """Apply one callback; the answer says what it did (always 200 for a verified, well-formed one)."""
         outcome = await self._apply(callback, source)
-        self.log.append({"at": self.deps.now(), "invoice_id": callback.id, "external_id": callback.external_id,
-                         "status": callback.status, "source": source, **outcome})
+        self.log.append(
+            {
+                "at": self.deps.now(),
+                "invoice_id": callback.id,
+                "external_id": callback.external_id,
+                "status": callback.status,
+                "source": source,
+                **outcome,
+            }
+        )
         return outcome
 
     async def _apply(self, callback: XenditCallback, source: str) -> dict[str, Any]:

@@ -56,8 +56,13 @@ class StepType:
 REGISTRY: dict[tuple[Scope, str], StepType] = {}
 
 
-def step(scope: Scope, name: str, args: type[Args] = Args, roles: tuple[str, ...] = ("customer", "mitra"),
-         capability: str | None = None) -> Callable[[Runner], Runner]:
+def step(
+    scope: Scope,
+    name: str,
+    args: type[Args] = Args,
+    roles: tuple[str, ...] = ("customer", "mitra"),
+    capability: str | None = None,
+) -> Callable[[Runner], Runner]:
     """Register the decorated coroutine as step type ``name`` in ``scope``."""
 
     def register(run: Runner) -> Runner:

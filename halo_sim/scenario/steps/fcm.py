@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from halo_sim.errors import StepFailed
 from halo_sim.scenario.actor import Actor
 from halo_sim.scenario.context import RunContext, compact
 from halo_sim.scenario.expect import matches
 from halo_sim.scenario.polling import poll
 from halo_sim.scenario.steps import Args, StepOutcome, step
+from simkit.errors import StepFailed
+
 
 class ExpectPush(Args):
     token: str
@@ -40,8 +41,9 @@ def _matching(inbox: list[dict[str, Any]], match: dict[str, Any] | None) -> list
 @step("fcm", "expect_push", ExpectPush, capability="fcm_inbox")
 async def expect_push(ctx: RunContext, actor: Actor | None, args: ExpectPush) -> StepOutcome:
     """A push to ``token`` whose message contains ``match`` is in the inbox (waiting up to ``timeout``)."""
-    arrived, inbox = await poll(lambda: _inbox(ctx, args.token), lambda box: bool(_matching(box, args.match)),
-                                args.timeout)
+    arrived, inbox = await poll(
+        lambda: _inbox(ctx, args.token), lambda box: bool(_matching(box, args.match)), args.timeout
+    )
     if not arrived:
         seen = [f"  {compact(e['message'], 160)}" for e in inbox] or ["  the inbox of this token is empty"]
         raise StepFailed(f"no matching push to {args.token} within {args.timeout} s", seen)
@@ -54,8 +56,10 @@ async def expect_no_push(ctx: RunContext, actor: Actor | None, args: ExpectNoPus
     """No push to ``token`` (containing ``match``) is in the inbox."""
     found = _matching(await _inbox(ctx, args.token), args.match)
     if found:
-        raise StepFailed(f"{len(found)} push(es) to {args.token} that should not exist",
-                         [f"  {compact(e['message'], 160)}" for e in found])
+        raise StepFailed(
+            f"{len(found)} push(es) to {args.token} that should not exist",
+            [f"  {compact(e['message'], 160)}" for e in found],
+        )
     return StepOutcome({"count": 0}, "inbox has none")
 
 

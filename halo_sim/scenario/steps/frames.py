@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from halo_sim.errors import StepFailed
 from halo_sim.scenario.actor import Actor
 from halo_sim.scenario.context import RunContext, compact
 from halo_sim.scenario.expect import diff
 from halo_sim.scenario.steps import Args, StepOutcome, step
+from simkit.errors import StepFailed
 
 
 class ExpectFrame(Args):
@@ -41,8 +41,10 @@ async def expect_frame(ctx: RunContext, actor: Actor | None, args: ExpectFrame) 
     _needs_socket(actor)
     frame = await actor.wait_frame(args.type, args.match, args.timeout)
     if frame is None:
-        raise StepFailed(f"no {args.type or 'matching'} frame for {actor.name} within {args.timeout} s",
-                         _near_misses(actor, args.type, args.match))
+        raise StepFailed(
+            f"no {args.type or 'matching'} frame for {actor.name} within {args.timeout} s",
+            _near_misses(actor, args.type, args.match),
+        )
     return StepOutcome({"frame": frame}, compact(frame))
 
 
@@ -64,8 +66,9 @@ async def expect_no_frame(ctx: RunContext, actor: Actor | None, args: ExpectNoFr
     assert actor is not None
     frame = await actor.wait_frame(args.type, args.match, args.within)
     if frame is not None:
-        raise StepFailed(f"{actor.name} received a {args.type or 'matching'} frame it should not have",
-                         [f"  {compact(frame)}"])
+        raise StepFailed(
+            f"{actor.name} received a {args.type or 'matching'} frame it should not have", [f"  {compact(frame)}"]
+        )
     return StepOutcome({}, f"no {args.type or 'matching'} frame in {args.within} s")
 
 
@@ -85,6 +88,7 @@ async def send_frame(ctx: RunContext, actor: Actor | None, args: SendFrame) -> S
 async def _reply(actor: Actor, args: SendFrame) -> dict[str, Any]:
     frame = await actor.wait_frame(args.reply, None, args.timeout)
     if frame is None:
-        raise StepFailed(f"no {args.reply} reply for {actor.name} within {args.timeout} s",
-                         _near_misses(actor, args.reply, None))
+        raise StepFailed(
+            f"no {args.reply} reply for {actor.name} within {args.timeout} s", _near_misses(actor, args.reply, None)
+        )
     return frame

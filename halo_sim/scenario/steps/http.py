@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from halo_sim.errors import ScenarioError
 from halo_sim.scenario.actor import Actor
 from halo_sim.scenario.context import RunContext, compact
 from halo_sim.scenario.steps import Args, StepOutcome, step
+from simkit.errors import ScenarioError
 
 
 class HttpArgs(Args):
@@ -32,4 +32,6 @@ async def http(ctx: RunContext, actor: Actor | None, args: HttpArgs) -> StepOutc
     if args.test_token:
         headers.update(ctx.target.test_headers())
     result = await ctx.request(args.method, ctx.target.base_url + args.path, args.json_body, args.query, headers)
-    return StepOutcome(result, f"{args.method} {args.path} → {result['status']} {compact(result['body'], 160)}", http=True)
+    return StepOutcome(
+        result, f"{args.method} {args.path} → {result['status']} {compact(result['body'], 160)}", http=True
+    )

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import asyncio
 
-from halo_sim.errors import StepFailed
 from halo_sim.scenario.actor import Actor
 from halo_sim.scenario.context import RunContext
 from halo_sim.scenario.polling import poll
 from halo_sim.scenario.steps import Args, StepOutcome, step
+from simkit.errors import StepFailed
 
 DISCONNECT_WAIT_S = 2.0
 CLOSE_GRACE_S = 0.1
@@ -59,7 +59,11 @@ async def background(ctx: RunContext, actor: Actor | None, args: Args) -> StepOu
 
 async def _wait_server_sees_close(ctx: RunContext, actor: Actor) -> None:
     key = f"{actor.role}:{actor.id}"
-    gone, _ = await poll(lambda: ctx.call("test.connections", {}),
-                         lambda result: key not in result["body"].get("sockets", {}), DISCONNECT_WAIT_S, 0.005)
+    gone, _ = await poll(
+        lambda: ctx.call("test.connections", {}),
+        lambda result: key not in result["body"].get("sockets", {}),
+        DISCONNECT_WAIT_S,
+        0.005,
+    )
     if not gone:
         raise StepFailed(f"the server still lists a socket for {actor.name} {DISCONNECT_WAIT_S} s after it closed")

@@ -8,10 +8,10 @@ is a route-table action, so a live target's paths apply here too.
 
 from __future__ import annotations
 
-from halo_sim.errors import StepFailed
 from halo_sim.scenario.actor import Actor
 from halo_sim.scenario.context import Result, RunContext, compact
 from halo_sim.scenario.steps import Args, StepOutcome, step
+from simkit.errors import StepFailed
 
 
 def _ok(action: str, result: Result) -> Result:
@@ -37,8 +37,13 @@ async def _anonymous(ctx: RunContext, actor: Actor) -> Result:
 
 async def _mitra(ctx: RunContext, actor: Actor) -> Result:
     if ctx.target.has("seed_mitra"):
-        _ok("seed_mitra", await ctx.call("test.seed_mitra", {
-            "phone": actor.phone, "display_name": actor.display_name, "password": actor.password}))
+        _ok(
+            "seed_mitra",
+            await ctx.call(
+                "test.seed_mitra",
+                {"phone": actor.phone, "display_name": actor.display_name, "password": actor.password},
+            ),
+        )
     result = _ok("mitra.login", await ctx.call("mitra.login", {"phone": actor.phone, "password": actor.password}))
     actor.token, actor.id = result["body"]["token"], result["body"]["mitra"]["id"]
     actor.display_name = result["body"]["mitra"]["display_name"]  # a live target's test mitra has its own name

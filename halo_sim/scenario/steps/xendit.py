@@ -13,13 +13,14 @@ from __future__ import annotations
 import time
 from typing import Any, Literal
 
-from fake_xendit.models import standalone_callback
-from halo_sim.errors import CapabilityMissing, StepFailed
 from halo_sim.scenario.actor import Actor
 from halo_sim.scenario.context import Result, RunContext, compact
 from halo_sim.scenario.expect import matches
 from halo_sim.scenario.polling import poll
 from halo_sim.scenario.steps import Args, StepOutcome, step
+from simkit.errors import CapabilityMissing, StepFailed
+from simkit.xendit_wire import standalone_callback
+
 
 class InvoiceArg(Args):
     invoice_id: str
@@ -85,7 +86,8 @@ async def flush(ctx: RunContext, actor: Actor | None, args: Args) -> StepOutcome
 
 @step("xendit", "expect_callback", ExpectCallback, capability="xendit_fake")
 async def expect_callback(ctx: RunContext, actor: Actor | None, args: ExpectCallback) -> StepOutcome:
-    """The fake's delivery log (one entry per attempt) has entries containing ``match`` (exactly ``count``, if given)."""
+    """The fake's delivery log (one entry per attempt) has entries containing ``match`` (exactly ``count``)."""
+
     async def log() -> list[dict[str, Any]]:
         return list((await ctx.request("GET", f"{ctx.target.xendit_url}/_fake/callbacks"))["body"]["log"])
 
@@ -99,8 +101,10 @@ async def expect_callback(ctx: RunContext, actor: Actor | None, args: ExpectCall
     ok, entries = await poll(log, enough, args.timeout)
     found = matching(entries)
     if not ok:
-        raise StepFailed(f"expected {args.count or 'some'} matching callback(s), found {len(found)}",
-                         [f"  {compact(e, 160)}" for e in entries[-8:]] or ["  no callbacks were sent"])
+        raise StepFailed(
+            f"expected {args.count or 'some'} matching callback(s), found {len(found)}",
+            [f"  {compact(e, 160)}" for e in entries[-8:]] or ["  no callbacks were sent"],
+        )
     return StepOutcome({"callbacks": found, "count": len(found)}, f"{len(found)} matching callback(s)")
 
 
@@ -110,8 +114,9 @@ async def fire_webhook(ctx: RunContext, actor: Actor | None, args: FireWebhook) 
     token = args.token if args.token is not None else ctx.target.xendit_callback_token
     if token is None and not args.omit_token:
         raise CapabilityMissing(f"target {ctx.target.name!r} has no Xendit callback token; give token: in the step")
-    body = standalone_callback(args.invoice_id or f"fake-{args.external_id}", args.external_id, args.status,
-                               args.amount, time.time())
+    body = standalone_callback(
+        args.invoice_id or f"fake-{args.external_id}", args.external_id, args.status, args.amount, time.time()
+    )
     headers = {} if args.omit_token else {"x-callback-token": token or ""}
     route = ctx.target.routes["xendit.webhook"]
     result: Result = await ctx.request(route.method, ctx.target.base_url + route.path, body, headers=headers)

@@ -19,7 +19,7 @@ from typing import Any
 
 import uvicorn
 
-from halo_sim.errors import ServerStartError
+from simkit.errors import ServerStartError
 
 POLL_S = 0.005
 
@@ -49,11 +49,11 @@ class ServerThread:
     Without a loop given, the server gets a loop of its own and closes it when stopped.
     """
 
-    def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0, name: str = "server",
-                 loop: ServerLoop | None = None) -> None:
+    def __init__(
+        self, app: Any, host: str = "127.0.0.1", port: int = 0, name: str = "server", loop: ServerLoop | None = None
+    ) -> None:
         self.name = name
-        config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on",
-                                ws="websockets-sansio")
+        config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on", ws="websockets-sansio")
         self._server = uvicorn.Server(config)
         self._owns_loop = loop is None
         self._loop = loop
@@ -69,7 +69,7 @@ class ServerThread:
         except BaseException as exc:  # uvicorn exits via SystemExit on bind errors: keep it off the shared loop
             self._failure = exc
 
-    def start(self, timeout: float = 10.0) -> "ServerThread":
+    def start(self, timeout: float = 10.0) -> ServerThread:
         """Start serving and block until the socket is bound (or fail loudly)."""
         if self._loop is None:
             self._loop = ServerLoop(self.name)
@@ -95,7 +95,7 @@ class ServerThread:
     @property
     def ws_url(self) -> str:
         """Base WebSocket URL of the running server."""
-        return "ws" + self.url[len("http"):]
+        return "ws" + self.url[len("http") :]
 
     def request_stop(self, timeout: float = 5.0) -> None:
         """Drain, then ask uvicorn to shut down, without waiting for it (to stop several servers at once).
@@ -124,8 +124,10 @@ class ServerThread:
         if self._owns_loop and self._loop is not None:
             self._loop.close()
 
-    def __enter__(self) -> "ServerThread":
+    def __enter__(self) -> ServerThread:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from halo_sim.clock import SystemClock, VirtualClock
-from halo_sim.scheduler import Scheduler
+from simkit.clock import SystemClock, VirtualClock
+from simkit.scheduler import Scheduler
 
 START = 1_000.0
 

@@ -1,8 +1,8 @@
 """Timers on the injected clock.
 
 The domain never sleeps: it asks the :class:`Scheduler` to call something at a
-given clock time.  With a :class:`~halo_sim.clock.SystemClock` a driver task
-wakes up when the next timer is due; with a :class:`~halo_sim.clock.VirtualClock`
+given clock time.  With a :class:`~simkit.clock.SystemClock` a driver task
+wakes up when the next timer is due; with a :class:`~simkit.clock.VirtualClock`
 nothing fires until :meth:`Scheduler.advance` moves time forward, stepping to
 each due time in order, so a five-minute pairing timeout takes microseconds and
 fires in a reproducible order.  One scheduler may be shared by the reference
@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from halo_sim.clock import Clock, VirtualClock
+from simkit.clock import Clock, VirtualClock
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from halo_sim.scenario.yamlsrc import load_located
+from simkit.yamlsrc import load_located
 
 
 def test_lines_are_recorded_for_keys_items_and_nested_values() -> None:

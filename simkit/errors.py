@@ -118,8 +118,9 @@ class ScenarioFileError(ScenarioError):
     ``halo-sim validate`` reports them all; ``line`` is the first one's.
     """
 
-    def __init__(self, path: str, line: int | None, message: str,
-                 more: list[tuple[int | None, str]] | None = None) -> None:
+    def __init__(
+        self, path: str, line: int | None, message: str, more: list[tuple[int | None, str]] | None = None
+    ) -> None:
         self.path = path
         self.problems = [(line, message), *(more or [])]
         self.line = line

@@ -8,8 +8,8 @@ from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-from halo_sim.errors import ServerStartError
-from halo_sim.server import ServerThread
+from simkit.errors import ServerStartError
+from simkit.server import ServerThread
 
 
 def _app() -> Starlette:
@@ -38,7 +38,7 @@ def test_a_port_in_use_fails_start_with_a_clear_error() -> None:
 
 
 def test_several_servers_share_one_loop_and_stop_independently() -> None:
-    from halo_sim.server import ServerLoop
+    from simkit.server import ServerLoop
 
     loop = ServerLoop("shared")
     first = ServerThread(_app(), name="first", loop=loop).start()

@@ -10,7 +10,7 @@ sped up for manual testing.
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Protocol
 
 
@@ -63,5 +63,5 @@ def parse_iso(text: str) -> float:
 
 def isoformat(epoch: float) -> str:
     """Render epoch seconds the way the Halo backend and Xendit do (UTC, millisecond ISO-8601)."""
-    moment = datetime.fromtimestamp(epoch, tz=timezone.utc)
+    moment = datetime.fromtimestamp(epoch, tz=UTC)
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")

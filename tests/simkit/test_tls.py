@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ssl
 
-from halo_sim.tls import client_context
+from simkit.tls import client_context
 
 
 def test_the_context_is_built_once_and_verifies_hostnames_and_certificates() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from halo_sim.clock import SystemClock, VirtualClock, isoformat
+from simkit.clock import SystemClock, VirtualClock, isoformat
 
 
 def test_virtual_clock_default_start_is_2026_01_01_utc() -> None:
@@ -55,7 +55,7 @@ class FakeTime:
 @pytest.mark.parametrize("speed", [1.0, 10.0, 0.5])
 def test_system_clock_runs_speed_times_real_time(monkeypatch: pytest.MonkeyPatch, speed: float) -> None:
     fake = FakeTime(1_000.0)
-    monkeypatch.setattr("halo_sim.clock.time.time", fake)
+    monkeypatch.setattr("simkit.clock.time.time", fake)
     clock = SystemClock(speed)
     assert clock.now() == 1_000.0
     fake.t = 1_004.0
@@ -63,14 +63,14 @@ def test_system_clock_runs_speed_times_real_time(monkeypatch: pytest.MonkeyPatch
 
 
 def test_system_clock_starts_at_wall_time(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("halo_sim.clock.time.time", FakeTime(1_767_225_600.0))
+    monkeypatch.setattr("simkit.clock.time.time", FakeTime(1_767_225_600.0))
     assert SystemClock(60).now() == 1_767_225_600.0
 
 
 @pytest.mark.parametrize("speed", [1.0, 100.0])
 def test_system_clock_is_monotone_while_wall_time_advances(monkeypatch: pytest.MonkeyPatch, speed: float) -> None:
     fake = FakeTime(5_000.0)
-    monkeypatch.setattr("halo_sim.clock.time.time", fake)
+    monkeypatch.setattr("simkit.clock.time.time", fake)
     clock = SystemClock(speed)
     readings = []
     for step in (0.0, 0.001, 0.001, 0.5, 0.0, 3.0):
