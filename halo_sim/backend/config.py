@@ -47,6 +47,7 @@ class Settings(BaseModel):
     support_whatsapp: str = "https://wa.me/6281100009999"
     support_telegram: str = "https://t.me/halo_support"
     payment_expiry_s: int = 86400
+    paid_validity_s: float = Field(default=86400.0, description="How long a confirmed payment may start pairing")
     sweep_interval_s: float = 60.0
     prices: dict[int, int] = Field(default_factory=lambda: dict(DEFAULT_PRICES))
 

@@ -39,7 +39,7 @@ def load_fixtures(store: Store, folder: Path | None, now: float) -> None:
                 phone=str(item["phone"]),
                 display_name=item["display_name"],
                 password=str(item["password"]),
-                topics=list(item.get("topics", [])),
+                topics=tuple(item.get("topics", [])),
             ),
         )
     for item in _read(folder / "customers.yaml"):

@@ -14,7 +14,7 @@ import json
 import os
 from enum import Enum
 from pathlib import Path
-from typing import Any, get_type_hints
+from typing import Any, get_args, get_origin, get_type_hints
 
 from halo_sim.backend.store import Store
 from halo_sim.backend.tables import ROW_TYPES
@@ -58,7 +58,7 @@ def restore(store: Store, data: dict[str, Any]) -> tuple[Any, ...]:
     store.clear()
     for table in ROW_TYPES:  # declared parents-first, so foreign keys check out on insert
         for raw in data["tables"].get(table, []):
-            store.insert(table, _row(table, raw))
+            store.table(table).insert(_row(table, raw))
     version, internal, gauss = data["ids"]
     return (version, tuple(internal), gauss)
 
@@ -71,6 +71,14 @@ def _row(table: str, raw: dict[str, Any]) -> Any:
 
 
 def _typed(hint: Any, value: Any) -> Any:
-    if isinstance(hint, type) and issubclass(hint, Enum) and value is not None:
+    """JSON's value as the column's type: enums, tuples (JSON lists) and int-keyed dicts (JSON string keys)."""
+    if value is None:
+        return None
+    if isinstance(hint, type) and issubclass(hint, Enum):
         return hint(value)
+    origin, args = get_origin(hint), get_args(hint)
+    if origin is tuple:
+        return tuple(value)
+    if origin is dict and args and args[0] is int:
+        return {int(k): v for k, v in value.items()}
     return value

@@ -67,6 +67,23 @@ class MessageCreate(Body):
     text: str = Field(max_length=4000)
 
 
+class PricePoint(Body):
+    duration_minutes: int = Field(gt=0, le=24 * 60)
+    amount: int = Field(ge=0)
+
+
+class SupportHandles(Body):
+    whatsapp: str | None = Field(default=None, pattern=r"^(https://|whatsapp://)\S+$", max_length=500)
+    telegram: str | None = Field(default=None, pattern=r"^(https://|tg://)\S+$", max_length=500)
+
+
+class ConfigUpdate(Body):
+    """What the control center may change at run time; absent parts stay as they are."""
+
+    prices: list[PricePoint] | None = Field(default=None, min_length=1)
+    support: SupportHandles | None = None
+
+
 # --- /internal/_test ---------------------------------------------------------------
 
 
@@ -116,7 +133,7 @@ class HistorySeed(Body):
     customer_phone: str
     mitra_phone: str | None = None
     mitra_display_name: str | None = None
-    topics: list[str] = Field(default_factory=list)
+    topics: list[str] | None = Field(default=None, description="replaces the mitra's topics when given")
     duration_minutes: int = 30
     days_ago: float = 1.0
 

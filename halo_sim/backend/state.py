@@ -75,20 +75,23 @@ class ReferenceBackend:
             Ids(self.settings.seed),
             self.xendit,
         )
-        self.auth = AuthService(self.deps)
-        self.presence = PresenceService(self.deps)
         self.devices = DeviceService(self.deps)
+        self.auth = AuthService(self.deps, self.devices)
+        self.presence = PresenceService(self.deps)
         self.notifier = Notifier(self.deps, self.devices)
         self.payments = PaymentService(self.deps)
         self.sessions = SessionTimer(self.deps)
         self.pairing = PairingService(self.deps, self.payments, self.presence, self.notifier, self.sessions)
         self.chat = ChatService(self.deps, self.pairing, self.notifier)
-        self.testing = TestSupport(self.deps)
         self.history = HistoryService(self.deps, self.presence)
         self.control = ControlCenter(self.deps, self.presence)
         self.webhook = XenditWebhook(self.deps, self.payments)
+        self.testing = TestSupport(
+            self.deps, self.auth, self.payments, self.pairing, self.presence, self.chat, self.notifier, self.webhook
+        )
         self.reconciler = Reconciler(self.deps, self.payments)
         load_fixtures(self.deps.store, self.fixtures, self.deps.now())
+        self.control.seed_config()
 
     @property
     def store(self) -> Store:
@@ -110,6 +113,7 @@ class ReferenceBackend:
         saved = persistence.load(self.state_file) if self.state_file else None
         if saved is not None:
             self.deps.ids.rng.setstate(persistence.restore(self.store, saved))
+            self.control.seed_config()  # a state file from before the config table has none
             self.pairing.resume_timers()
         await self.reconciler.sweep()
         self.reconciler.schedule()

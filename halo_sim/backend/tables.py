@@ -1,7 +1,10 @@
 """Row types of the in-memory tables, named as in the real Postgres schema.
 
-Plain dataclasses: the store keeps them, services mutate them through the store
-and the domain's state machines, and the state dump serialises them as they are.
+Frozen dataclasses: a stored row cannot be changed behind the store's back, so
+every change goes through :meth:`Store.update <halo_sim.backend.store.Table.update>`,
+where foreign keys, uniqueness and the indexes are kept true.  List-valued
+columns are tuples for the same reason.  The schema below (foreign keys, unique
+columns, indexes) is declared once and the store enforces it.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from halo_sim.domain.pairing import SessionStatus
 from halo_sim.domain.payment import PaymentStatus
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class Customer:
     id: str
     phone: str | None
@@ -22,7 +25,7 @@ class Customer:
     created_at: float
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class Mitra:
     id: str
     phone: str
@@ -30,10 +33,10 @@ class Mitra:
     password: str
     online: bool = False
     last_heartbeat_at: float | None = None
-    topics: list[str] = field(default_factory=list)
+    topics: tuple[str, ...] = ()
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class AuthSession:
     id: str
     token: str
@@ -43,7 +46,7 @@ class AuthSession:
     created_at: float
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class PaymentRequest:
     id: str
     customer_id: str
@@ -62,7 +65,7 @@ class PaymentRequest:
     xendit_invoice_url: str | None = None
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class ChatSession:
     id: str
     customer_id: str
@@ -71,8 +74,9 @@ class ChatSession:
     duration_minutes: int
     created_at: float
     mitra_id: str | None = None
-    offered_mitra_ids: list[str] = field(default_factory=list)
-    rejected_mitra_ids: list[str] = field(default_factory=list)
+    offered_mitra_ids: tuple[str, ...] = ()
+    rejected_mitra_ids: tuple[str, ...] = ()
+    withdrawn_mitra_ids: tuple[str, ...] = ()
     started_at: float | None = None
     ends_at: float | None = None
     ended_at: float | None = None
@@ -83,7 +87,7 @@ class ChatSession:
     end_reason: str | None = None
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class ChatMessage:
     id: str
     session_id: str
@@ -95,7 +99,7 @@ class ChatMessage:
     delivered_via: str | None = None
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class CustomerTransaction:
     id: str
     customer_id: str
@@ -105,7 +109,7 @@ class CustomerTransaction:
     created_at: float
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class Device:
     id: str
     fcm_token: str
@@ -116,7 +120,17 @@ class Device:
     mitra_id: str | None = None
 
 
-ROW_TYPES: dict[str, type] = {
+@dataclass(frozen=True, slots=True)
+class AppConfig:
+    """The control-center-driven configuration the apps read (one row, id ``current``)."""
+
+    id: str
+    prices: dict[int, int]
+    support_whatsapp: str
+    support_telegram: str
+
+
+ROW_TYPES: dict[str, type[Any]] = {
     "customers": Customer,
     "mitras": Mitra,
     "auth_sessions": AuthSession,
@@ -125,6 +139,7 @@ ROW_TYPES: dict[str, type] = {
     "chat_messages": ChatMessage,
     "customer_transactions": CustomerTransaction,
     "devices": Device,
+    "app_config": AppConfig,
 }
 
 # child table -> {column: parent table}; deleting a parent still referenced fails (SQLSTATE 23503).
@@ -141,3 +156,28 @@ FOREIGN_KEYS: dict[str, dict[str, str]] = {
     "customer_transactions": {"customer_id": "customers"},
     "devices": {"customer_id": "customers", "mitra_id": "mitras"},
 }
+
+# Unique columns (NULLs never collide, as in Postgres); the constraint is named <table>_<column>_key.
+UNIQUE: dict[str, tuple[str, ...]] = {
+    "customers": ("phone",),
+    "mitras": ("phone",),
+    "auth_sessions": ("token",),
+    "devices": ("fcm_token",),
+}
+
+# Every lookup the services make, by column set. Foreign-key columns and unique columns are
+# indexed too (added below), so FK checks on delete and uniqueness checks never scan a table.
+INDEXES: dict[str, tuple[tuple[str, ...], ...]] = {
+    "mitras": (("online",),),
+    "payment_requests": (("status",), ("customer_id", "status"), ("xendit_invoice_id",)),
+    "chat_sessions": (("status",), ("mitra_id", "status"), ("customer_id", "status")),
+    "chat_messages": (),
+    "customer_transactions": (("payment_request_id",),),
+}
+
+
+def indexes_of(table: str) -> tuple[tuple[str, ...], ...]:
+    """The declared indexes of ``table`` plus one per foreign-key and unique column."""
+    implied = [(column,) for column in (*FOREIGN_KEYS.get(table, {}), *UNIQUE.get(table, ()))]
+    declared = INDEXES.get(table, ())
+    return tuple(dict.fromkeys((*implied, *declared)))

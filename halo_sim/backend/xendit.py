@@ -46,6 +46,10 @@ class XenditClient:
         """``GET /v2/invoices/{id}``: what reconciliation asks before expiring a payment."""
         return dict(await self._call("GET", f"/v2/invoices/{invoice_id}"))
 
+    async def expire_invoice(self, invoice_id: str) -> dict[str, Any]:
+        """``POST /invoices/{id}/expire!``: retract an invoice whose payment could not be stored."""
+        return dict(await self._call("POST", f"/invoices/{invoice_id}/expire!"))
+
     async def list_invoices(self, **filters: Any) -> list[dict[str, Any]]:
         """``GET /v2/invoices`` with Xendit's filters (``external_id``, ``statuses``, ``limit``…)."""
         return list(await self._call("GET", "/v2/invoices", params=filters))

@@ -88,6 +88,14 @@ class AcceptOutcome(StrEnum):
     NOT_OFFERED = "not_offered"
     CLOSED = "closed"
     BUSY = "mitra_busy"
+    WITHDRAWN = "offer_withdrawn"
+
+
+def has_live_offer(
+    offered: Collection[str], rejected: Collection[str], withdrawn: Collection[str], mitra_id: str
+) -> bool:
+    """The mitra holds an offer it may still answer: made, not declined, not withdrawn."""
+    return mitra_id in offered and mitra_id not in rejected and mitra_id not in withdrawn
 
 
 def judge_accept(
@@ -96,10 +104,17 @@ def judge_accept(
     rejected: Collection[str],
     mitra_id: str,
     mitra_busy: bool = False,
+    withdrawn: Collection[str] = (),
 ) -> AcceptOutcome:
-    """Decide one accept against the session as it is now (a mitra in a session cannot take another)."""
+    """Decide one accept against the session as it is now (a mitra in a session cannot take another).
+
+    An offer withdrawn because the mitra went offline or became busy cannot be accepted
+    until it is made again.
+    """
     if mitra_id not in offered or mitra_id in rejected:
         return AcceptOutcome.NOT_OFFERED
+    if mitra_id in withdrawn and status in IN_FLIGHT:
+        return AcceptOutcome.WITHDRAWN
     if mitra_busy and status is SessionStatus.PENDING_ACCEPTANCE:
         return AcceptOutcome.BUSY
     if status is SessionStatus.PENDING_ACCEPTANCE:
@@ -112,3 +127,18 @@ def judge_accept(
 def all_rejected(offered: Collection[str], rejected: Collection[str]) -> bool:
     """True once every mitra the session was offered to has said no."""
     return bool(offered) and set(offered) <= set(rejected)
+
+
+def judge_reject(status: SessionStatus, offered: Collection[str], mitra_id: str) -> AcceptOutcome:
+    """Decide one decline: only an offered mitra, and only while the session still searches.
+
+    A mitra that lost the race cannot decline (or otherwise touch) the winner's session.
+    ``WON`` here means the decline is accepted.
+    """
+    if mitra_id not in offered:
+        return AcceptOutcome.NOT_OFFERED
+    if status in (SessionStatus.ACTIVE, SessionStatus.ENDED):
+        return AcceptOutcome.TAKEN
+    if status not in IN_FLIGHT:
+        return AcceptOutcome.CLOSED
+    return AcceptOutcome.WON

@@ -51,3 +51,16 @@ PAYMENT = StateMachine[PaymentStatus, PaymentEvent](
 )
 
 TERMINAL = frozenset({PaymentStatus.FAILED_PAIRING, PaymentStatus.CONSUMED})
+
+
+def usable_for_pairing(status: PaymentStatus, confirmed_at: float | None, now: float, validity_s: float) -> bool:
+    """A paid payment may start pairing attempts only within ``validity_s`` of its confirmation.
+
+    SPEC: a pairing failure is terminal after N attempts "or payment expiry".  The invoice's
+    own ``expires_at`` cannot be that expiry (a late PAID after it still confirms, and the
+    customer's money wins), so a confirmed payment carries its own window from the moment it
+    was paid; past it, "coba cari lagi" is refused and the payment ends ``failed_pairing``.
+    """
+    if status is not PaymentStatus.CONFIRMED:
+        return False
+    return confirmed_at is None or now < confirmed_at + validity_s

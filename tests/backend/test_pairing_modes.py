@@ -54,7 +54,7 @@ def build_world(n_mitras: int = 3, online: int | None = None) -> World:
             "mitras", Mitra(id=mitra_id, phone=f"+6281100088{i:02d}", display_name=f"Bestie {i}", password="pw")
         )
         if online is None or i < online:
-            backend.presence.set_online(mitra_id, True)
+            asyncio.run(backend.presence.set_online(mitra_id, True))
         backend.hub.add(("mitra", mitra_id), FakeSocket())
         mitra_ids.append(mitra_id)
     return World(backend, customer.id, mitra_ids)
@@ -105,7 +105,7 @@ def test_targeted_payment_is_offered_only_to_the_targeted_mitra() -> None:
 
 def test_targeted_mitra_offline_fails_at_once_with_returning_chat_timeout_cause_mitra_offline() -> None:
     world = build_world(3)
-    world.backend.presence.set_online("mitra-1", False)
+    asyncio.run(world.backend.presence.set_online("mitra-1", False))
     start = world.now
     session = run(lambda: pay(world, targeted="mitra-1"))
     assert world.now == start  # no time had to pass
@@ -216,7 +216,7 @@ def test_expire_targeted_pairing_request_fails_the_wait_like_its_timeout() -> No
 
 def test_targeted_failures_are_never_terminal_and_keep_the_payment_confirmed() -> None:
     world = build_world(1)
-    world.backend.presence.set_online("mitra-0", False)
+    asyncio.run(world.backend.presence.set_online("mitra-0", False))
 
     async def scenario() -> list[ChatSession]:
         first = await pay(world, targeted="mitra-0")
@@ -254,7 +254,7 @@ def test_retry_with_mode_blast_clears_targeted_mitra_and_blasts_the_others_on_th
     assert (again.mode, again.targeted_mitra_id, again.attempt) == ("blast", None, 2)
     assert again.status is SessionStatus.PENDING_ACCEPTANCE
     assert again.offered_mitra_ids == ["mitra-0", "mitra-2"]  # the bestie who just said no is not asked again
-    assert [s.id for s in backend.store.rows("chat_sessions")] == [first.id, again.id]
+    assert [s.id for s in backend.store.chat_sessions.all()] == [first.id, again.id]
 
 
 def test_retry_without_mode_after_a_targeted_failure_waits_for_the_same_mitra_again() -> None:
@@ -413,7 +413,7 @@ def test_retry_while_an_attempt_is_in_flight_returns_that_attempt_without_a_seco
 
     first, same, blast = run(scenario)
     assert first is same is blast
-    assert len(backend.store.rows("chat_sessions")) == 1
+    assert len(backend.store.chat_sessions.all()) == 1
     assert len(frames(world, "pairing_searching")) == 1
     assert len(frames(world, "pairing_offer")) == 2
     assert [t.name for t in backend.scheduler.pending()] == ["pairing_timeout"]
@@ -444,7 +444,7 @@ def test_retry_after_a_match_returns_the_matched_session() -> None:
 
     first, again = run(scenario)
     assert again is first and again.status is SessionStatus.ACTIVE
-    assert len(backend.store.rows("chat_sessions")) == 1
+    assert len(backend.store.chat_sessions.all()) == 1
 
 
 def test_mitra_coming_online_is_offered_a_searching_blast_but_not_a_targeted_wait_for_someone_else() -> None:
@@ -455,7 +455,7 @@ def test_mitra_coming_online_is_offered_a_searching_blast_but_not_a_targeted_wai
     async def scenario() -> tuple[ChatSession, ChatSession]:
         targeted = await pay(world, targeted="mitra-0")
         blast = await pay(world, customer_id=other.id)
-        backend.presence.set_online("mitra-1", True)
+        await backend.presence.set_online("mitra-1", True)
         await backend.pairing.mitra_available("mitra-1")
         return targeted, blast
 
@@ -473,7 +473,7 @@ def test_mitra_coming_online_is_offered_a_blast_that_was_searching_with_nobody()
     async def scenario() -> tuple[SessionStatus, ChatSession]:
         blast = await pay(world)
         before = blast.status
-        backend.presence.set_online("mitra-0", True)
+        await backend.presence.set_online("mitra-0", True)
         await backend.pairing.mitra_available("mitra-0")
         await backend.pairing.mitra_available("mitra-0")  # twice: offered once
         return before, blast
@@ -523,7 +523,7 @@ def test_attempt_numbers_increase_across_retries_of_one_payment() -> None:
         await backend.pairing.retry(first.payment_request_id, world.customer_id, Mode.BLAST)
         await backend.scheduler.advance(backend.settings.pairing_timeout_s)
         for mitra_id in world.mitra_ids:  # still on shift: heartbeats fresh after the long wait
-            backend.presence.heartbeat(mitra_id)
+            await backend.presence.heartbeat(mitra_id)
         third = await backend.pairing.retry(first.payment_request_id, world.customer_id)
         await backend.pairing.accept("mitra-0", third.id)
         return backend.pairing.attempts(first.payment_request_id)
@@ -568,4 +568,4 @@ def test_a_mitra_in_an_active_session_cannot_win_a_second_offer() -> None:
     assert refused is not None
     assert first.status is SessionStatus.ACTIVE
     assert second.status is not SessionStatus.ACTIVE
-    assert len(backend.store.find("chat_sessions", mitra_id="mitra-0", status=SessionStatus.ACTIVE)) == 1
+    assert len(backend.store.chat_sessions.find(mitra_id="mitra-0", status=SessionStatus.ACTIVE)) == 1

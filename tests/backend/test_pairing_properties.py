@@ -94,14 +94,14 @@ def build_world() -> World:
         backend.store.insert(
             "mitras", Mitra(id=f"mitra-{j}", phone=f"+6281100077{j:02d}", display_name=f"Bestie {j}", password="pw")
         )
-        backend.presence.set_online(f"mitra-{j}", True)
+        asyncio.run(backend.presence.set_online(f"mitra-{j}", True))
         mitras.append(f"mitra-{j}")
     backend.reconciler.schedule()  # the periodic sweep of a running backend
     return World(backend, customers, mitras, {c: [] for c in customers})
 
 
 def sessions(backend: ReferenceBackend) -> list[ChatSession]:
-    return backend.store.rows("chat_sessions")
+    return backend.store.chat_sessions.all()
 
 
 def pick(rows: list[Any], k: int) -> Any | None:
@@ -133,7 +133,7 @@ async def apply(world: World, op: Op, accept_while_busy: bool) -> None:
             return
         mitra_id = world.mitras[j]
         if kind == "accept":
-            mitra_row = backend.store.require("mitras", mitra_id)
+            mitra_row = backend.store.mitras.require(mitra_id)
             if not accept_while_busy and backend.presence.facts(mitra_row).busy:
                 return
             await backend.pairing.accept(mitra_id, session.id)
@@ -149,11 +149,11 @@ async def apply(world: World, op: Op, accept_while_busy: bool) -> None:
             return
         await backend.pairing.retry(payment_id, customer_id, mode)
     elif kind == "heartbeat":
-        backend.presence.heartbeat(world.mitras[op[1]])
+        await backend.presence.heartbeat(world.mitras[op[1]])
         await backend.pairing.mitra_available(world.mitras[op[1]])
     elif kind == "online":
         _, j, online = op
-        backend.presence.set_online(world.mitras[j], online)
+        await backend.presence.set_online(world.mitras[j], online)
         await backend.pairing.mitra_available(world.mitras[j])
     elif kind == "end":
         _, k, role = op
@@ -293,7 +293,7 @@ def test_the_operations_reach_every_state_and_refusal_the_property_relies_on() -
         "PAIRING_FAILED",
         "PAIRING_FAILED",
     ]
-    assert [p.status.value for p in backend.store.rows("payment_requests")] == [
+    assert [p.status.value for p in backend.store.payment_requests.all()] == [
         "consumed",
         "consumed",
         "pending",

@@ -43,14 +43,14 @@ def build_world(n: int = N_MITRAS) -> World:
             "mitras", Mitra(id=f"mitra-{i:02d}", phone=phone, display_name=f"Bestie {i}", password="pw")
         )
         _, mitra = backend.auth.mitra_login(phone, "pw")
-        backend.presence.set_online(mitra.id, True)
+        asyncio.run(backend.presence.set_online(mitra.id, True))
         mitra_ids.append(mitra.id)
     payment = asyncio.run(backend.payments.request_payment(customer.id, 15))
     return World(backend, customer.id, mitra_ids, payment.id)
 
 
 def sessions(backend: ReferenceBackend) -> list[ChatSession]:
-    return backend.store.rows("chat_sessions")
+    return backend.store.chat_sessions.all()
 
 
 def searching_frames(backend: ReferenceBackend) -> list[dict[str, object]]:
@@ -119,7 +119,7 @@ def test_winner_is_announced_and_losers_told_offer_taken() -> None:
 
 def test_accept_by_a_mitra_not_offered_is_not_offered() -> None:
     world = build_world(2)
-    world.backend.store.insert("mitras", Mitra(id="late", phone="+62899", display_name="Late", password="pw"))
+    world.backend.store.mitras.insert(Mitra(id="late", phone="+62899", display_name="Late", password="pw"))
 
     async def run() -> Conflict:
         session = await confirm(world)
@@ -136,7 +136,7 @@ def test_accept_by_a_mitra_not_offered_is_not_offered() -> None:
 def test_offline_and_busy_mitras_are_not_offered() -> None:
     world = build_world(3)
     backend = world.backend
-    backend.presence.set_online(world.mitra_ids[0], False)
+    asyncio.run(backend.presence.set_online(world.mitra_ids[0], False))
     # mitra 1 is busy in another customer's active session
     _, other = backend.auth.login_anonymous()
     other_payment = asyncio.run(backend.payments.request_payment(other.id, 15))
@@ -167,7 +167,7 @@ def test_accept_by_a_mitra_who_rejected_is_not_offered() -> None:
 
 def test_reject_by_a_mitra_not_offered_is_refused() -> None:
     world = build_world(1)
-    world.backend.store.insert("mitras", Mitra(id="late", phone="+62899", display_name="Late", password="pw"))
+    world.backend.store.mitras.insert(Mitra(id="late", phone="+62899", display_name="Late", password="pw"))
 
     async def run() -> Conflict:
         session = await confirm(world)
@@ -340,7 +340,7 @@ def test_mitra_is_offered_again_once_its_session_time_is_over() -> None:
         session = await confirm(world)
         await backend.pairing.accept(mitra_id, session.id)
         await backend.scheduler.advance(session.duration_minutes * 60 + 1)
-        backend.presence.heartbeat(mitra_id)  # still on shift, heartbeat fresh
+        await backend.presence.heartbeat(mitra_id)  # still on shift, heartbeat fresh
         next_payment = await backend.payments.request_payment(world.customer_id, 15)
         await backend.payments.confirm_payment(next_payment.id, "test")
         next_session = backend.pairing.current_session(next_payment.id)
@@ -387,7 +387,7 @@ def test_timers_of_sessions_deleted_by_reset_phone_fire_quietly() -> None:
     async def run() -> None:
         session = await confirm(world)
         await backend.pairing.accept(world.mitra_ids[0], session.id)
-        backend.store.delete("chat_sessions", session.id)
+        backend.store.chat_sessions.delete(session.id)
         await backend.scheduler.advance(3600)
 
     asyncio.run(run())

@@ -25,8 +25,8 @@ def _backend(state_file: Path) -> ReferenceBackend:
 
 async def _session_in_progress(backend: ReferenceBackend) -> tuple[str, str, str]:
     token, customer = backend.auth.login_anonymous()
-    backend.store.insert("mitras", Mitra("m1", "+62811", "Rani", "pw"))
-    backend.presence.set_online("m1", True)
+    backend.store.mitras.insert(Mitra("m1", "+62811", "Rani", "pw"))
+    await backend.presence.set_online("m1", True)
     payment = await backend.payments.request_payment(customer.id, 15)
     await backend.payments.confirm_payment(payment.id, "test")
     session = backend.pairing.current_session(payment.id)
@@ -74,7 +74,7 @@ def test_restored_active_sessions_still_end_on_time(tmp_path: Path) -> None:
 def test_without_a_file_the_backend_starts_empty(tmp_path: Path) -> None:
     backend = _backend(tmp_path / "absent.json")
     asyncio.run(backend.start())
-    assert backend.store.rows("customers") == []
+    assert backend.store.customers.all() == []
 
 
 @pytest.mark.parametrize("content", ["not json", json.dumps({"format": 99}), json.dumps([1, 2])])

@@ -358,12 +358,12 @@ def test_without_xendit_a_sweep_reemits_a_lost_confirmation() -> None:
         try:
             payment = await backend.payments.request_payment("c1", 15)
             await backend.payments.confirm_payment(payment.id, "test", announce=False)
-            assert backend.store.find("chat_sessions", payment_request_id=payment.id) == []
+            assert backend.store.chat_sessions.find(payment_request_id=payment.id) == []
 
             report = await backend.reconciler.sweep()
 
             assert report["reemitted"] == [payment.id]
-            assert len(backend.store.find("chat_sessions", payment_request_id=payment.id)) == 1
+            assert len(backend.store.chat_sessions.find(payment_request_id=payment.id)) == 1
         finally:
             await backend.close()
 
@@ -384,7 +384,7 @@ class _RacingXendit:
 
     async def get_invoice(self, invoice_id: str) -> dict[str, Any]:
         if invoice_id == self.racing_invoice:
-            payment = self.backend.store.find("payment_requests", xendit_invoice_id=invoice_id)[0]
+            payment = self.backend.store.payment_requests.find(xendit_invoice_id=invoice_id)[0]
             await self.backend.webhook.handle(XenditCallback(id=invoice_id, external_id=payment.id, status="PAID"))
             return {"id": invoice_id, "status": "PENDING"}
         return {"id": invoice_id, "status": "EXPIRED"}

@@ -428,7 +428,7 @@ def test_reset_phone_cascades_children_first(api: httpx.Client, stack: Stack) ->
 
     before = api.get("/internal/_test/state").json()["tables"]
     with pytest.raises(ForeignKeyViolation) as caught:
-        stack.backend.store.delete("customers", customer_id)
+        stack.backend.store.customers.delete(customer_id)
     assert caught.value.sqlstate == "23503"
     assert api.get("/internal/_test/state").json()["tables"] == before
 

@@ -67,8 +67,8 @@ def active_world(duration_minutes: int = 15, settings: Settings | None = None) -
     backend = ReferenceBackend(settings, Scheduler(VirtualClock()))
     _, customer = backend.auth.login_anonymous()
     backend.auth.set_display_name(customer.id, "Ayu")
-    backend.store.insert("mitras", Mitra(id="mitra-0", phone="+6281100099001", display_name="Rani", password="pw"))
-    backend.presence.set_online("mitra-0", True)
+    backend.store.mitras.insert(Mitra(id="mitra-0", phone="+6281100099001", display_name="Rani", password="pw"))
+    asyncio.run(backend.presence.set_online("mitra-0", True))
 
     async def match() -> ChatSession:
         payment = await backend.payments.request_payment(customer.id, duration_minutes)
@@ -272,7 +272,7 @@ def test_mitra_is_eligible_again_after_time_over_once_its_heartbeat_is_fresh() -
     run(lambda: backend.scheduler.advance(15 * 60))
     assert world.session.status is SessionStatus.ENDED
     assert backend.presence.eligible() == []  # no heartbeat for 15 minutes
-    backend.presence.heartbeat(world.mitra_id)
+    asyncio.run(backend.presence.heartbeat(world.mitra_id))
     assert backend.presence.eligible() == [world.mitra_id]
 
 
@@ -291,7 +291,7 @@ def test_chat_send_after_end_is_conflict_sesi_sudah_berakhir(sender: str) -> Non
     refused = run(scenario)
     assert (refused.code, refused.message) == ("SESSION_ENDED", SESSION_ENDED)
     assert SESSION_ENDED == "Sesi sudah berakhir"
-    assert [m.text for m in backend.store.rows("chat_messages")] == ["halo"]
+    assert [m.text for m in backend.store.chat_messages.all()] == ["halo"]
 
 
 def test_chat_send_after_time_over_is_conflict_sesi_sudah_berakhir() -> None:

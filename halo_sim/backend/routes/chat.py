@@ -36,9 +36,7 @@ async def send_message(request: Request) -> JSONResponse:
 async def end_session(request: Request) -> JSONResponse:
     """A participant says goodbye and ends the session before its time is over."""
     who = caller(request)
-    backend = backend_of(request)
-    session = backend.pairing.participant_of(request.path_params["session_id"], who)
-    return ok(await backend.sessions.end_by(session, who))
+    return ok(await backend_of(request).chat.end_early(request.path_params["session_id"], who))
 
 
 routes = [

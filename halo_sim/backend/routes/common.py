@@ -63,8 +63,10 @@ def render(value: Any) -> Any:
     """Rows (dataclasses) and containers of them as JSON-ready data."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return dataclasses.asdict(value)
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):
         return [render(v) for v in value]
+    if isinstance(value, dict):
+        return {k: render(v) for k, v in value.items()}
     return value
 
 

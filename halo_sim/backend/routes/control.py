@@ -15,7 +15,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, StreamingResponse
 from starlette.routing import Route
 
-from halo_sim.backend.routes.common import backend_of, ok
+from halo_sim.backend.routes.common import backend_of, body, ok
+from halo_sim.backend.routes.internal import guard
+from halo_sim.backend.schemas import ConfigUpdate, SupportHandles
 from simkit.errors import ValidationFailed
 
 MIN_INTERVAL_S = 0.05
@@ -23,6 +25,15 @@ MIN_INTERVAL_S = 0.05
 
 async def app_config(request: Request) -> JSONResponse:
     return ok(backend_of(request).control.config())
+
+
+async def update_config(request: Request) -> JSONResponse:
+    """The control center changes prices and support handles; guarded like the ``_test`` surface."""
+    guard(request)
+    data = await body(request, ConfigUpdate)
+    prices = {p.duration_minutes: p.amount for p in data.prices} if data.prices else None
+    support = data.support or SupportHandles()
+    return ok(backend_of(request).control.update_config(prices, support.whatsapp, support.telegram))
 
 
 async def stats(request: Request) -> JSONResponse:
@@ -54,6 +65,8 @@ async def stats_stream(request: Request) -> StreamingResponse:
 
 routes = [
     Route("/api/config", app_config, methods=["GET"]),
+    Route("/api/control-center/config", app_config, methods=["GET"]),
+    Route("/api/control-center/config", update_config, methods=["PUT", "PATCH"]),
     Route("/api/control-center/stats", stats, methods=["GET"]),
     Route("/api/control-center/stats/stream", stats_stream, methods=["GET"]),
 ]

@@ -37,10 +37,7 @@ async def login_anonymous(request: Request) -> JSONResponse:
 
 
 async def profile(request: Request) -> JSONResponse:
-    who = caller(request, "customer")
-    backend = backend_of(request)
-    customer = backend.store.require("customers", who.id)
-    return ok({**render(customer), "notifications_enabled": backend.devices.notifications_enabled(who)})
+    return ok(backend_of(request).auth.profile(caller(request, "customer")))
 
 
 async def update_profile(request: Request) -> JSONResponse:
@@ -79,9 +76,7 @@ async def legacy_chat_request(request: Request) -> JSONResponse:
     """The client-driven start of the cutover; idempotent with the server-driven blast."""
     who = caller(request, "customer")
     data = await body(request, ChatRequest)
-    backend = backend_of(request)
-    backend.payments.get_for_customer(data.payment_request_id, who.id)
-    return ok(await backend.pairing.start(data.payment_request_id))
+    return ok(await backend_of(request).pairing.request_chat(data.payment_request_id, who.id))
 
 
 async def retry_pairing(request: Request) -> JSONResponse:
@@ -100,18 +95,8 @@ async def history(request: Request) -> JSONResponse:
 
 async def mitra_availability(request: Request) -> JSONResponse:
     """Before paying for a targeted chat: is that bestie online? (the prePayReturning popup)."""
-    caller(request, "customer")
-    backend = backend_of(request)
-    mitra = backend.store.require("mitras", request.path_params["mitra_id"], "mitra")
-    facts = backend.presence.facts(mitra)
-    return ok(
-        {
-            "mitra_id": mitra.id,
-            "display_name": mitra.display_name,
-            "mitra_is_online": backend.presence.is_online(mitra),
-            "busy": facts.busy,
-        }
-    )
+    caller(request, "customer")  # any signed-in customer; mitras and strangers are refused (docs/contract.md)
+    return ok(backend_of(request).presence.availability(request.path_params["mitra_id"]))
 
 
 routes = [

@@ -28,14 +28,8 @@ from halo_sim.backend.schemas import (
     ResetAll,
     SessionMessage,
 )
-from halo_sim.backend.services.deps import Principal
-from halo_sim.backend.services.notify import PushText
-from halo_sim.backend.services.testing import name_pattern
-from halo_sim.backend.services.webhooks import XenditCallback
-from halo_sim.backend.tables import Mitra, PaymentRequest
-from halo_sim.domain.pairing import SessionEvent
-from halo_sim.domain.payment import PaymentStatus
-from simkit.errors import Conflict, NotFound, Unauthorized, ValidationFailed
+from halo_sim.backend.services.deps import Role
+from simkit.errors import Conflict, Unauthorized, ValidationFailed
 
 PREFIX = "/internal/_test"
 
@@ -49,38 +43,22 @@ def guard(request: Request) -> None:
 
 async def reset_phone(request: Request) -> JSONResponse:
     data = await body(request, PhoneRef)
-    backend = backend_of(request)
-    backend.auth.otps.pop(data.phone, None)
-    return ok(backend.testing.reset_phone(data.phone))
-
-
-def _payment_of(request: Request, data: PaymentRef) -> PaymentRequest:
-    """By id, or the newest pending payment of the customer with ``phone``."""
-    backend = backend_of(request)
-    if data.payment_request_id is not None:
-        return backend.payments.get(data.payment_request_id)
-    if data.phone is None:
-        raise ValidationFailed("give payment_request_id or phone")
-    customer = backend.testing.customer_by_phone(data.phone)
-    return backend.payments.latest_for_customer(customer.id, PaymentStatus.PENDING)
+    return ok(backend_of(request).testing.reset_phone(data.phone))
 
 
 async def force_confirm_payment(request: Request) -> JSONResponse:
     """Confirms through the real confirm path, so ``payment_request.confirmed`` fires (unless lost on purpose)."""
     data = await body(request, PaymentRef)
-    payment = _payment_of(request, data)
-    return ok(await backend_of(request).payments.confirm_payment(payment.id, "test", announce=not data.lose_event))
+    backend = backend_of(request)
+    payment = backend.testing.payment_of(data.payment_request_id, data.phone)
+    return ok(await backend.payments.confirm_payment(payment.id, "test", announce=not data.lose_event))
 
 
 async def mark_latest_payment_paid(request: Request) -> JSONResponse:
     """What a PAID callback from Xendit does, through the same webhook handler (no token needed here)."""
     data = await body(request, PaymentRef)
-    payment = _payment_of(request, data)
-    callback = XenditCallback(
-        id=payment.xendit_invoice_id or f"test-invoice-{payment.id}", external_id=payment.id, status="PAID"
-    )
-    outcome = await backend_of(request).webhook.handle(callback, source="test")
-    return ok({**outcome, "payment": render(payment)})
+    testing = backend_of(request).testing
+    return ok(await testing.mark_paid(testing.payment_of(data.payment_request_id, data.phone)))
 
 
 async def run_reconciliation(request: Request) -> JSONResponse:
@@ -91,28 +69,20 @@ async def run_reconciliation(request: Request) -> JSONResponse:
 async def accept_latest_pending(request: Request) -> JSONResponse:
     """The newest offer pending acceptance, accepted by the given (or first offered) mitra."""
     data = await body(request, MitraRef)
-    backend = backend_of(request)
-    mitra_id = data.mitra_id or (backend.testing.mitra_by_phone(data.mitra_phone).id if data.mitra_phone else None)
-    session = backend.pairing.latest_pending_offer(mitra_id)
-    chosen = mitra_id or next(m for m in session.offered_mitra_ids if m not in session.rejected_mitra_ids)
-    return ok(await backend.pairing.accept(chosen, session.id))
+    testing = backend_of(request).testing
+    mitra = testing.mitra_ref(data.mitra_id, data.mitra_phone)
+    return ok(await testing.accept_latest_pending(mitra.id if mitra else None))
 
 
 async def ws_connection_state(request: Request) -> JSONResponse:
-    backend = backend_of(request)
+    testing = backend_of(request).testing
     q = request.query_params
-    session = backend.testing.session_of(q.get("session_id"), q.get("customer_phone") or q.get("phone"))
-    return ok(backend.testing.ws_state(session))
+    return ok(testing.ws_state(testing.session_of(q.get("session_id"), q.get("customer_phone") or q.get("phone"))))
 
 
-async def _send_as(request: Request, role: str) -> JSONResponse:
+async def _send_as(request: Request, role: Role) -> JSONResponse:
     data = await body(request, SessionMessage)
-    backend = backend_of(request)
-    session = backend.testing.session_of(data.session_id, data.customer_phone)
-    sender_id = session.customer_id if role == "customer" else session.mitra_id
-    if sender_id is None:
-        raise Conflict(f"session {session.id} has no {role} yet")
-    message, delivery = await backend.chat.send(session.id, Principal(role, sender_id), data.text)  # type: ignore[arg-type]
+    message, delivery = await backend_of(request).testing.send_as(role, data.session_id, data.customer_phone, data.text)
     return ok({"message": render(message), **delivery.to_json()}, status=201)
 
 
@@ -127,104 +97,50 @@ async def send_as_customer(request: Request) -> JSONResponse:
 async def send_fcm_chat_message(request: Request) -> JSONResponse:
     """A raw FCM dispatch to a participant, whatever its socket state."""
     data = await body(request, RawPush)
-    backend = backend_of(request)
-    session = backend.testing.session_of(data.session_id, data.customer_phone)
-    user_id = session.customer_id if data.to == "customer" else session.mitra_id
-    if user_id is None:
-        raise Conflict(f"session {session.id} has no {data.to} yet")
-    frame = {"type": "chat_message", "session_id": session.id, "text": data.body}
-    delivery = await backend.notifier.push(Principal(data.to, user_id), frame, PushText(data.title, data.body))
+    testing = backend_of(request).testing
+    delivery = await testing.raw_push(data.session_id, data.customer_phone, data.to, data.title, data.body)
     return ok({**delivery.to_json(), "names": delivery.push_names})
 
 
 async def force_pairing_timeout(request: Request) -> JSONResponse:
     """Skip the wait: blast → PAIRING_FAILED, targeted → RETURNING_CHAT_TIMEOUT; searching or pending_acceptance."""
     data = await body(request, PaymentRef)
-    backend = backend_of(request)
-    if data.payment_request_id:
-        session = backend.pairing.in_flight_of_payment(data.payment_request_id)
-    elif data.phone:
-        session = backend.pairing.latest_in_flight(backend.testing.customer_by_phone(data.phone).id)
-    else:
-        raise ValidationFailed("give payment_request_id or phone")
-    if session.mode == "targeted":
-        failed = await backend.pairing.expire_targeted_pairing_request(session.id)
-    else:
-        failed = await backend.pairing.fail(session.id, SessionEvent.TIMEOUT)
-    return ok(failed)
-
-
-def _mitra(request: Request, data: MitraRef) -> Mitra:
-    mitra = backend_of(request).testing.mitra_ref(data.mitra_id, data.mitra_phone)
-    if mitra is None:
-        raise ValidationFailed("give mitra_id or mitra_phone")
-    return mitra
+    return ok(await backend_of(request).testing.force_timeout(data.payment_request_id, data.phone))
 
 
 async def force_mitra_offline(request: Request) -> JSONResponse:
-    mitra = _mitra(request, await body(request, MitraRef))
-    return ok(backend_of(request).presence.set_online(mitra.id, False))
-
-
-async def _online(request: Request, mitra: Mitra) -> Mitra:
+    data = await body(request, MitraRef)
     backend = backend_of(request)
-    backend.presence.set_online(mitra.id, True)
-    await backend.pairing.mitra_available(mitra.id)
-    return mitra
+    mitra = backend.testing.named_mitra(data.mitra_id, data.mitra_phone)
+    return ok(await backend.presence.set_online(mitra.id, False))
 
 
 async def force_other_mitra_online(request: Request) -> JSONResponse:
     """Some mitra other than the excluded one comes online (a bestie baru for the blast)."""
     data = await body(request, MitraExclude)
-    backend = backend_of(request)
-    excluded = backend.testing.mitra_ref(data.exclude_mitra_id, data.exclude_mitra_phone)
-    free = [
-        m
-        for m in backend.store.rows("mitras")
-        if (excluded is None or m.id != excluded.id) and not backend.presence.facts(m).busy
-    ]
-    free.sort(key=backend.presence.is_online)  # an offline one first: the point is one more online
-    if not free:
-        raise NotFound("no other free mitra exists; seed one with seed-mitra", code="NO_OTHER_MITRA")
-    return ok(await _online(request, free[0]))
+    testing = backend_of(request).testing
+    excluded = testing.mitra_ref(data.exclude_mitra_id, data.exclude_mitra_phone)
+    return ok(await testing.force_other_mitra_online(excluded))
 
 
 async def reset_all_mitras_online(request: Request) -> JSONResponse:
-    backend = backend_of(request)
-    mitras = [await _online(request, m) for m in backend.store.rows("mitras")]
-    return ok({"online": [m.id for m in mitras]})
+    return ok({"online": await backend_of(request).testing.all_mitras_online()})
 
 
 async def mitra_accept_latest(request: Request) -> JSONResponse:
     """This mitra accepts the newest offer made to it."""
-    mitra = _mitra(request, await body(request, MitraRef))
-    backend = backend_of(request)
-    return ok(await backend.pairing.accept(mitra.id, backend.pairing.latest_pending_offer(mitra.id).id))
+    data = await body(request, MitraRef)
+    testing = backend_of(request).testing
+    return ok(await testing.accept_latest_pending(testing.named_mitra(data.mitra_id, data.mitra_phone).id))
 
 
 async def seed_history_session(request: Request) -> JSONResponse:
     """A past session with a bestie; answers MITRA_NAME_RE for selectors on names with regex specials."""
-    data = await body(request, HistorySeed)
-    backend = backend_of(request)
-    testing = backend.testing
-    customer = testing.customer_by_phone(data.customer_phone)
-    found = backend.store.find("mitras", phone=data.mitra_phone) if data.mitra_phone else []
-    mitra = (
-        found[0]
-        if found
-        else testing.new_mitra(data.mitra_display_name or "Bestie Lama", data.mitra_phone, data.topics)
+    d = await body(request, HistorySeed)
+    seeded = backend_of(request).testing.seed_history_session(
+        d.customer_phone, d.mitra_phone, d.mitra_display_name, d.topics, d.duration_minutes, d.days_ago
     )
-    session = testing.seed_history(customer, mitra, data.duration_minutes, data.days_ago)
-    return ok(
-        {
-            "session_id": session.id,
-            "mitra_id": mitra.id,
-            "mitra_phone": mitra.phone,
-            "MITRA_NAME": mitra.display_name,
-            "MITRA_NAME_RE": name_pattern(mitra.display_name),
-        },
-        status=201,
-    )
+    return ok(seeded, status=201)
 
 
 async def read_otp(request: Request) -> JSONResponse:
@@ -237,23 +153,9 @@ async def read_otp(request: Request) -> JSONResponse:
 
 async def seed_mitra(request: Request) -> JSONResponse:
     """Create a mitra (idempotent by phone): the admin step scenarios need before a mitra logs in."""
-    data = await body(request, MitraSeed)
-    backend = backend_of(request)
-    existing = backend.store.find("mitras", phone=data.phone)
-    if existing:
-        return ok(
-            backend.store.update(
-                "mitras", existing[0].id, display_name=data.display_name, password=data.password, topics=data.topics
-            )
-        )
-    row = Mitra(
-        id=data.id or backend.deps.ids.uuid(),
-        phone=data.phone,
-        display_name=data.display_name,
-        password=data.password,
-        topics=data.topics,
-    )
-    return ok(backend.store.insert("mitras", row), status=201)
+    d = await body(request, MitraSeed)
+    row, created = backend_of(request).testing.seed_mitra(d.phone, d.display_name, d.password, d.topics, d.id)
+    return ok(row, status=201 if created else 200)
 
 
 async def state(request: Request) -> JSONResponse:

@@ -17,7 +17,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from halo_sim.backend.routes.common import backend_of, bearer
 from halo_sim.backend.services.deps import Principal
-from simkit.errors import DomainError, ValidationFailed
+from simkit.errors import DomainError, Forbidden, ValidationFailed
 
 Frame = dict[str, Any]
 Command = Callable[[WebSocket, Principal, Frame], Awaitable[Frame | None]]
@@ -68,8 +68,14 @@ async def ping(ws: WebSocket, who: Principal, frame: Frame) -> Frame:
     return {"type": "pong"}
 
 
+def _mitra(who: Principal) -> str:
+    if who.role != "mitra":
+        raise Forbidden("this frame is for mitras")
+    return who.id
+
+
 async def heartbeat(ws: WebSocket, who: Principal, frame: Frame) -> Frame:
-    backend_of(ws).presence.heartbeat(who.id)
+    await backend_of(ws).presence.heartbeat(_mitra(who))
     return {"type": "heartbeat_ack"}
 
 
@@ -84,11 +90,11 @@ async def chat_message(ws: WebSocket, who: Principal, frame: Frame) -> Frame:
 
 
 async def accept_offer(ws: WebSocket, who: Principal, frame: Frame) -> None:
-    await backend_of(ws).pairing.accept(who.id, _field(frame, "session_id"))
+    await backend_of(ws).pairing.accept(_mitra(who), _field(frame, "session_id"))
 
 
 async def reject_offer(ws: WebSocket, who: Principal, frame: Frame) -> Frame:
-    await backend_of(ws).pairing.reject(who.id, _field(frame, "session_id"))
+    await backend_of(ws).pairing.reject(_mitra(who), _field(frame, "session_id"))
     return {"type": "offer_rejected", "session_id": frame["session_id"]}
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
+from typing import Any
 
 from halo_sim.backend.services.deps import Deps, Principal, Role
+from halo_sim.backend.services.devices import DeviceService
 from halo_sim.backend.tables import AuthSession, Customer, Mitra
 from simkit.errors import NotFound, TooManyRequests, Unauthorized, ValidationFailed
 
@@ -25,8 +28,9 @@ class OtpChallenge:
 class AuthService:
     """Logs users in and resolves bearer tokens."""
 
-    def __init__(self, deps: Deps) -> None:
+    def __init__(self, deps: Deps, devices: DeviceService) -> None:
         self.deps = deps
+        self.devices = devices
         self.otps: dict[str, OtpChallenge] = {}
 
     def request_otp(self, phone: str) -> OtpChallenge:
@@ -70,15 +74,15 @@ class AuthService:
             )
 
     def _customer_for_phone(self, phone: str) -> Customer:
-        existing = self.deps.store.find("customers", phone=phone)
-        if existing:
-            return existing[0]  # type: ignore[no-any-return]
+        existing = self.deps.store.customers.first(phone=phone)
+        if existing is not None:
+            return existing
         row = Customer(self.deps.ids.uuid(), phone, None, False, self.deps.now())
-        return self.deps.store.insert("customers", row)
+        return self.deps.store.customers.insert(row)
 
     def login_anonymous(self) -> tuple[str, Customer]:
         """A customer without a phone; it picks a display name next."""
-        row = self.deps.store.insert("customers", Customer(self.deps.ids.uuid(), None, None, True, self.deps.now()))
+        row = self.deps.store.customers.insert(Customer(self.deps.ids.uuid(), None, None, True, self.deps.now()))
         return self._open_session("customer", row.id), row
 
     def set_display_name(self, customer_id: str, name: str) -> Customer:
@@ -86,14 +90,14 @@ class AuthService:
         name = name.strip()
         if not 1 <= len(name) <= 40:
             raise ValidationFailed("display_name must be 1 to 40 characters")
-        return self.deps.store.update("customers", customer_id, display_name=name)  # type: ignore[no-any-return]
+        return self.deps.store.customers.update(customer_id, display_name=name)
 
     def mitra_login(self, phone: str, password: str) -> tuple[str, Mitra]:
         """Mitras log in with the phone and password the admin gave them."""
-        matches = self.deps.store.find("mitras", phone=phone)
-        if not matches or matches[0].password != password:
+        mitra = self.deps.store.mitras.first(phone=phone)
+        if mitra is None or mitra.password != password:
             raise Unauthorized("wrong phone or password", code="INVALID_CREDENTIALS")
-        return self._open_session("mitra", matches[0].id), matches[0]
+        return self._open_session("mitra", mitra.id), mitra
 
     def _open_session(self, role: Role, user_id: str) -> str:
         token = self.deps.ids.token()
@@ -105,17 +109,26 @@ class AuthService:
             user_id if role == "mitra" else None,
             self.deps.now(),
         )
-        self.deps.store.insert("auth_sessions", row)
+        self.deps.store.auth_sessions.insert(row)
         return token
 
     def authenticate(self, token: str | None) -> Principal:
         """Resolve a bearer token to the caller."""
         if not token:
             raise Unauthorized("missing bearer token")
-        for session in self.deps.store.find("auth_sessions", token=token):
-            user_id = session.customer_id or session.mitra_id
-            return Principal(session.role, user_id)
-        raise Unauthorized("invalid or revoked token")
+        session = self.deps.store.auth_sessions.first(token=token)
+        if session is None:
+            raise Unauthorized("invalid or revoked token")
+        return Principal(session.role, session.customer_id or session.mitra_id)  # type: ignore[arg-type]
+
+    def profile(self, who: Principal) -> dict[str, Any]:
+        """The customer as its app shows it, with the home banner's ``notifications_enabled``."""
+        customer = self.deps.store.customers.require(who.id, "customer")
+        return {**dataclasses.asdict(customer), "notifications_enabled": self.devices.notifications_enabled(who)}
+
+    def forget_otp(self, phone: str) -> None:
+        """Drop the phone's outstanding code and wrong-attempt count (``reset-phone``)."""
+        self.otps.pop(phone, None)
 
     def read_otp(self, phone: str) -> OtpChallenge:
         """The outstanding code of ``phone`` (test surface only)."""

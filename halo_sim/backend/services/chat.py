@@ -29,8 +29,7 @@ class ChatService:
         self._ensure_open(session)
         if not text.strip():
             raise ValidationFailed("text must not be empty")
-        message = self.deps.store.insert(
-            "chat_messages",
+        message = self.deps.store.chat_messages.insert(
             ChatMessage(
                 id=self.deps.ids.uuid(),
                 session_id=session.id,
@@ -45,7 +44,7 @@ class ChatService:
         delivery = await self.notifier.deliver(
             self._other(session, sender), frame, PushText(self._sender_name(sender), text)
         )
-        message.delivered_via = delivery.channel.value
+        message = self.deps.store.chat_messages.update(message.id, delivered_via=delivery.channel.value)
         return message, delivery
 
     def _ensure_open(self, session: ChatSession) -> None:
@@ -54,7 +53,7 @@ class ChatService:
             raise Conflict(SESSION_ENDED, code="SESSION_ENDED")
 
     def _next_seq(self, session_id: str) -> int:
-        return len(self.deps.store.find("chat_messages", session_id=session_id)) + 1
+        return self.deps.store.chat_messages.count(session_id=session_id) + 1  # O(1): the index's bucket size
 
     @staticmethod
     def _other(session: ChatSession, sender: Principal) -> Principal:
@@ -63,11 +62,15 @@ class ChatService:
         return Principal("customer", session.customer_id)
 
     def _sender_name(self, sender: Principal) -> str:
-        row = self.deps.store.require(f"{sender.role}s", sender.id)
+        row = self.deps.store.table(f"{sender.role}s").require(sender.id)
         return str(row.display_name or "Halo")
+
+    async def end_early(self, session_id: str, user: Principal) -> ChatSession:
+        """A participant says goodbye and ends the session before its time is over."""
+        return await self.pairing.timer.end_by(self.pairing.participant_of(session_id, user), user)
 
     def messages(self, session_id: str, reader: Principal, after_seq: int = 0) -> list[dict[str, Any]]:
         """Messages after ``after_seq``: what a reconnecting app fetches to catch up."""
         session = self.pairing.participant_of(session_id, reader)
-        rows = self.deps.store.find("chat_messages", session_id=session.id)
+        rows = self.deps.store.chat_messages.find(session_id=session.id)
         return [dataclasses.asdict(m) for m in rows if m.seq > after_seq]

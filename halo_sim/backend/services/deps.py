@@ -12,10 +12,12 @@ from halo_sim.backend.events import EventBus
 from halo_sim.backend.hub import Hub, UserKey
 from halo_sim.backend.push import FcmClient
 from halo_sim.backend.store import Store
+from halo_sim.backend.tables import AppConfig
 from halo_sim.backend.xendit import XenditClient
 from simkit.scheduler import Scheduler, Timer, TimerCallback
 
 TIMER_OWNER = "backend"
+CONFIG_ID = "current"
 
 Role = Literal["customer", "mitra"]
 
@@ -68,6 +70,10 @@ class Deps:
     def now(self) -> float:
         """The injected clock's now."""
         return self.scheduler.clock.now()
+
+    def config(self) -> AppConfig:
+        """The apps' configuration as the control center last set it (seeded from the settings)."""
+        return self.store.app_config.require(CONFIG_ID, "app_config")
 
     def later(self, delay: float, callback: TimerCallback, name: str) -> Timer:
         """A backend timer (owned by the backend, so its reset leaves the fakes' timers alone)."""

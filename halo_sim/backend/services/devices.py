@@ -18,9 +18,9 @@ class DeviceService:
             "customer_id": user.id if user.role == "customer" else None,
             "mitra_id": user.id if user.role == "mitra" else None,
         }
-        for existing in self.deps.store.find("devices", fcm_token=fcm_token):
-            return self.deps.store.update(  # type: ignore[no-any-return]
-                "devices",
+        existing = self.deps.store.devices.first(fcm_token=fcm_token)
+        if existing is not None:  # the token follows whoever registered it last (see docs/contract.md)
+            return self.deps.store.devices.update(
                 existing.id,
                 platform=platform,
                 notifications_enabled=notifications_enabled,
@@ -28,12 +28,12 @@ class DeviceService:
                 **owner,
             )
         row = Device(self.deps.ids.uuid(), fcm_token, platform, notifications_enabled, self.deps.now(), **owner)
-        return self.deps.store.insert("devices", row)
+        return self.deps.store.devices.insert(row)
 
     def of(self, user: Principal) -> list[Device]:
         """Every device registered to ``user``, newest last."""
         column = "customer_id" if user.role == "customer" else "mitra_id"
-        return self.deps.store.find("devices", **{column: user.id})
+        return self.deps.store.devices.find(**{column: user.id})
 
     def push_tokens(self, user: Principal) -> tuple[str, ...]:
         """Tokens a push can be shown on (notifications enabled at OS level)."""
@@ -45,5 +45,5 @@ class DeviceService:
 
     def forget(self, fcm_token: str) -> None:
         """Drop a token FCM reported as UNREGISTERED."""
-        for device in self.deps.store.find("devices", fcm_token=fcm_token):
-            self.deps.store.delete("devices", device.id)
+        for device in self.deps.store.devices.find(fcm_token=fcm_token):
+            self.deps.store.devices.delete(device.id)

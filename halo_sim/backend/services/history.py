@@ -27,10 +27,10 @@ class HistoryService:
     def of(self, customer_id: str) -> list[dict[str, Any]]:
         """One row per previous mitra, most recent session first."""
         by_mitra: dict[str, list[ChatSession]] = {}
-        for session in self.deps.store.find("chat_sessions", customer_id=customer_id):
+        for session in self.deps.store.chat_sessions.find(customer_id=customer_id):
             if session.status in PAST and session.mitra_id:
                 by_mitra.setdefault(session.mitra_id, []).append(session)
-        rows = [self._row(self.deps.store.require("mitras", mid), sessions) for mid, sessions in by_mitra.items()]
+        rows = [self._row(self.deps.store.mitras.require(mid, "mitra"), sessions) for mid, sessions in by_mitra.items()]
         return sorted(rows, key=lambda r: r["last_session_at"], reverse=True)
 
     def _row(self, mitra: Mitra, sessions: list[ChatSession]) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from halo_sim.backend.services.deps import Deps
 from halo_sim.backend.services.payments import CONFIRMED, PaymentService
 from halo_sim.backend.tables import PaymentRequest
 from halo_sim.backend.xendit import XenditRejected
+from halo_sim.domain.pairing import IN_FLIGHT
 from halo_sim.domain.payment import PaymentEvent, PaymentStatus
 
 
@@ -29,21 +30,29 @@ class Reconciler:
     async def sweep(self) -> dict[str, list[str]]:
         """Re-emit orphaned confirmations and expire overdue payments; returns the ids touched."""
         self.runs += 1
-        report: dict[str, list[str]] = {"reemitted": [], "expired": [], "confirmed": [], "errors": []}
-        for payment in self.deps.store.find("payment_requests", status=PaymentStatus.CONFIRMED):
-            if not self.deps.store.find("chat_sessions", payment_request_id=payment.id):
-                report["reemitted"].append(payment.id)
-                await self.deps.bus.emit(CONFIRMED, {"payment_request_id": payment.id, "source": "reconciliation"})
+        report: dict[str, list[str]] = {
+            "reemitted": [], "expired": [], "confirmed": [], "failed_pairing": [], "errors": []
+        }  # fmt: skip
+        for payment in self.deps.store.payment_requests.find(status=PaymentStatus.CONFIRMED):
+            await self._settle_confirmed(payment, report)
         for payment in self._overdue():
             await self._settle_overdue(payment, report)
         return report
 
+    async def _settle_confirmed(self, payment: PaymentRequest, report: dict[str, list[str]]) -> None:
+        """Orphaned: re-emit.  Past its validity with nothing in flight: pairing is over for good."""
+        attempts = self.deps.store.chat_sessions.find(payment_request_id=payment.id)
+        if not self.payments.usable(payment) and not any(s.status in IN_FLIGHT for s in attempts):
+            await self.payments.transition(payment.id, PaymentEvent.FAIL_PAIRING)
+            report["failed_pairing"].append(payment.id)
+        elif not attempts:
+            report["reemitted"].append(payment.id)
+            await self.deps.bus.emit(CONFIRMED, {"payment_request_id": payment.id, "source": "reconciliation"})
+
     def _overdue(self) -> list[PaymentRequest]:
         now = self.deps.now()
-        return self.deps.store.rows(
-            "payment_requests",
-            lambda p: p.status is PaymentStatus.PENDING and p.expires_at is not None and p.expires_at <= now,
-        )
+        pending = self.deps.store.payment_requests.find(status=PaymentStatus.PENDING)
+        return [p for p in pending if p.expires_at is not None and p.expires_at <= now]
 
     async def _settle_overdue(self, payment: PaymentRequest, report: dict[str, list[str]]) -> None:
         status = "EXPIRED"

@@ -33,7 +33,7 @@ class SessionTimer:
         self.deps.later(remaining, partial(self._time_over, session.id), "session_end")
 
     async def _tick(self, session_id: str) -> None:
-        session = self.deps.store.get("chat_sessions", session_id)
+        session = self.deps.store.chat_sessions.get(session_id)
         if session is None or session.status is not SessionStatus.ACTIVE or session.ends_at is None:
             return
         remaining = round(session.ends_at - self.deps.now())
@@ -47,18 +47,22 @@ class SessionTimer:
         self.deps.later(TICK_S, partial(self._tick, session.id), "session_tick")
 
     async def _time_over(self, session_id: str) -> None:
-        if self.deps.store.get("chat_sessions", session_id) is not None:  # reset-phone may have deleted it
+        if self.deps.store.chat_sessions.get(session_id) is not None:  # reset-phone may have deleted it
             await self.end(session_id, "time_over")
 
     async def end(self, session_id: str, reason: str) -> ChatSession:
         """``active → ended``; both apps told; the mitra is free for the next blast."""
-        session: ChatSession | None = self.deps.store.get("chat_sessions", session_id)
+        session: ChatSession | None = self.deps.store.chat_sessions.get(session_id)
         if session is None:
             raise NotFound(f"chat_session {session_id} not found")
         if session.status is not SessionStatus.ACTIVE:
             return session
-        session.status = SESSION.next(session.status, SessionEvent.END)
-        session.ended_at, session.end_reason = self.deps.now(), reason
+        session = self.deps.store.chat_sessions.update(
+            session.id,
+            status=SESSION.next(session.status, SessionEvent.END),
+            ended_at=self.deps.now(),
+            end_reason=reason,
+        )
         await self._both(session, {"type": "session_ended", "session_id": session.id, "reason": reason})
         await self.deps.bus.emit(SESSION_ENDED, {"session_id": session.id, "mitra_id": session.mitra_id})
         return session
@@ -71,7 +75,7 @@ class SessionTimer:
 
     def resume(self) -> None:
         """After a restore: re-arm every active session (timers are not saved)."""
-        for session in self.deps.store.find("chat_sessions", status=SessionStatus.ACTIVE):
+        for session in self.deps.store.chat_sessions.find(status=SessionStatus.ACTIVE):
             self.arm(session)
 
     async def _both(self, session: ChatSession, frame: dict[str, object]) -> None:

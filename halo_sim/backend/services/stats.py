@@ -1,12 +1,17 @@
-"""Control-center figures and the configuration the apps read."""
+"""Control-center figures and the configuration the apps read — and the control center changes.
+
+The seed's support handles and prices are "CC-config-driven": they live in the
+``app_config`` row (seeded from the settings), the control center rewrites them
+at run time, and ``/api/config`` and the payment prices follow at once.
+"""
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
-from halo_sim.backend.services.deps import Deps
+from halo_sim.backend.services.deps import CONFIG_ID, Deps
 from halo_sim.backend.services.presence import PresenceService
+from halo_sim.backend.tables import AppConfig
 from halo_sim.domain.pairing import IN_FLIGHT, SessionStatus
 from halo_sim.domain.payment import PaymentStatus
 
@@ -22,26 +27,42 @@ class ControlCenter:
         self.presence = presence
 
     def stats(self) -> dict[str, Any]:
-        """What the control center shows, computed from the tables now."""
-        store = self.deps.store
-        payments = store.rows("payment_requests")
-        sessions = store.rows("chat_sessions")
-        by_status = Counter(p.status.value for p in payments)
+        """What the control center shows, computed from the indexes now."""
+        sessions = self.deps.store.chat_sessions
+        payments = self.deps.store.payment_requests
         return {
             "at": self.deps.now(),
-            "online_mitras": sum(1 for m in store.rows("mitras") if self.presence.is_online(m)),
-            "searching": sum(1 for s in sessions if s.status in IN_FLIGHT),
-            "active_sessions": sum(1 for s in sessions if s.status is SessionStatus.ACTIVE),
-            "payments_by_status": {status.value: by_status.get(status.value, 0) for status in PaymentStatus},
-            "revenue": sum(p.amount for p in payments if p.status in PAID),
+            "online_mitras": self.presence.online_count(),
+            "searching": sum(sessions.count(status=s) for s in IN_FLIGHT),
+            "active_sessions": sessions.count(status=SessionStatus.ACTIVE),
+            "payments_by_status": {s.value: payments.count(status=s) for s in PaymentStatus},
+            "revenue": sum(p.amount for p in payments.find_in("status", PAID)),
         }
+
+    def seed_config(self) -> AppConfig:
+        """The configuration row from the settings, unless one exists (restored from a state file)."""
+        existing = self.deps.store.app_config.get(CONFIG_ID)
+        if existing is not None:
+            return existing
+        settings = self.deps.settings
+        row = AppConfig(CONFIG_ID, dict(settings.prices), settings.support_whatsapp, settings.support_telegram)
+        return self.deps.store.app_config.insert(row)
+
+    def update_config(
+        self, prices: dict[int, int] | None, whatsapp: str | None, telegram: str | None
+    ) -> dict[str, Any]:
+        """The control center changes prices and support links; the apps read the change at once."""
+        changes: dict[str, Any] = {"prices": prices, "support_whatsapp": whatsapp, "support_telegram": telegram}
+        self.deps.store.app_config.update(CONFIG_ID, **{k: v for k, v in changes.items() if v is not None})
+        return self.config()
 
     def config(self) -> dict[str, Any]:
         """Prices per duration and the support deep links (the TanyaAdminSheet's buttons)."""
         settings = self.deps.settings
+        current = self.deps.config()
         return {
-            "prices": [{"duration_minutes": d, "amount": a} for d, a in sorted(settings.prices.items())],
-            "support": {"whatsapp": settings.support_whatsapp, "telegram": settings.support_telegram},
+            "prices": [{"duration_minutes": d, "amount": a} for d, a in sorted(current.prices.items())],
+            "support": {"whatsapp": current.support_whatsapp, "telegram": current.support_telegram},
             "heartbeat_interval_s": settings.heartbeat_interval_s,
             "targeted_timeout_s": settings.targeted_timeout_s,
             "pairing_timeout_s": settings.pairing_timeout_s,

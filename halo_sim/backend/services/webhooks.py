@@ -29,6 +29,7 @@ class XenditCallback(BaseModel):
     id: str
     external_id: str
     status: WebhookStatus
+    paid_amount: float | None = None
 
 
 class XenditWebhook:
@@ -61,12 +62,15 @@ class XenditWebhook:
         return outcome
 
     async def _apply(self, callback: XenditCallback, source: str) -> dict[str, Any]:
-        payment = self.deps.store.get("payment_requests", callback.external_id)
+        payment = self.deps.store.payment_requests.get(callback.external_id)
         if payment is None:
             return {"result": "ignored", "reason": "UNKNOWN_PAYMENT"}
         if payment.xendit_invoice_id not in (None, callback.id):
             return {"result": "ignored", "reason": "INVOICE_MISMATCH", "payment_request_id": payment.id}
         before = payment.status
+        if callback.status in ("PAID", "SETTLED") and before not in PAID and _short(callback, payment.amount):
+            return {"result": "ignored", "reason": "AMOUNT_MISMATCH", "payment_request_id": payment.id,
+                    "expected_amount": payment.amount, "paid_amount": callback.paid_amount}  # fmt: skip
         if callback.status in ("PAID", "SETTLED"):
             result = "duplicate" if before in PAID else "confirmed"
             await self.payments.confirm_payment(payment.id, source)
@@ -75,7 +79,15 @@ class XenditWebhook:
             await self.payments.transition(payment.id, PaymentEvent.EXPIRE)
         else:
             result = "duplicate" if before is PaymentStatus.EXPIRED else "ignored"
-        answer = {"result": result, "payment_request_id": payment.id, "payment_status": payment.status.value}
+        status = self.payments.get(payment.id).status
+        answer = {"result": result, "payment_request_id": payment.id, "payment_status": status.value}
+        if result == "confirmed" and (callback.paid_amount or 0) > payment.amount:
+            answer["flag"] = "OVERPAID"  # the customer's money wins; the log shows it for an admin to refund
         if result == "ignored":
             answer["reason"] = "ALREADY_PAID"
         return answer
+
+
+def _short(callback: XenditCallback, amount: int) -> bool:
+    """A PAID callback reporting less than the payment's amount: a partial payment never buys a chat."""
+    return callback.paid_amount is not None and callback.paid_amount < amount
