@@ -2,8 +2,9 @@
 
 Everything that can be checked without running is checked here: YAML syntax,
 the schema, that every step names a real actor and action, that a step's
-arguments fit its plugin, that route placeholders are given, and that templates
-only use variables defined earlier (by ``save``) or always present.
+arguments fit its plugin, that route placeholders are given, that templates
+only use variables defined earlier (by ``save``) or always present, and that
+frame steps name frames and fields of the contract's frame catalogue.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from halo_sim.scenario.frame_check import frame_problems
 from halo_sim.scenario.resolve import UnknownStep, resolve
 from halo_sim.scenario.schema import Scenario, Step
 from halo_sim.scenario.template import TEMPLATE, names_in
@@ -93,8 +95,17 @@ def _check_steps(scenario: Scenario, located: Located) -> list[Problem]:
     for index, step in enumerate(scenario.steps):
         problems += _check_step(scenario, step, index, defined, located)
         problems += _unreachable_waits(scenario, step, index, foreground)
+        problems += _frame_problems(step, index, located)
         defined |= set(step.save)
     return problems
+
+
+def _frame_problems(step: Step, index: int, located: Located) -> list[Problem]:
+    """Frame types and fields checked against the contract's frame catalogue, each at its own line."""
+    return [
+        (located.line_of(("steps", index, *path)) or step.line, f"steps.{index} ({step.action}): {message}")
+        for path, message in frame_problems(step)
+    ]
 
 
 def _unreachable_waits(scenario: Scenario, step: Step, index: int, foreground: set[str]) -> list[Problem]:

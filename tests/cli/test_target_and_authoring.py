@@ -190,7 +190,9 @@ def test_expect_frame_of_an_actor_never_in_the_foreground_is_a_file_error_with_i
     )
 
 
-@pytest.mark.parametrize("step", ["customer.expect_no_frame: {type: x}", "customer.send_frame: {frame: {type: ping}}"])
+@pytest.mark.parametrize(
+    "step", ["customer.expect_no_frame: {type: pairing_offer}", "customer.send_frame: {frame: {type: ping}}"]
+)
 def test_expect_no_frame_and_send_frame_also_need_the_app_in_the_foreground(tmp_path: Path, step: str) -> None:
     error = _error(tmp_path, HEAD + f"  - {step}\n")
     assert error.line == 6 and "customer's app is in the background here" in error.message
@@ -221,7 +223,9 @@ def test_resuming_after_a_background_step_makes_the_wait_reachable_again(tmp_pat
 def test_every_unreachable_wait_of_a_file_is_reported(tmp_path: Path) -> None:
     error = _error(
         tmp_path,
-        HEAD + "  - customer.expect_frame: {type: a}\n  - mitra.background\n  - mitra.expect_frame: {type: b}\n",
+        HEAD
+        + "  - customer.expect_frame: {type: pairing_matched}\n  - mitra.background\n"
+        + "  - mitra.expect_frame: {type: pairing_offer}\n",
     )
     assert [line for line, _ in error.problems] == [6, 8]
 

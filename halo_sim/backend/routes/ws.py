@@ -2,7 +2,8 @@
 
 The app opens it on start/resume and closes it on pause; while it is open the
 backend delivers over it instead of FCM.  Client frames are small commands
-(``chat_message``, ``accept_offer``, ``reject_offer``, ``heartbeat``, ``ping``);
+(``chat_message``, ``accept_offer``, ``reject_offer``, ``heartbeat``, ``ping``),
+parsed in one call against the catalogue in :mod:`halo_sim.contract.frames`;
 every refusal comes back as an ``error`` frame on the same socket.
 """
 
@@ -12,15 +13,26 @@ import dataclasses
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from pydantic import ValidationError
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from halo_sim.backend.routes.common import backend_of, bearer
 from halo_sim.backend.services.deps import Principal
+from halo_sim.contract.frames import (
+    CLIENT_FRAMES,
+    AcceptOfferCommand,
+    ChatMessageCommand,
+    ClientFrame,
+    HeartbeatCommand,
+    PingCommand,
+    RejectOfferCommand,
+    parse_client_frame,
+)
 from simkit.errors import DomainError, Forbidden, ValidationFailed
 
 Frame = dict[str, Any]
-Command = Callable[[WebSocket, Principal, Frame], Awaitable[Frame | None]]
+Command = Callable[[WebSocket, Principal, Any], Awaitable[Frame | None]]  # Any: the command's own frame model
 
 
 async def socket(ws: WebSocket) -> None:
@@ -45,26 +57,29 @@ async def socket(ws: WebSocket) -> None:
         backend_of(ws).hub.remove(who.key, ws)
 
 
-async def handle(ws: WebSocket, who: Principal, frame: Any) -> Frame | None:
-    """Run one client command; domain refusals become an ``error`` frame."""
-    kind = frame.get("type") if isinstance(frame, dict) else None
+async def handle(ws: WebSocket, who: Principal, raw: Any) -> Frame | None:
+    """Parse one client frame against the catalogue and run it; refusals become an ``error`` frame."""
+    kind = raw.get("type") if isinstance(raw, dict) else None
     try:
-        command = COMMANDS.get(str(kind))
-        if command is None:
-            raise ValidationFailed(f"unknown frame type {kind!r}; expected one of {sorted(COMMANDS)}")
-        return await command(ws, who, frame)
+        frame = _parse(raw)
+        return await COMMANDS[frame.type](ws, who, frame)
     except DomainError as exc:
         return {"type": "error", "request_type": kind, **exc.to_body()}
 
 
-def _field(frame: Frame, name: str) -> str:
-    value = frame.get(name)
-    if not isinstance(value, str) or not value:
-        raise ValidationFailed(f"frame field {name!r} (string) is required")
-    return value
+def _parse(raw: Any) -> ClientFrame:
+    """One parse against the discriminated union; every problem is listed, as for an HTTP body."""
+    try:
+        return parse_client_frame(raw)
+    except ValidationError as exc:
+        if any(e["type"].startswith("union_tag") for e in exc.errors()):
+            kind = raw.get("type") if isinstance(raw, dict) else None
+            raise ValidationFailed(f"unknown frame type {kind!r}; expected one of {sorted(CLIENT_FRAMES)}") from None
+        problems = [f"{'.'.join(str(p) for p in e['loc'][1:]) or 'frame'}: {e['msg']}" for e in exc.errors()]
+        raise ValidationFailed("invalid frame", problems=problems) from None
 
 
-async def ping(ws: WebSocket, who: Principal, frame: Frame) -> Frame:
+async def ping(ws: WebSocket, who: Principal, frame: PingCommand) -> Frame:
     return {"type": "pong"}
 
 
@@ -74,28 +89,28 @@ def _mitra(who: Principal) -> str:
     return who.id
 
 
-async def heartbeat(ws: WebSocket, who: Principal, frame: Frame) -> Frame:
+async def heartbeat(ws: WebSocket, who: Principal, frame: HeartbeatCommand) -> Frame:
     await backend_of(ws).presence.heartbeat(_mitra(who))
     return {"type": "heartbeat_ack"}
 
 
-async def chat_message(ws: WebSocket, who: Principal, frame: Frame) -> Frame:
-    message, delivery = await backend_of(ws).chat.send(_field(frame, "session_id"), who, _field(frame, "text"))
+async def chat_message(ws: WebSocket, who: Principal, frame: ChatMessageCommand) -> Frame:
+    message, delivery = await backend_of(ws).chat.send(frame.session_id, who, frame.text)
     return {
         "type": "message_ack",
-        "client_id": frame.get("client_id"),
+        "client_id": frame.client_id,
         "message": dataclasses.asdict(message),
         **delivery.to_json(),
     }
 
 
-async def accept_offer(ws: WebSocket, who: Principal, frame: Frame) -> None:
-    await backend_of(ws).pairing.accept(_mitra(who), _field(frame, "session_id"))
+async def accept_offer(ws: WebSocket, who: Principal, frame: AcceptOfferCommand) -> None:
+    await backend_of(ws).pairing.accept(_mitra(who), frame.session_id)
 
 
-async def reject_offer(ws: WebSocket, who: Principal, frame: Frame) -> Frame:
-    await backend_of(ws).pairing.reject(_mitra(who), _field(frame, "session_id"))
-    return {"type": "offer_rejected", "session_id": frame["session_id"]}
+async def reject_offer(ws: WebSocket, who: Principal, frame: RejectOfferCommand) -> Frame:
+    await backend_of(ws).pairing.reject(_mitra(who), frame.session_id)
+    return {"type": "offer_rejected", "session_id": frame.session_id}
 
 
 COMMANDS: dict[str, Command] = {

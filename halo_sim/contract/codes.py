@@ -1,0 +1,189 @@
+"""Every refusal code the backend answers with, in one list.
+
+Three kinds share the list because a client handles all three as "no, because":
+``error`` codes are the ``error`` of an HTTP error body or of an ``error`` frame;
+``webhook`` reasons are the ``reason`` of a 200 ``ignored`` answer to a Xendit
+callback; ``ws_close`` codes close a socket.  ``tests/contract/test_codes.py``
+scans the source for every code raised and fails when this list and the source
+disagree, either way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Kind = Literal["error", "webhook", "ws_close"]
+
+
+@dataclass(frozen=True)
+class RefusalCode:
+    """One code: its HTTP status (None when there is no HTTP answer), what it means, where it comes from."""
+
+    code: str
+    status: int | None
+    meaning: str
+    source: str
+    kind: Kind = "error"
+
+
+REFUSAL_CODES: tuple[RefusalCode, ...] = (
+    # --- the error classes (simkit/errors.py): the default code of each ----------------------------
+    RefusalCode("BAD_REQUEST", 400, "Generic refusal (base class; the backend raises a narrower code).", "any"),
+    RefusalCode(
+        "VALIDATION_ERROR",
+        400,
+        "A body, parameter or client frame has the wrong shape; `problems` lists each field.",
+        "any route with a body, any client frame",
+    ),
+    RefusalCode("UNAUTHORIZED", 401, "No valid bearer token.", "every authenticated route"),
+    RefusalCode("FORBIDDEN", 403, "A valid token of the wrong role.", "every customer-only or mitra-only route"),
+    RefusalCode(
+        "NOT_FOUND", 404, "No such resource, or not the caller's (never 403, so ids cannot be probed).", "any lookup"
+    ),
+    RefusalCode("CONFLICT", 409, "The resource is not in a state that allows the operation.", "services"),
+    RefusalCode(
+        "ILLEGAL_TRANSITION",
+        409,
+        "A state machine was asked for a move it does not declare (`state`, `event`).",
+        "payment and session machines (`halo_sim/domain`)",
+    ),
+    RefusalCode(
+        "TOO_MANY_REQUESTS", 429, "The caller is blocked for now (base class of OTP_BLOCKED).", "customer OTP auth"
+    ),
+    RefusalCode(
+        "FOREIGN_KEY_VIOLATION",
+        409,
+        "A write would break a foreign key (`sqlstate` 23503, `table`, `column`).",
+        "the store, any write",
+    ),
+    RefusalCode(
+        "UNIQUE_VIOLATION",
+        409,
+        "An insert reuses an existing key (`sqlstate` 23505, `table`).",
+        "the store, any insert",
+    ),
+    # --- auth ---------------------------------------------------------------------------------------
+    RefusalCode(
+        "OTP_EXPIRED",
+        400,
+        "No valid OTP for this phone (none issued, or too old).",
+        "POST /api/customer/auth/otp/verify",
+    ),
+    RefusalCode(
+        "OTP_INVALID",
+        401,
+        "Wrong OTP code; `attempts_left` says how many remain.",
+        "POST /api/customer/auth/otp/verify",
+    ),
+    RefusalCode(
+        "OTP_BLOCKED",
+        429,
+        "Too many wrong codes: blocked for HALO_OTP_BLOCK_S (`retry_after_s`).",
+        "POST /api/customer/auth/otp/verify",
+    ),
+    RefusalCode("INVALID_CREDENTIALS", 401, "Wrong mitra phone or password.", "POST /api/mitra/auth/login"),
+    # --- payments and Xendit ----------------------------------------------------------------------------
+    RefusalCode(
+        "PAYMENT_PROVIDER_ERROR",
+        502,
+        "Xendit refused or was unreachable while creating the invoice (`provider_code`); no payment is created.",
+        "POST /api/customer/payments",
+    ),
+    RefusalCode(
+        "INVALID_CALLBACK_TOKEN",
+        401,
+        "Missing or wrong `x-callback-token` on a Xendit callback.",
+        "POST /api/shared/payment/webhooks/xendit",
+    ),
+    RefusalCode(
+        "UNKNOWN_PAYMENT",
+        200,
+        "Callback ignored: its external_id names no payment.",
+        "POST /api/shared/payment/webhooks/xendit",
+        "webhook",
+    ),
+    RefusalCode(
+        "INVOICE_MISMATCH",
+        200,
+        "Callback ignored: the payment is bound to another invoice.",
+        "POST /api/shared/payment/webhooks/xendit",
+        "webhook",
+    ),
+    RefusalCode(
+        "ALREADY_PAID",
+        200,
+        "EXPIRED callback ignored: the payment was already paid.",
+        "POST /api/shared/payment/webhooks/xendit",
+        "webhook",
+    ),
+    # --- pairing ------------------------------------------------------------------------------------------
+    RefusalCode(
+        "PAYMENT_NOT_CONFIRMED",
+        409,
+        "Pairing needs a confirmed payment.",
+        "POST /api/customer/chat/request, POST /api/customer/pairing/retry",
+    ),
+    RefusalCode(
+        "OFFER_TAKEN",
+        409,
+        "Another mitra's accept won this request.",
+        "accept (HTTP or `accept_offer` frame)",
+    ),
+    RefusalCode(
+        "NOT_OFFERED",
+        409,
+        "The offer was not made to this mitra (or it declined it).",
+        "accept / reject (HTTP or frame)",
+    ),
+    RefusalCode("CLOSED", 409, "The request is no longer searching (failed).", "accept (HTTP or frame)"),
+    RefusalCode(
+        "MITRA_BUSY", 409, "The mitra is already in an active session; finish it first.", "accept (HTTP or frame)"
+    ),
+    RefusalCode(
+        "NO_PENDING_OFFER",
+        404,
+        "No session is pending acceptance (for this mitra).",
+        "POST /internal/_test/accept-latest-pending, /internal/_test/mitra-accept-latest",
+    ),
+    RefusalCode(
+        "NO_PAIRING_IN_FLIGHT",
+        404,
+        "No attempt is searching or pending acceptance for this payment or customer.",
+        "POST /internal/_test/force-pairing-timeout",
+    ),
+    # --- sessions -----------------------------------------------------------------------------------------
+    RefusalCode(
+        "SESSION_ENDED",
+        409,
+        "The session is over (“Sesi sudah berakhir”): no more messages, no second goodbye.",
+        "send message (HTTP or frame), POST /api/chat/sessions/{id}/end",
+    ),
+    # --- test hooks -------------------------------------------------------------------------------------
+    RefusalCode(
+        "TEST_TOKEN_REQUIRED",
+        401,
+        "On a shared host (HALO_TEST_TOKEN set) the test surface needs the right `x-test-token`.",
+        "every `/internal/_test/*` route",
+    ),
+    RefusalCode(
+        "NO_OTHER_MITRA",
+        404,
+        "No other free mitra exists to bring online.",
+        "POST /internal/_test/force-other-mitra-online",
+    ),
+    RefusalCode(
+        "CLOCK_NOT_VIRTUAL", 409, "The clock is the system clock; it cannot be advanced.", "POST /internal/_test/clock"
+    ),
+    # --- WebSocket close codes --------------------------------------------------------------------------
+    RefusalCode(
+        "4401",
+        403,
+        "Unknown or missing token: closed before accept (an HTTP 403 at the handshake).",
+        "/ws",
+        "ws_close",
+    ),
+    RefusalCode("1001", None, "The backend is shutting down (going away).", "/ws", "ws_close"),
+)
+
+BY_CODE: dict[str, RefusalCode] = {entry.code: entry for entry in REFUSAL_CODES}
