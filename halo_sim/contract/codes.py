@@ -119,6 +119,51 @@ REFUSAL_CODES: tuple[RefusalCode, ...] = (
     ),
     # --- pairing ------------------------------------------------------------------------------------------
     RefusalCode(
+        "PAYMENT_EXPIRED",
+        409,
+        "The payment was confirmed longer than `HALO_PAID_VALIDITY_S` ago: no new pairing attempt; "
+        "it is now failed_pairing.",
+        "POST /api/customer/pairing/retry, POST /api/customer/chat/request",
+    ),
+    RefusalCode(
+        "UNKNOWN_DURATION",
+        400,
+        "No price is configured for this `duration_minutes` (the control center's price list).",
+        "POST /api/customer/payments",
+    ),
+    RefusalCode(
+        "MITRA_NOT_FOUND",
+        404,
+        "The named mitra does not exist (a targeted payment's `targeted_mitra_id`, a `_test` hook's mitra).",
+        "POST /api/customer/payments, /internal/_test/* mitra hooks",
+    ),
+    RefusalCode(
+        "CUSTOMER_NOT_FOUND",
+        404,
+        "No customer has this phone.",
+        "/internal/_test/* hooks taking a phone",
+    ),
+    RefusalCode(
+        "NO_MITRA_YET",
+        409,
+        "The session has no mitra yet (still searching), so nothing can be sent as or to it.",
+        "/internal/_test/send-chat-message-as-*, /internal/_test/send-fcm-chat-message",
+    ),
+    RefusalCode(
+        "OFFER_WITHDRAWN",
+        409,
+        "The offer was withdrawn from this mitra (it went offline or became busy); it is offered again "
+        "once the mitra is available.",
+        "POST /api/mitra/offers/{id}/accept, WS accept_offer",
+    ),
+    RefusalCode(
+        "AMOUNT_MISMATCH",
+        200,
+        "Callback ignored: `paid_amount` is less than the payment's amount (a partial payment buys no chat).",
+        "POST /api/shared/payment/webhooks/xendit",
+        "webhook",
+    ),
+    RefusalCode(
         "PAYMENT_NOT_CONFIRMED",
         409,
         "Pairing needs a confirmed payment.",

@@ -193,10 +193,17 @@ class PairingFailed(ServerFrame):
 
 
 class OfferWithdrawn(ServerFrame):
-    """To every mitra offered an attempt that failed: the offer is gone."""
+    """To a mitra whose offer is gone: the attempt failed, or the mitra went offline or became busy.
+
+    An offer withdrawn from an offline or busy mitra comes back as a new ``pairing_offer``
+    once the mitra is available again and the attempt is still searching.
+    """
 
     type: Literal["offer_withdrawn"] = "offer_withdrawn"
     session_id: SessionId
+    reason: Literal["pairing_failed", "mitra_offline", "mitra_busy"] = Field(
+        description="why: the attempt failed, the mitra went offline, or it won another session"
+    )
 
 
 # --- server → client: the active session ----------------------------------------------------------------

@@ -441,7 +441,7 @@ def test_reset_phone_cascades_children_first(api: httpx.Client, stack: Stack) ->
             "chat_messages": 2,
             "chat_sessions": 1,
             "payment_requests": 1,
-            "customer_transactions": 0,
+            "customer_transactions": 1,  # the confirmation booked it: the cascade deletes it for real
             "auth_sessions": 1,
             "devices": 1,
             "customers": 1,
