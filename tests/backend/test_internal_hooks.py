@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from halo_sim.backend.app import create_app
-from halo_sim.backend.config import Settings
 from halo_sim.backend.state import ReferenceBackend
-from halo_sim.stack import Stack
-from simkit.clock import VirtualClock
-from simkit.scheduler import Scheduler
 from simkit.server import ServerThread
 
 T = "/internal/_test"
@@ -22,37 +17,14 @@ CUSTOMER_PHONE = "+6281234580001"
 TEST_TOKEN = "s3cret-token"
 
 
-# --- fixtures ------------------------------------------------------------------------------
+# --- fixtures (stack, api, fresh: tests/backend/conftest.py) --------------------------------
 
 
 @pytest.fixture(scope="module")
-def stack() -> Iterator[Stack]:
-    running = Stack()
-    try:
-        yield running
-    finally:
-        running.stop()
-
-
-@pytest.fixture(scope="module")
-def api(stack: Stack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=stack.urls()["backend"], timeout=10) as client:
-        yield client
-
-
-@pytest.fixture
-def fresh(api: httpx.Client) -> None:
-    api.post(f"{T}/reset").raise_for_status()
-
-
-@pytest.fixture(scope="module")
-def guarded() -> Iterator[tuple[ReferenceBackend, str]]:
+def guarded(serve_backend: Callable[..., tuple[ReferenceBackend, ServerThread]]) -> tuple[ReferenceBackend, str]:
     """A bare backend (no fixtures) whose test surface needs x-test-token."""
-    backend = ReferenceBackend(
-        Settings(env="test", test_token=TEST_TOKEN, fcm_base_url="http://127.0.0.1:9"), Scheduler(VirtualClock())
-    )
-    with ServerThread(create_app(backend), name="guarded") as server:
-        yield backend, server.url
+    backend, server = serve_backend(env="test", test_token=TEST_TOKEN)
+    return backend, server.url
 
 
 @pytest.fixture

@@ -6,60 +6,19 @@ One Stack (backend + fake FCM + fake Xendit on one virtual clock) per module.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
 from halo_sim.backend.services.payments import CONFIRMED
-from halo_sim.stack import XENDIT_CALLBACK_TOKEN, XENDIT_SECRET_KEY, Stack
+from halo_sim.stack import XENDIT_SECRET_KEY, Stack
 from simkit.clock import parse_iso
-from simkit.xendit_wire import WEBHOOK_PATH
 
 PHONE = "+6281234500042"
 
 
-# --- fixtures ------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def stack() -> Iterator[Stack]:
-    running = Stack()
-    try:
-        yield running
-    finally:
-        running.stop()
-
-
-@pytest.fixture(scope="module")
-def api(stack: Stack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=stack.urls()["backend"], timeout=10) as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
-def xendit(stack: Stack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=stack.urls()["fake_xendit"], timeout=10) as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
-def fcm(stack: Stack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=stack.urls()["fake_fcm"], timeout=10) as client:
-        yield client
-
-
-@pytest.fixture(autouse=True)
-def fresh(stack: Stack, api: httpx.Client, xendit: httpx.Client, fcm: httpx.Client) -> None:
-    """Reset the three servers; the fake keeps its config across resets, so re-point its callbacks too."""
-    api.post("/internal/_test/reset").raise_for_status()
-    xendit.post("/_fake/reset").raise_for_status()
-    fcm.post("/_fake/reset").raise_for_status()
-    xendit.post(
-        "/_fake/config",
-        json={"callback_url": stack.urls()["backend"] + WEBHOOK_PATH, "callback_token": XENDIT_CALLBACK_TOKEN},
-    ).raise_for_status()
+pytestmark = pytest.mark.usefixtures("fresh")  # tests/backend/conftest.py: reset the Stack per test
 
 
 # --- helpers ---------------------------------------------------------------------------------

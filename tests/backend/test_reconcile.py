@@ -7,7 +7,6 @@ test of a bare ReferenceBackend without Xendit on a VirtualClock scheduler.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -18,55 +17,14 @@ from halo_sim.backend.services.webhooks import XenditCallback
 from halo_sim.backend.state import ReferenceBackend
 from halo_sim.backend.tables import Customer
 from halo_sim.domain.payment import PaymentStatus
-from halo_sim.stack import XENDIT_CALLBACK_TOKEN, Stack
 from simkit.clock import VirtualClock
 from simkit.scheduler import Scheduler
-from simkit.xendit_wire import WEBHOOK_PATH
 
 SWEEP_S = 60  # Settings.sweep_interval_s
 EXPIRY_S = 86_400  # Settings.payment_expiry_s (and the invoice duration the backend asks Xendit for)
 
 
-# --- fixtures ------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def stack() -> Iterator[Stack]:
-    running = Stack()
-    try:
-        yield running
-    finally:
-        running.stop()
-
-
-@pytest.fixture(scope="module")
-def api(stack: Stack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=stack.urls()["backend"], timeout=30) as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
-def xendit(stack: Stack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=stack.urls()["fake_xendit"], timeout=10) as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
-def fcm(stack: Stack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=stack.urls()["fake_fcm"], timeout=10) as client:
-        yield client
-
-
-@pytest.fixture(autouse=True)
-def fresh(stack: Stack, api: httpx.Client, xendit: httpx.Client, fcm: httpx.Client) -> None:
-    """Reset the three servers; the fake keeps its config across resets, so re-point its callbacks too."""
-    api.post("/internal/_test/reset").raise_for_status()
-    xendit.post("/_fake/reset").raise_for_status()
-    fcm.post("/_fake/reset").raise_for_status()
-    xendit.post(
-        "/_fake/config",
-        json={"callback_url": stack.urls()["backend"] + WEBHOOK_PATH, "callback_token": XENDIT_CALLBACK_TOKEN},
-    ).raise_for_status()
+pytestmark = pytest.mark.usefixtures("fresh")  # tests/backend/conftest.py: reset the Stack per test
 
 
 # --- helpers ---------------------------------------------------------------------------------

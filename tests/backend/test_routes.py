@@ -13,59 +13,15 @@ import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
-from halo_sim.backend.app import create_app
-from halo_sim.backend.config import Settings
 from halo_sim.backend.state import ReferenceBackend
 from halo_sim.stack import Stack
-from simkit.clock import VirtualClock
 from simkit.errors import ForeignKeyViolation
-from simkit.scheduler import Scheduler
 from simkit.server import ServerThread
 
 WAIT_S = 5.0  # upper bound for a frame or a server-side socket change to show up; never asserted on
 
 
-# --- fixtures ------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def stack() -> Iterator[Stack]:
-    running = Stack()
-    try:
-        yield running
-    finally:
-        running.stop()
-
-
-@pytest.fixture(scope="module")
-def urls(stack: Stack) -> dict[str, str]:
-    return stack.urls()
-
-
-@pytest.fixture(scope="module")
-def api(urls: dict[str, str]) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=urls["backend"], timeout=10) as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
-def fcm(urls: dict[str, str]) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=urls["fake_fcm"], timeout=10) as client:
-        yield client
-
-
-@pytest.fixture(autouse=True)
-def fresh(api: httpx.Client, fcm: httpx.Client) -> Iterator[None]:
-    """Reset both servers over HTTP; afterwards wait for the test's sockets to be gone server-side.
-
-    Ids are seeded, so a socket lingering from one test would belong to the next test's user.
-    """
-    api.post("/internal/_test/reset").raise_for_status()
-    fcm.post("/_fake/reset").raise_for_status()
-    yield
-    wait_until(
-        lambda: api.get("/internal/_test/connections").json()["sockets"] == {}, "every socket of the test to close"
-    )
+pytestmark = pytest.mark.usefixtures("fresh")  # tests/backend/conftest.py: reset the Stack per test
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -660,44 +616,41 @@ def test_stranger_cannot_read_or_write_a_session(api: httpx.Client) -> None:
 # --- the test surface's own guards, on separately built apps --------------------------------------
 
 
-def backend_app(**settings: Any) -> Any:
-    return create_app(ReferenceBackend(Settings(**settings), Scheduler(VirtualClock())))
+def test_internal_test_surface_is_404_in_production(
+    serve_backend: Callable[..., tuple[ReferenceBackend, ServerThread]],
+) -> None:
+    with httpx.Client(base_url=serve_backend(env="production")[1].url, timeout=10) as client:
+        assert client.get("/health").json() == {"status": "ok", "env": "production", "test_endpoints": False}
+        assert client.post("/internal/_test/reset").status_code == 404
+        assert client.get("/internal/_test/state").status_code == 404
+        assert client.post("/api/customer/auth/anonymous").status_code == 200
 
 
-def test_internal_test_surface_is_404_in_production() -> None:
-    with ServerThread(backend_app(env="production"), name="prod") as server:
-        with httpx.Client(base_url=server.url, timeout=10) as client:
-            assert client.get("/health").json() == {"status": "ok", "env": "production", "test_endpoints": False}
-            assert client.post("/internal/_test/reset").status_code == 404
-            assert client.get("/internal/_test/state").status_code == 404
-            assert client.post("/api/customer/auth/anonymous").status_code == 200
-
-
-def test_internal_test_surface_needs_x_test_token_when_configured() -> None:
-    with ServerThread(backend_app(env="test", test_token="s3cret"), name="guarded") as server:
-        with httpx.Client(base_url=server.url, timeout=10) as client:
-            missing = client.get("/internal/_test/state")
-            assert missing.status_code == 401
-            assert missing.json()["error"] == "TEST_TOKEN_REQUIRED"
-            assert client.get("/internal/_test/state", headers={"x-test-token": "wrong"}).status_code == 401
-            assert client.get("/internal/_test/state", headers={"x-test-token": "s3cret"}).status_code == 200
+def test_internal_test_surface_needs_x_test_token_when_configured(
+    serve_backend: Callable[..., tuple[ReferenceBackend, ServerThread]],
+) -> None:
+    with httpx.Client(base_url=serve_backend(env="test", test_token="s3cret")[1].url, timeout=10) as client:
+        missing = client.get("/internal/_test/state")
+        assert missing.status_code == 401
+        assert missing.json()["error"] == "TEST_TOKEN_REQUIRED"
+        assert client.get("/internal/_test/state", headers={"x-test-token": "wrong"}).status_code == 401
+        assert client.get("/internal/_test/state", headers={"x-test-token": "s3cret"}).status_code == 200
 
 
 def test_internal_test_surface_is_open_without_test_token(api: httpx.Client) -> None:
     assert api.get("/internal/_test/state").status_code == 200
 
 
-def test_stopping_the_server_closes_an_open_client_ws_with_1001() -> None:
-    server = ServerThread(backend_app(env="test"), name="stopping").start()
-    try:
-        with httpx.Client(base_url=server.url, timeout=10) as client:
-            token = client.post("/api/customer/auth/anonymous").json()["token"]
-        with connect(f"{server.ws_url}/ws?token={token}", open_timeout=WAIT_S) as ws:
-            assert recv(ws)["type"] == "connected"
-            server.stop()
-            with pytest.raises(ConnectionClosed) as caught:
-                recv(ws)
-    finally:
+def test_stopping_the_server_closes_an_open_client_ws_with_1001(
+    serve_backend: Callable[..., tuple[ReferenceBackend, ServerThread]],
+) -> None:
+    _, server = serve_backend(env="test")
+    with httpx.Client(base_url=server.url, timeout=10) as client:
+        token = client.post("/api/customer/auth/anonymous").json()["token"]
+    with connect(f"{server.ws_url}/ws?token={token}", open_timeout=WAIT_S) as ws:
+        assert recv(ws)["type"] == "connected"
         server.stop()
+        with pytest.raises(ConnectionClosed) as caught:
+            recv(ws)
     assert caught.value.rcvd is not None
     assert caught.value.rcvd.code == 1001

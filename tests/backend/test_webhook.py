@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -20,7 +20,7 @@ import pytest
 
 from halo_sim.backend.config import Settings
 from halo_sim.backend.state import ReferenceBackend
-from halo_sim.stack import XENDIT_CALLBACK_TOKEN, Stack
+from halo_sim.stack import XENDIT_CALLBACK_TOKEN
 from simkit.clock import VirtualClock
 from simkit.errors import Unauthorized
 from simkit.scheduler import Scheduler
@@ -30,46 +30,7 @@ WAIT_S = 5.0  # bound for polling an asynchronous delivery; never asserted on
 AMOUNT_15 = 15000  # the default price of a 15-minute chat
 
 
-# --- fixtures ------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def stack() -> Iterator[Stack]:
-    running = Stack()
-    try:
-        yield running
-    finally:
-        running.stop()
-
-
-@pytest.fixture(scope="module")
-def api(stack: Stack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=stack.urls()["backend"], timeout=10) as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
-def xendit(stack: Stack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=stack.urls()["fake_xendit"], timeout=10) as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
-def fcm(stack: Stack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=stack.urls()["fake_fcm"], timeout=10) as client:
-        yield client
-
-
-@pytest.fixture(autouse=True)
-def fresh(stack: Stack, api: httpx.Client, xendit: httpx.Client, fcm: httpx.Client) -> None:
-    """Reset the three servers; the fake keeps its config across resets, so re-point its callbacks too."""
-    api.post("/internal/_test/reset").raise_for_status()
-    xendit.post("/_fake/reset").raise_for_status()
-    fcm.post("/_fake/reset").raise_for_status()
-    xendit.post(
-        "/_fake/config",
-        json={"callback_url": stack.urls()["backend"] + WEBHOOK_PATH, "callback_token": XENDIT_CALLBACK_TOKEN},
-    ).raise_for_status()
+pytestmark = pytest.mark.usefixtures("fresh")  # tests/backend/conftest.py: reset the Stack per test
 
 
 # --- helpers ---------------------------------------------------------------------------------

@@ -1,12 +1,17 @@
-"""XenditClient against a mocked Xendit Invoice API (respx): auth, bodies, error mapping."""
+"""XenditClient against fake Xendit served on 127.0.0.1: auth, bodies, filters and every refusal the fake can give.
+
+The fake insists on HTTP Basic with its secret key and an empty password, validates bodies as
+Xendit does and injects failures through ``/_fake/faults``; ``/_fake/calls`` shows what the
+client actually sent.  Transport failures come from real sockets (``refusing_url``,
+``silent_url``).  respx is kept only for answers no well-behaved server gives: a hang-up
+mid-answer, and bodies that are not Xendit's JSON.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import json
 from collections.abc import Awaitable, Callable, Iterator
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 import pytest
@@ -15,31 +20,18 @@ import respx
 from halo_sim.backend.xendit import XenditClient, XenditRejected
 from simkit.errors import UpstreamError
 
-BASE = "https://xendit.example.test"
-SECRET = "xnd_development_secret_123"
-INVOICE = {
-    "id": "65a1b2c30000000000000001",
-    "external_id": "pay-1",
-    "status": "PENDING",
-    "amount": 15000,
-    "invoice_url": f"{BASE}/web/invoices/65a1b2c30000000000000001",
-    "expiry_date": "2026-01-02T00:00:00.000Z",
-}
+if TYPE_CHECKING:
+    from conftest import FakeEndpoint
 
+MOCK_BASE = "https://xendit.example.test"  # only the respx tests use it: nothing listens there
 T = TypeVar("T")
 
 
-@pytest.fixture
-def mock() -> Iterator[respx.MockRouter]:
-    with respx.mock(assert_all_called=False, assert_all_mocked=True) as router:
-        yield router
-
-
-def call(action: Callable[[XenditClient], Awaitable[T]], base: str = f"{BASE}/") -> T:
+def call(base: str, secret: str, action: Callable[[XenditClient], Awaitable[T]], timeout: float = 5.0) -> T:
     """Run one client call on a fresh client, closing it afterwards."""
 
     async def run() -> T:
-        client = XenditClient(base, SECRET, timeout=2.0)
+        client = XenditClient(base, secret, timeout=timeout)
         try:
             return await action(client)
         finally:
@@ -48,9 +40,9 @@ def call(action: Callable[[XenditClient], Awaitable[T]], base: str = f"{BASE}/")
     return asyncio.run(run())
 
 
-def rejected(action: Callable[[XenditClient], Awaitable[Any]]) -> XenditRejected:
+def rejected(base: str, secret: str, action: Callable[[XenditClient], Awaitable[Any]], **kw: Any) -> XenditRejected:
     with pytest.raises(XenditRejected) as caught:
-        call(action)
+        call(base, secret, action, **kw)
     return caught.value
 
 
@@ -58,109 +50,204 @@ def create(client: XenditClient) -> Awaitable[dict[str, Any]]:
     return client.create_invoice("pay-1", 15000, "Halo chat 15 menit", 86400)
 
 
-# --- success ---------------------------------------------------------------------------------
+def create_with(**extra: Any) -> Callable[[XenditClient], Awaitable[dict[str, Any]]]:
+    return lambda client: client.create_invoice("pay-1", 15000, "Halo chat 15 menit", 86400, **extra)
 
 
-def test_create_invoice_sends_basic_auth_with_the_secret_key_and_an_empty_password(mock: respx.MockRouter) -> None:
-    route = mock.post(f"{BASE}/v2/invoices").respond(200, json=INVOICE)
-
-    call(create)
-
-    assert route.call_count == 1
-    header = route.calls.last.request.headers["authorization"]
-    scheme, _, encoded = header.partition(" ")
-    assert scheme == "Basic"
-    assert base64.b64decode(encoded).decode() == f"{SECRET}:"
+def calls(fake: FakeEndpoint) -> list[dict[str, Any]]:
+    """What the fake received on its Invoice API, in order."""
+    return list(fake.control.get("/_fake/calls").json()["calls"])
 
 
-def test_create_invoice_posts_the_invoice_body_as_json_and_returns_the_invoice(mock: respx.MockRouter) -> None:
-    route = mock.post(f"{BASE}/v2/invoices").respond(200, json=INVOICE)
+# --- success, against the fake ------------------------------------------------------------------
 
-    answer = call(create)
 
-    assert answer == INVOICE
-    request = route.calls.last.request
-    assert request.headers["content-type"] == "application/json"
-    assert json.loads(request.content) == {
+def test_create_invoice_is_accepted_by_a_fake_that_wants_basic_auth_with_the_secret_and_no_password(
+    xendit_fake: FakeEndpoint,
+) -> None:
+    answer = call(xendit_fake.url, xendit_fake.credential, create)
+
+    assert (answer["external_id"], answer["status"]) == ("pay-1", "PENDING")
+    assert [c["status"] for c in calls(xendit_fake)] == [200]
+
+
+def test_create_invoice_posts_exactly_the_invoice_body_and_returns_the_fakes_invoice(xendit_fake: FakeEndpoint) -> None:
+    answer = call(xendit_fake.url, xendit_fake.credential, create)
+
+    [sent] = calls(xendit_fake)
+    assert (sent["method"], sent["path"]) == ("POST", "/v2/invoices")
+    assert sent["body"] == {
         "external_id": "pay-1",
         "amount": 15000,
         "description": "Halo chat 15 menit",
         "invoice_duration": 86400,
         "currency": "IDR",
     }
+    stored = xendit_fake.control.get("/_fake/state").json()["invoices"]
+    assert [answer["id"]] == [inv["id"] for inv in stored]
+    assert (answer["amount"], answer["currency"], answer["description"]) == (15000, "IDR", "Halo chat 15 menit")
+    assert answer["invoice_url"].endswith(f"/web/invoices/{answer['id']}")
 
 
-def test_create_invoice_passes_extra_fields_through(mock: respx.MockRouter) -> None:
-    route = mock.post(f"{BASE}/v2/invoices").respond(200, json=INVOICE)
+def test_create_invoice_passes_extra_fields_through_and_an_extra_overrides_a_default(xendit_fake: FakeEndpoint) -> None:
+    answer = call(xendit_fake.url, xendit_fake.credential, create_with(payer_email="a@b.co", currency="USD"))
 
-    call(lambda c: c.create_invoice("pay-1", 15000, "d", 60, payer_email="a@b.co", currency="USD"))
-
-    body = json.loads(route.calls.last.request.content)
-    assert body["payer_email"] == "a@b.co"
-    assert body["currency"] == "USD"  # an extra overrides the default
-    assert body["invoice_duration"] == 60
+    body = calls(xendit_fake)[0]["body"]
+    assert (body["payer_email"], body["currency"], body["invoice_duration"]) == ("a@b.co", "USD", 86400)
+    assert (answer["payer_email"], answer["currency"]) == ("a@b.co", "USD")
 
 
-def test_base_url_trailing_slash_gives_no_double_slash(mock: respx.MockRouter) -> None:
-    route = mock.post(f"{BASE}/v2/invoices").respond(200, json=INVOICE)
-    call(create, base=f"{BASE}///")
-    assert str(route.calls.last.request.url) == f"{BASE}/v2/invoices"
+def test_base_url_trailing_slashes_give_no_double_slash(xendit_fake: FakeEndpoint) -> None:
+    call(f"{xendit_fake.url}///", xendit_fake.credential, create)
+
+    assert [(c["path"], c["status"]) for c in calls(xendit_fake)] == [("/v2/invoices", 200)]
 
 
-def test_get_invoice_reads_the_invoice_by_id_with_basic_auth(mock: respx.MockRouter) -> None:
-    route = mock.get(f"{BASE}/v2/invoices/{INVOICE['id']}").respond(200, json={**INVOICE, "status": "PAID"})
+def test_get_invoice_reads_the_invoice_by_id_as_the_fake_has_it_now(xendit_fake: FakeEndpoint) -> None:
+    invoice_id = call(xendit_fake.url, xendit_fake.credential, create)["id"]
+    xendit_fake.control.post(f"/_fake/invoices/{invoice_id}/pay").raise_for_status()
 
-    answer = call(lambda c: c.get_invoice(str(INVOICE["id"])))
+    answer = call(xendit_fake.url, xendit_fake.credential, lambda c: c.get_invoice(invoice_id))
 
-    assert answer["status"] == "PAID"
-    assert route.calls.last.request.headers["authorization"].startswith("Basic ")
-
-
-def test_list_invoices_sends_the_filters_as_query_parameters(mock: respx.MockRouter) -> None:
-    route = mock.get(f"{BASE}/v2/invoices").respond(200, json=[INVOICE])
-
-    answer = call(lambda c: c.list_invoices(external_id="pay-1", limit=5))
-
-    assert answer == [INVOICE]
-    params = route.calls.last.request.url.params
-    assert params["external_id"] == "pay-1"
-    assert params["limit"] == "5"
+    assert (answer["id"], answer["status"]) == (invoice_id, "PAID")
+    assert calls(xendit_fake)[-1]["path"] == f"/v2/invoices/{invoice_id}"
 
 
-# --- errors ----------------------------------------------------------------------------------
+def test_list_invoices_sends_the_filters_as_query_parameters(xendit_fake: FakeEndpoint) -> None:
+    def make(external_id: str) -> str:
+        created = call(xendit_fake.url, xendit_fake.credential, lambda c: c.create_invoice(external_id, 1000, "d", 60))
+        return str(created["id"])
+
+    first, _, third = make("pay-1"), make("pay-2"), make("pay-1")
+    xendit_fake.control.post(f"/_fake/invoices/{first}/pay").raise_for_status()
+
+    def listed(**filters: Any) -> list[str]:
+        return [
+            inv["id"] for inv in call(xendit_fake.url, xendit_fake.credential, lambda c: c.list_invoices(**filters))
+        ]
+
+    assert listed(external_id="pay-1") == [third, first]  # newest first
+    assert listed(external_id="pay-1", limit=1) == [third]
+    assert listed(statuses=["PAID"]) == [first]
 
 
-def test_xendit_error_body_on_401_raises_rejected_with_its_code_and_status(mock: respx.MockRouter) -> None:
-    mock.post(f"{BASE}/v2/invoices").respond(
-        401, json={"error_code": "INVALID_API_KEY", "message": "API key is not authorized for this API service"}
-    )
+# --- Xendit's refusals, from the fake ----------------------------------------------------------
 
-    error = rejected(create)
 
-    assert error.code == "INVALID_API_KEY"
-    assert error.status == 401
-    assert error.service == "xendit"
+def test_a_wrong_secret_key_is_rejected_401_invalid_api_key(xendit_fake: FakeEndpoint) -> None:
+    error = rejected(xendit_fake.url, "xnd_development_not_the_key", create)
+
+    assert (error.status, error.code, error.service) == (401, "INVALID_API_KEY", "xendit")
     assert isinstance(error, UpstreamError)
-    assert "API key is not authorized" in str(error)
+    assert "API key is invalid" in str(error)
 
 
-def test_invoice_not_found_on_get_raises_rejected_404(mock: respx.MockRouter) -> None:
-    mock.get(f"{BASE}/v2/invoices/nope").respond(
-        404, json={"error_code": "INVOICE_NOT_FOUND_ERROR", "message": "Invoice not found"}
-    )
-
-    error = rejected(lambda c: c.get_invoice("nope"))
+def test_get_of_an_unknown_invoice_is_rejected_404_invoice_not_found(xendit_fake: FakeEndpoint) -> None:
+    error = rejected(xendit_fake.url, xendit_fake.credential, lambda c: c.get_invoice("nope"))
 
     assert (error.status, error.code) == (404, "INVOICE_NOT_FOUND_ERROR")
+    assert "nope" in str(error)
 
 
-def test_non_json_500_raises_rejected_with_code_unknown_and_keeps_the_text(mock: respx.MockRouter) -> None:
-    mock.post(f"{BASE}/v2/invoices").respond(500, text="<html>Internal Server Error</html>")
+@pytest.mark.parametrize(
+    ("action", "code", "message"),
+    [
+        pytest.param(
+            lambda c: c.create_invoice("pay-1", 0, "d", 60),
+            "API_VALIDATION_ERROR",
+            '"amount" must be greater than 0',
+            id="create-amount-0",
+        ),
+        pytest.param(
+            create_with(currency="EUR"), "UNSUPPORTED_CURRENCY", "Currency EUR is not supported", id="create-eur"
+        ),
+        pytest.param(
+            lambda c: c.list_invoices(limit=500),
+            "API_VALIDATION_ERROR",
+            '"limit" must be between 1 and 100',
+            id="list-limit-500",
+        ),
+    ],
+)
+def test_a_request_the_fake_finds_invalid_is_rejected_400_with_its_code_and_message(
+    xendit_fake: FakeEndpoint, action: Callable[[XenditClient], Awaitable[Any]], code: str, message: str
+) -> None:
+    error = rejected(xendit_fake.url, xendit_fake.credential, action)
 
-    error = rejected(create)
+    assert (error.status, error.code) == (400, code)
+    assert message in str(error)
 
-    assert error.code == "UNKNOWN"
-    assert error.status == 500
+
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [
+        ("SERVER_ERROR", 500),
+        ("ACCESS_SUSPENDED", 403),
+        ("INVALID_API_KEY", 401),
+        ("INVOICE_NOT_FOUND_ERROR", 404),
+        ("API_VALIDATION_ERROR", 400),
+    ],
+)
+def test_an_injected_api_failure_is_rejected_with_its_status_code_and_message_and_not_retried(
+    xendit_fake: FakeEndpoint, code: str, status: int
+) -> None:
+    fault = {"fail_api": {"error_code": code, "message": f"told to fail with {code}"}}
+    xendit_fake.control.post("/_fake/faults", json=fault).raise_for_status()
+
+    error = rejected(xendit_fake.url, xendit_fake.credential, create)
+
+    assert (error.status, error.code) == (status, code)
+    assert f"told to fail with {code}" in str(error)
+    assert len(calls(xendit_fake)) == 1
+
+
+# --- transport failures, from real sockets -----------------------------------------------------
+
+
+def test_a_refused_connection_is_rejected_unreachable_with_status_0(refusing_url: str) -> None:
+    error = rejected(refusing_url, "xnd_key", create)
+
+    assert (error.status, error.code) == (0, "UNREACHABLE")
+    assert "ConnectError" in str(error)
+    assert isinstance(error.__cause__, httpx.ConnectError)
+
+
+def test_a_server_that_never_answers_is_rejected_unreachable_after_the_timeout(silent_url: str) -> None:
+    error = rejected(silent_url, "xnd_key", create, timeout=0.2)
+
+    assert (error.status, error.code) == (0, "UNREACHABLE")
+    assert "ReadTimeout" in str(error)
+    assert isinstance(error.__cause__, httpx.ReadTimeout)
+
+
+# --- what no well-behaved server answers: respx --------------------------------------------------
+
+
+@pytest.fixture
+def mock() -> Iterator[respx.MockRouter]:
+    with respx.mock(assert_all_called=False, assert_all_mocked=True) as router:
+        yield router
+
+
+def test_a_hang_up_mid_answer_is_rejected_unreachable(mock: respx.MockRouter) -> None:
+    # A mock: the fake always answers in full; this is the load balancer dropping the connection.
+    failure = httpx.RemoteProtocolError("server hung up")
+    mock.post(f"{MOCK_BASE}/v2/invoices").mock(side_effect=failure)
+
+    error = rejected(MOCK_BASE, "xnd_key", create)
+
+    assert (error.status, error.code) == (0, "UNREACHABLE")
+    assert "RemoteProtocolError" in str(error)
+    assert error.__cause__ is failure
+
+
+def test_a_non_json_500_is_rejected_unknown_and_keeps_the_text(mock: respx.MockRouter) -> None:
+    # A mock: the fake answers even its own crashes in Xendit's JSON shape; a proxy's HTML page it cannot give.
+    mock.post(f"{MOCK_BASE}/v2/invoices").respond(500, text="<html>Internal Server Error</html>")
+
+    error = rejected(MOCK_BASE, "xnd_key", create)
+
+    assert (error.status, error.code) == (500, "UNKNOWN")
     assert "Internal Server Error" in str(error)
 
 
@@ -172,53 +259,20 @@ def test_non_json_500_raises_rejected_with_code_unknown_and_keeps_the_text(mock:
         pytest.param("just a string", id="json-string"),
     ],
 )
-def test_json_error_without_xendit_shape_raises_rejected_with_code_unknown(
-    mock: respx.MockRouter, payload: Any
-) -> None:
-    mock.post(f"{BASE}/v2/invoices").respond(503, json=payload)
+def test_a_json_error_without_xendits_shape_is_rejected_unknown(mock: respx.MockRouter, payload: Any) -> None:
+    # A mock: every error the fake gives has error_code and message; these shapes are garbled answers.
+    mock.post(f"{MOCK_BASE}/v2/invoices").respond(503, json=payload)
 
-    error = rejected(create)
+    error = rejected(MOCK_BASE, "xnd_key", create)
 
     assert (error.status, error.code) == (503, "UNKNOWN")
 
 
-@pytest.mark.parametrize(
-    "failure",
-    [
-        pytest.param(httpx.ConnectError("connection refused"), id="connect-error"),
-        pytest.param(httpx.ReadTimeout("timed out"), id="read-timeout"),
-        pytest.param(httpx.RemoteProtocolError("server hung up"), id="protocol-error"),
-    ],
-)
-def test_transport_error_raises_rejected_unreachable_with_status_0(mock: respx.MockRouter, failure: Exception) -> None:
-    mock.post(f"{BASE}/v2/invoices").mock(side_effect=failure)
+def test_a_2xx_answer_that_is_not_json_is_a_bad_response_not_a_crash(mock: respx.MockRouter) -> None:
+    # A mock: the fake's Invoice API never answers 200 with anything but JSON.
+    mock.get(f"{MOCK_BASE}/v2/invoices/inv1").respond(200, text="<html>")
 
-    error = rejected(create)
+    error = rejected(MOCK_BASE, "xnd_key", lambda c: c.get_invoice("inv1"))
 
-    assert error.code == "UNREACHABLE"
-    assert error.status == 0
-    assert type(failure).__name__ in str(error)
-    assert isinstance(error.__cause__, httpx.HTTPError)
-
-
-def test_a_2xx_answer_that_is_not_json_is_a_bad_response_not_a_crash() -> None:
-    import asyncio
-
-    import httpx
-    import respx
-
-    from halo_sim.backend.xendit import XenditClient, XenditRejected
-
-    async def run() -> XenditRejected:
-        client = XenditClient("https://xendit.test", "xnd_key")
-        with respx.mock:
-            respx.get("https://xendit.test/v2/invoices/inv1").mock(return_value=httpx.Response(200, text="<html>"))
-            try:
-                await client.get_invoice("inv1")
-            except XenditRejected as exc:
-                return exc
-            finally:
-                await client.aclose()
-        raise AssertionError("no XenditRejected raised")
-
-    assert asyncio.run(run()).code == "BAD_RESPONSE"
+    assert (error.status, error.code) == (200, "BAD_RESPONSE")
+    assert "<html>" in str(error)
