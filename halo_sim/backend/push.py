@@ -39,11 +39,22 @@ class FcmClient:
             raise PushRejected("fcm", 0, "UNREACHABLE", f"{type(exc).__name__}: {exc}") from exc
         if response.status_code != 200:
             raise rejection(response)
-        return str(response.json()["name"])
+        return message_name(response)
 
     async def aclose(self) -> None:
         """Close the connection pool."""
         await self._http.aclose()
+
+
+def message_name(response: httpx.Response) -> str:
+    """The ``name`` of a 200 answer; anything else is ``BAD_RESPONSE`` (a push error, never a crash)."""
+    try:
+        name = response.json()["name"]
+    except (ValueError, KeyError, TypeError):
+        raise PushRejected(
+            "fcm", 200, "BAD_RESPONSE", f"answer is not a message name: {response.text[:200]!r}"
+        ) from None
+    return str(name)
 
 
 def rejection(response: httpx.Response) -> PushRejected:

@@ -255,12 +255,6 @@ def test_error_body_without_error_key_is_unknown(mock: respx.MockRouter) -> None
     assert mocked_rejection().code == "UNKNOWN"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=(ValueError, KeyError),
-    reason="production bug: FcmClient.send reads a 200 answer without checking it, so the error escapes "
-    "as ValueError/KeyError, past notify.push's `except PushRejected`",
-)
 @pytest.mark.parametrize(
     "answer",
     [
