@@ -107,4 +107,6 @@ DEFAULT_ROUTES: dict[str, Route] = {
     "test.state": _test("state", "GET", capability="state_dump"),
     "test.advance_clock": _test("advance_clock", path="clock", capability="virtual_clock"),
     "test.connections": _test("connections", "GET", capability="state_dump"),
+    # The control center's write (guarded like the _test surface): prices and support handles.
+    "test.update_config": Route("PUT", "/api/control-center/config", auth="test", capability="test_endpoints"),
 }

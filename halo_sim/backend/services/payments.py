@@ -66,8 +66,8 @@ class PaymentService:
         failure after it exists expires it again: no orphan payment, no orphan invoice.
         """
         self.deps.store.customers.require(customer_id, "customer")
-        if targeted_mitra_id is not None:
-            self.deps.store.mitras.require(targeted_mitra_id, "mitra")
+        if targeted_mitra_id is not None and self.deps.store.mitras.get(targeted_mitra_id) is None:
+            raise NotFound(f"mitra {targeted_mitra_id} not found", code="MITRA_NOT_FOUND")
         row = PaymentRequest(
             id=self.deps.ids.uuid(),
             customer_id=customer_id,
