@@ -7,11 +7,12 @@ repository root for the documented list.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 DEFAULT_PRICES = {15: 15000, 30: 25000, 60: 45000}
 # Variables shared with the real backend keep their names; the simulator's own start with HALO_.
@@ -50,6 +51,12 @@ class Settings(BaseModel):
     paid_validity_s: float = Field(default=86400.0, description="How long a confirmed payment may start pairing")
     sweep_interval_s: float = 60.0
     prices: dict[int, int] = Field(default_factory=lambda: dict(DEFAULT_PRICES))
+
+    @field_validator("prices", mode="before")
+    @classmethod
+    def _prices_from_json(cls, value: object) -> object:
+        """``HALO_PRICES`` arrives as JSON text from the environment."""
+        return json.loads(value) if isinstance(value, str) else value
 
     @property
     def test_endpoints_enabled(self) -> bool:
