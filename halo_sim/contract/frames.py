@@ -20,6 +20,10 @@ Role = Literal["customer", "mitra"]
 SessionId = Annotated[str, Field(min_length=1, description="The chat_session the frame is about.")]
 
 
+EndReason = Literal["time_over", "ended_by_customer", "ended_by_mitra"]
+WithdrawReason = Literal["pairing_failed", "mitra_offline", "mitra_busy"]
+
+
 class Frame(BaseModel):
     """A JSON object with a ``type``; undeclared fields are errors."""
 
@@ -201,7 +205,7 @@ class OfferWithdrawn(ServerFrame):
 
     type: Literal["offer_withdrawn"] = "offer_withdrawn"
     session_id: SessionId
-    reason: Literal["pairing_failed", "mitra_offline", "mitra_busy"] = Field(
+    reason: WithdrawReason = Field(
         description="why: the attempt failed, the mitra went offline, or it won another session"
     )
 
@@ -238,7 +242,7 @@ class SessionEnded(ServerFrame):
 
     type: Literal["session_ended"] = "session_ended"
     session_id: SessionId
-    reason: Literal["time_over", "ended_by_customer", "ended_by_mitra"] = Field(description="Why it ended.")
+    reason: EndReason = Field(description="Why it ended.")
 
 
 # --- client → server ---------------------------------------------------------------------------------------
@@ -322,6 +326,15 @@ def _members(union: Any) -> tuple[Any, ...]:
 
 SERVER_FRAMES: dict[str, type[ServerFrame]] = {type_of(m): m for m in _members(AnyServerFrame)}
 CLIENT_FRAMES: dict[str, type[ClientFrame]] = {type_of(m): m for m in _members(AnyClientFrame)}
+
+
+def build(frame: ServerFrame) -> dict[str, Any]:
+    """The JSON object a server frame goes out as: ``type`` first, optional fields never set left out.
+
+    The backend builds every frame it sends through its model, so a frame can only carry the
+    fields the catalogue declares, with their types (validated when the model is made).
+    """
+    return {"type": frame.type, **frame.model_dump(mode="json", exclude_unset=True, exclude={"type"})}
 
 
 def parse_client_frame(raw: Any) -> ClientFrame:

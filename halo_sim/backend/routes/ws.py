@@ -23,15 +23,24 @@ from halo_sim.contract.frames import (
     CLIENT_FRAMES,
     AcceptOfferCommand,
     ChatMessageCommand,
+    ChatMessageRow,
     ClientFrame,
+    Connected,
+    HeartbeatAck,
     HeartbeatCommand,
+    MessageAck,
+    OfferRejected,
     PingCommand,
+    Pong,
     RejectOfferCommand,
+    build,
     parse_client_frame,
 )
 from simkit.errors import DomainError, Forbidden, ValidationFailed
 
 Frame = dict[str, Any]
+PONG = build(Pong())
+HEARTBEAT_ACK = build(HeartbeatAck())
 Command = Callable[[WebSocket, Principal, Any], Awaitable[Frame | None]]  # Any: the command's own frame model
 
 
@@ -45,7 +54,7 @@ async def socket(ws: WebSocket) -> None:
     await ws.accept()
     backend.hub.add(who.key, ws)
     try:
-        await ws.send_json({"type": "connected", "role": who.role, "id": who.id})
+        await ws.send_json(build(Connected(role=who.role, id=who.id)))
         while True:
             frame = await ws.receive_json()
             reply = await handle(ws, who, frame)
@@ -80,7 +89,7 @@ def _parse(raw: Any) -> ClientFrame:
 
 
 async def ping(ws: WebSocket, who: Principal, frame: PingCommand) -> Frame:
-    return {"type": "pong"}
+    return PONG
 
 
 def _mitra(who: Principal) -> str:
@@ -91,17 +100,13 @@ def _mitra(who: Principal) -> str:
 
 async def heartbeat(ws: WebSocket, who: Principal, frame: HeartbeatCommand) -> Frame:
     await backend_of(ws).presence.heartbeat(_mitra(who))
-    return {"type": "heartbeat_ack"}
+    return HEARTBEAT_ACK
 
 
 async def chat_message(ws: WebSocket, who: Principal, frame: ChatMessageCommand) -> Frame:
     message, delivery = await backend_of(ws).chat.send(frame.session_id, who, frame.text)
-    return {
-        "type": "message_ack",
-        "client_id": frame.client_id,
-        "message": dataclasses.asdict(message),
-        **delivery.to_json(),
-    }
+    row = ChatMessageRow(**dataclasses.asdict(message))
+    return build(MessageAck(client_id=frame.client_id, message=row, **delivery.to_json()))
 
 
 async def accept_offer(ws: WebSocket, who: Principal, frame: AcceptOfferCommand) -> None:
@@ -110,7 +115,7 @@ async def accept_offer(ws: WebSocket, who: Principal, frame: AcceptOfferCommand)
 
 async def reject_offer(ws: WebSocket, who: Principal, frame: RejectOfferCommand) -> Frame:
     await backend_of(ws).pairing.reject(_mitra(who), frame.session_id)
-    return {"type": "offer_rejected", "session_id": frame.session_id}
+    return build(OfferRejected(session_id=frame.session_id))
 
 
 COMMANDS: dict[str, Command] = {

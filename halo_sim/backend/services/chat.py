@@ -9,6 +9,7 @@ from halo_sim.backend.services.deps import Deps, Principal
 from halo_sim.backend.services.notify import Delivery, Notifier, PushText
 from halo_sim.backend.services.pairing import PairingService
 from halo_sim.backend.tables import ChatMessage, ChatSession
+from halo_sim.contract.frames import ChatMessageFrame, ChatMessageRow, build
 from halo_sim.domain.pairing import SessionStatus
 from simkit.errors import Conflict, ValidationFailed
 
@@ -40,7 +41,7 @@ class ChatService:
                 created_at=self.deps.now(),
             ),
         )
-        frame = {"type": "chat_message", "session_id": session.id, "message": dataclasses.asdict(message)}
+        frame = build(ChatMessageFrame(session_id=session.id, message=ChatMessageRow(**dataclasses.asdict(message))))
         delivery = await self.notifier.deliver(
             self._other(session, sender), frame, PushText(self._sender_name(sender), text)
         )

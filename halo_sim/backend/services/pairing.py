@@ -27,6 +27,17 @@ from halo_sim.backend.services.payments import CONFIRMED, PaymentService
 from halo_sim.backend.services.presence import MITRA_AVAILABLE, MITRA_OFFLINE, PresenceService
 from halo_sim.backend.services.sessions import SESSION_ENDED, SessionTimer
 from halo_sim.backend.tables import ChatSession, Customer, Mitra, PaymentRequest
+from halo_sim.contract.frames import (
+    OfferAccepted,
+    OfferTaken,
+    OfferWithdrawn,
+    PairingMatched,
+    PairingOffer,
+    PairingSearching,
+    Party,
+    WithdrawReason,
+    build,
+)
 from halo_sim.domain.pairing import (
     FAILURE_REASONS,
     IN_FLIGHT,
@@ -131,18 +142,15 @@ class PairingService:
 
     async def _offer(self, session: ChatSession) -> None:
         targets = self._targets(session)
-        await self.deps.hub.send(
-            ("customer", session.customer_id),
-            {
-                "type": "pairing_searching",
-                "session_id": session.id,
-                "mode": session.mode,
-                "payment_request_id": session.payment_request_id,
-                "status": session.status.value,
-                "expires_in_s": self._timeout_of(session),
-                "attempt": session.attempt,
-            },
+        searching = PairingSearching(
+            session_id=session.id,
+            mode=Mode(session.mode),
+            payment_request_id=session.payment_request_id,
+            status="searching",
+            expires_in_s=self._timeout_of(session),
+            attempt=session.attempt,
         )
+        await self.deps.hub.send(("customer", session.customer_id), build(searching))
         if session.mode == Mode.TARGETED and not targets:
             await self.fail(session.id, SessionEvent.TIMEOUT, cause="mitra_offline")
             return
@@ -178,15 +186,15 @@ class PairingService:
     def _offer_frame(self, session: ChatSession) -> dict[str, Any]:
         customer = self._customer(session)
         payment = self.payments.get(session.payment_request_id)
-        return {
-            "type": "pairing_offer",
-            "session_id": session.id,
-            "mode": session.mode,
-            "customer_name": customer.display_name or "Customer",
-            "duration_minutes": session.duration_minutes,
-            "topic_sensitivity": payment.topic_sensitivity,
-            "expires_in_s": self._timeout_of(session),
-        }
+        offer = PairingOffer(
+            session_id=session.id,
+            mode=Mode(session.mode),
+            customer_name=customer.display_name or "Customer",
+            duration_minutes=session.duration_minutes,
+            topic_sensitivity=payment.topic_sensitivity,
+            expires_in_s=self._timeout_of(session),
+        )
+        return build(offer)
 
     @staticmethod
     def _holds_offer(session: ChatSession, mitra_id: str) -> bool:
@@ -206,7 +214,7 @@ class PairingService:
             if session.mode == Mode.BLAST and mitra_id not in self._declined_besties(session.payment_request_id):
                 await self._offer_to(session.id, [mitra_id])
 
-    async def withdraw_offers(self, mitra_id: str, reason: str, keep: str | None = None) -> list[str]:
+    async def withdraw_offers(self, mitra_id: str, reason: WithdrawReason, keep: str | None = None) -> list[str]:
         """Withdraw the mitra's live offers (offline, or busy in session ``keep``); it cannot accept them now."""
         withdrawn = []
         for session in self.in_flight():
@@ -216,8 +224,7 @@ class PairingService:
                 )
                 withdrawn.append(session.id)
         for session_id in withdrawn:
-            frame = {"type": "offer_withdrawn", "session_id": session_id, "reason": reason}
-            await self.deps.hub.send(("mitra", mitra_id), frame)
+            await self.deps.hub.send(("mitra", mitra_id), build(OfferWithdrawn(session_id=session_id, reason=reason)))
         return withdrawn
 
     # --- the customer's requests ------------------------------------------------------
@@ -270,26 +277,19 @@ class PairingService:
     async def _announce_match(self, session: ChatSession) -> None:
         mitra: Mitra = self.deps.store.mitras.require(session.mitra_id or "", "mitra")
         customer = self._customer(session)
-        await self.deps.hub.send(
-            ("customer", session.customer_id),
-            {
-                "type": "pairing_matched",
-                "session_id": session.id,
-                "duration_minutes": session.duration_minutes,
-                "mitra": {"id": mitra.id, "display_name": mitra.display_name},
-                "ends_at": session.ends_at,
-                "mode": session.mode,
-            },
+        matched = PairingMatched(
+            session_id=session.id,
+            duration_minutes=session.duration_minutes,
+            mitra=Party(id=mitra.id, display_name=mitra.display_name),
+            ends_at=session.ends_at,
+            mode=Mode(session.mode),
         )
-        await self.deps.hub.send(
-            ("mitra", mitra.id),
-            {
-                "type": "offer_accepted",
-                "session_id": session.id,
-                "customer": {"id": customer.id, "display_name": customer.display_name},
-            },
+        accepted = OfferAccepted(
+            session_id=session.id, customer=Party(id=customer.id, display_name=customer.display_name)
         )
-        taken = {"type": "offer_taken", "session_id": session.id}
+        await self.deps.hub.send(("customer", session.customer_id), build(matched))
+        await self.deps.hub.send(("mitra", mitra.id), build(accepted))
+        taken = build(OfferTaken(session_id=session.id))
         losers = [m for m in session.offered_mitra_ids if m != mitra.id and self._holds_offer(session, m)]
         await asyncio.gather(*(self.deps.hub.send(("mitra", m), taken) for m in losers))
 
@@ -321,7 +321,7 @@ class PairingService:
         )
         terminal = await self._settle_payment(session, mode)
         await self.deps.hub.send(("customer", session.customer_id), self._failed_frame(session, why, cause, terminal))
-        withdrawn = {"type": "offer_withdrawn", "session_id": session.id, "reason": "pairing_failed"}
+        withdrawn = build(OfferWithdrawn(session_id=session.id, reason="pairing_failed"))
         await asyncio.gather(*(self.deps.hub.send(("mitra", m), withdrawn) for m in told))
         return session
 

@@ -12,6 +12,7 @@ from functools import partial
 
 from halo_sim.backend.services.deps import Deps, Principal
 from halo_sim.backend.tables import ChatSession
+from halo_sim.contract.frames import EndReason, SessionEnded, SessionTick, SessionWarning, build
 from halo_sim.domain.pairing import SESSION, SessionEvent, SessionStatus
 from simkit.errors import Conflict, NotFound
 
@@ -39,18 +40,16 @@ class SessionTimer:
         remaining = round(session.ends_at - self.deps.now())
         if remaining <= 0:
             return
-        await self._both(session, {"type": "session_tick", "session_id": session.id, "remaining_seconds": remaining})
+        await self._both(session, build(SessionTick(session_id=session.id, remaining_seconds=remaining)))
         if remaining == self.deps.settings.session_warning_s:
-            await self._both(
-                session, {"type": "session_warning", "session_id": session.id, "remaining_seconds": remaining}
-            )
+            await self._both(session, build(SessionWarning(session_id=session.id, remaining_seconds=remaining)))
         self.deps.later(TICK_S, partial(self._tick, session.id), "session_tick")
 
     async def _time_over(self, session_id: str) -> None:
         if self.deps.store.chat_sessions.get(session_id) is not None:  # reset-phone may have deleted it
             await self.end(session_id, "time_over")
 
-    async def end(self, session_id: str, reason: str) -> ChatSession:
+    async def end(self, session_id: str, reason: EndReason) -> ChatSession:
         """``active → ended``; both apps told; the mitra is free for the next blast."""
         session: ChatSession | None = self.deps.store.chat_sessions.get(session_id)
         if session is None:
@@ -63,7 +62,7 @@ class SessionTimer:
             ended_at=self.deps.now(),
             end_reason=reason,
         )
-        await self._both(session, {"type": "session_ended", "session_id": session.id, "reason": reason})
+        await self._both(session, build(SessionEnded(session_id=session.id, reason=reason)))
         await self.deps.bus.emit(SESSION_ENDED, {"session_id": session.id, "mitra_id": session.mitra_id})
         return session
 
@@ -71,7 +70,7 @@ class SessionTimer:
         """A participant says goodbye and ends the session early."""
         if session.status is not SessionStatus.ACTIVE:
             raise Conflict("Sesi sudah berakhir", code="SESSION_ENDED")
-        return await self.end(session.id, f"ended_by_{user.role}")
+        return await self.end(session.id, "ended_by_customer" if user.role == "customer" else "ended_by_mitra")
 
     def resume(self) -> None:
         """After a restore: re-arm every active session (timers are not saved)."""
