@@ -112,7 +112,14 @@ def test_judge_accept_ignores_other_mitras_rejections() -> None:
 
 
 def test_accept_outcome_codes_uppercase_to_the_api_error_codes() -> None:
-    assert {o.value.upper() for o in AcceptOutcome} == {"WON", "OFFER_TAKEN", "NOT_OFFERED", "CLOSED", "MITRA_BUSY"}
+    assert {o.value.upper() for o in AcceptOutcome} == {
+        "WON",
+        "OFFER_TAKEN",
+        "NOT_OFFERED",
+        "CLOSED",
+        "MITRA_BUSY",
+        "OFFER_WITHDRAWN",
+    }
 
 
 # --- all_rejected ---------------------------------------------------------------------------
