@@ -571,3 +571,136 @@ def test_a_mitra_in_an_active_session_cannot_win_a_second_offer() -> None:
     assert first.status is SessionStatus.ACTIVE
     assert second.status is not SessionStatus.ACTIVE
     assert len(backend.store.chat_sessions.find(mitra_id="mitra-0", status=SessionStatus.ACTIVE)) == 1
+
+
+# --- withdrawn offers ----------------------------------------------------------------------------
+
+
+async def refusal(aw: Awaitable[Any]) -> str | None:
+    """The Conflict code ``aw`` is refused with, or None when it went through."""
+    try:
+        await aw
+    except Conflict as refused:
+        return refused.code
+    return None
+
+
+def test_a_mitra_going_offline_loses_its_offer_until_it_is_available_again() -> None:
+    world = build_world(2)
+    backend = world.backend
+
+    async def scenario() -> tuple[str | None, str | None]:
+        blast = await pay(world)
+        await backend.presence.set_online("mitra-0", False)
+        while_offline = await refusal(backend.pairing.accept("mitra-0", blast.id))
+        await backend.presence.set_online("mitra-0", True)  # mitra.available re-offers it
+        return while_offline, await refusal(backend.pairing.accept("mitra-0", blast.id))
+
+    while_offline, once_back = run(scenario)
+    blast = backend.store.chat_sessions.all()[0]
+    assert (while_offline, once_back) == ("OFFER_WITHDRAWN", None)
+    assert frames(world, "offer_withdrawn", "mitra:mitra-0") == [
+        {"type": "offer_withdrawn", "session_id": blast.id, "reason": "mitra_offline"}
+    ]
+    assert offered_to(world, blast.id) == ["mitra:mitra-0", "mitra:mitra-1", "mitra:mitra-0"]
+    assert (blast.status, blast.mitra_id, blast.withdrawn_mitra_ids) == (SessionStatus.ACTIVE, "mitra-0", ())
+
+
+def test_a_blast_the_mitra_declined_is_not_offered_again_when_it_comes_back_online() -> None:
+    world = build_world(2)
+    backend = world.backend
+
+    async def scenario() -> ChatSession:
+        blast = await pay(world)
+        await backend.pairing.reject("mitra-0", blast.id)
+        await backend.presence.set_online("mitra-0", False)
+        await backend.presence.set_online("mitra-0", True)
+        return backend.pairing.get(blast.id)
+
+    blast = run(scenario)
+    assert offered_to(world, blast.id) == ["mitra:mitra-0", "mitra:mitra-1"]
+    assert frames(world, "offer_withdrawn") == []  # a declined offer is no live offer to withdraw
+
+
+def test_winning_withdraws_the_mitras_other_offers_and_its_session_end_offers_them_again() -> None:
+    world = build_world(1)
+    backend = world.backend
+    _, other = backend.auth.login_anonymous()
+
+    async def scenario() -> tuple[ChatSession, str | None]:
+        first = await pay(world)
+        second = await pay(world, customer_id=other.id)
+        await backend.pairing.accept("mitra-0", first.id)
+        await backend.sessions.end(first.id, "ended_by_customer")
+        return second, await refusal(backend.pairing.accept("mitra-0", second.id))
+
+    second, refused = run(scenario)
+    assert frames(world, "offer_withdrawn", "mitra:mitra-0") == [
+        {"type": "offer_withdrawn", "session_id": second.id, "reason": "mitra_busy"}
+    ]
+    assert offered_to(world, second.id) == ["mitra:mitra-0", "mitra:mitra-0"]
+    assert refused is None and backend.pairing.get(second.id).mitra_id == "mitra-0"
+
+
+def test_a_reject_is_refused_as_taken_closed_or_not_offered() -> None:
+    world = build_world(2)
+    backend = world.backend
+    backend.store.mitras.insert(Mitra(id="late", phone="+6289900001", display_name="Late", password="pw"))
+    _, other = backend.auth.login_anonymous()
+
+    async def scenario() -> list[str | None]:
+        taken = await pay(world)
+        await backend.pairing.accept("mitra-0", taken.id)
+        failed = await pay(world, customer_id=other.id)
+        await backend.scheduler.advance(backend.settings.pairing_timeout_s)
+        return [
+            await refusal(backend.pairing.reject("mitra-1", taken.id)),
+            await refusal(backend.pairing.reject("mitra-1", failed.id)),
+            await refusal(backend.pairing.reject("late", taken.id)),
+        ]
+
+    assert run(scenario) == ["OFFER_TAKEN", "CLOSED", "NOT_OFFERED"]
+
+
+def test_a_failed_attempt_withdraws_every_live_offer_decliners_included_but_not_twice() -> None:
+    world = build_world(3)
+    backend = world.backend
+
+    async def scenario() -> ChatSession:
+        blast = await pay(world)
+        await backend.pairing.reject("mitra-0", blast.id)
+        await backend.presence.set_online("mitra-1", False)
+        await backend.scheduler.advance(backend.settings.pairing_timeout_s)
+        return blast
+
+    blast = run(scenario)
+    withdrawn = [(s["to"], s["frame"]["reason"]) for s in backend.hub.sent if s["frame"]["type"] == "offer_withdrawn"]
+    assert withdrawn == [
+        ("mitra:mitra-1", "mitra_offline"),
+        ("mitra:mitra-0", "pairing_failed"),
+        ("mitra:mitra-2", "pairing_failed"),
+    ]
+    assert backend.pairing.get(blast.id).status is SessionStatus.FAILED
+
+
+def test_a_heartbeat_announces_the_mitra_available_only_when_it_brings_it_back_from_a_lapse() -> None:
+    world = build_world(1)
+    backend = world.backend
+
+    def announced() -> int:
+        return [e["event"] for e in backend.deps.bus.history].count("mitra.available")
+
+    async def scenario() -> list[int]:
+        counts = [announced()]
+        await backend.presence.heartbeat("mitra-0")  # fresh already
+        counts.append(announced())
+        await backend.scheduler.advance(backend.settings.heartbeat_timeout_s + 1)
+        await backend.presence.heartbeat("mitra-0")  # back from the lapse
+        counts.append(announced())
+        await backend.presence.set_online("mitra-0", False)
+        await backend.scheduler.advance(backend.settings.heartbeat_timeout_s + 1)
+        await backend.presence.heartbeat("mitra-0")  # toggled off: a heartbeat does not bring it back
+        counts.append(announced())
+        return counts
+
+    assert run(scenario) == [1, 1, 2, 2]
