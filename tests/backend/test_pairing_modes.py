@@ -95,7 +95,7 @@ def test_targeted_payment_is_offered_only_to_the_targeted_mitra() -> None:
     session = run(lambda: pay(world, targeted="mitra-1"))
     assert (session.mode, session.targeted_mitra_id) == ("targeted", "mitra-1")
     assert session.status is SessionStatus.PENDING_ACCEPTANCE
-    assert session.offered_mitra_ids == ["mitra-1"]
+    assert session.offered_mitra_ids == ("mitra-1",)
     assert offered_to(world, session.id) == ["mitra:mitra-1"]
     offer = frames(world, "pairing_offer")[0]
     assert (offer["mode"], offer["expires_in_s"]) == ("targeted", world.backend.settings.targeted_timeout_s)
@@ -111,7 +111,7 @@ def test_targeted_mitra_offline_fails_at_once_with_returning_chat_timeout_cause_
     assert world.now == start  # no time had to pass
     assert session.status is SessionStatus.FAILED
     assert session.failure_reason == "RETURNING_CHAT_TIMEOUT"
-    assert session.offered_mitra_ids == []
+    assert session.offered_mitra_ids == ()
     assert frames(world, "pairing_offer") == []
     failed = frames(world, "pairing_failed", f"customer:{world.customer_id}")
     assert len(failed) == 1
@@ -173,9 +173,9 @@ def test_targeted_wait_times_out_at_exactly_targeted_timeout_s_with_returning_ch
     async def scenario() -> tuple[ChatSession, bool]:
         session = await pay(world, targeted="mitra-0")
         await backend.scheduler.advance(19.9)
-        still_waiting = session.status is SessionStatus.PENDING_ACCEPTANCE
+        still_waiting = backend.pairing.get(session.id).status is SessionStatus.PENDING_ACCEPTANCE
         await backend.scheduler.advance(session.created_at + backend.settings.targeted_timeout_s - world.now)
-        return session, still_waiting
+        return backend.pairing.get(session.id), still_waiting
 
     session, still_waiting = run(scenario)
     assert still_waiting
@@ -184,7 +184,9 @@ def test_targeted_wait_times_out_at_exactly_targeted_timeout_s_with_returning_ch
     assert session.failure_reason == "RETURNING_CHAT_TIMEOUT"
     failed = frames(world, "pairing_failed")[0]
     assert (failed["reason"], failed["cause"], failed["is_terminal"]) == ("RETURNING_CHAT_TIMEOUT", "timeout", False)
-    assert frames(world, "offer_withdrawn", "mitra:mitra-0") == [{"type": "offer_withdrawn", "session_id": session.id}]
+    assert frames(world, "offer_withdrawn", "mitra:mitra-0") == [
+        {"type": "offer_withdrawn", "session_id": session.id, "reason": "pairing_failed"}
+    ]
     assert backend.payments.get(session.payment_request_id).status is PaymentStatus.CONFIRMED
 
 
@@ -194,7 +196,7 @@ def test_targeted_reject_fails_with_returning_chat_timeout() -> None:
     async def scenario() -> ChatSession:
         session = await pay(world, targeted="mitra-1")
         await world.backend.pairing.reject("mitra-1", session.id)
-        return session
+        return world.backend.pairing.get(session.id)
 
     session = run(scenario)
     assert session.status is SessionStatus.FAILED
@@ -253,7 +255,7 @@ def test_retry_with_mode_blast_clears_targeted_mitra_and_blasts_the_others_on_th
     assert again.payment_request_id == first.payment_request_id
     assert (again.mode, again.targeted_mitra_id, again.attempt) == ("blast", None, 2)
     assert again.status is SessionStatus.PENDING_ACCEPTANCE
-    assert again.offered_mitra_ids == ["mitra-0", "mitra-2"]  # the bestie who just said no is not asked again
+    assert again.offered_mitra_ids == ("mitra-0", "mitra-2")  # the bestie who just said no is not asked again
     assert [s.id for s in backend.store.chat_sessions.all()] == [first.id, again.id]
 
 
@@ -268,7 +270,7 @@ def test_retry_without_mode_after_a_targeted_failure_waits_for_the_same_mitra_ag
 
     again = run(scenario)
     assert (again.mode, again.targeted_mitra_id, again.attempt) == ("targeted", "mitra-2", 2)
-    assert again.offered_mitra_ids == ["mitra-2"]
+    assert again.offered_mitra_ids == ("mitra-2",)
 
 
 def test_retry_of_another_customers_payment_is_not_found() -> None:
@@ -292,7 +294,7 @@ def test_blast_is_offered_to_every_eligible_mitra_and_not_to_offline_ones() -> N
     world = build_world(4, online=3)
     session = run(lambda: pay(world))
     assert session.mode == "blast"
-    assert session.offered_mitra_ids == ["mitra-0", "mitra-1", "mitra-2"]
+    assert session.offered_mitra_ids == ("mitra-0", "mitra-1", "mitra-2")
     assert sorted(offered_to(world, session.id)) == ["mitra:mitra-0", "mitra:mitra-1", "mitra:mitra-2"]
 
 
@@ -314,7 +316,7 @@ def test_blast_times_out_at_300_s_with_pairing_failed_and_is_not_terminal() -> N
     async def scenario() -> ChatSession:
         session = await pay(world)
         await backend.scheduler.advance(backend.settings.pairing_timeout_s)
-        return session
+        return backend.pairing.get(session.id)
 
     session = run(scenario)
     assert backend.settings.pairing_timeout_s == 300.0
@@ -344,9 +346,9 @@ def test_blast_with_nobody_online_stays_searching_until_the_timeout() -> None:
     async def scenario() -> tuple[SessionStatus, ChatSession]:
         session = await pay(world)
         await backend.scheduler.advance(299)
-        before = session.status
+        before = backend.pairing.get(session.id).status
         await backend.scheduler.advance(1)
-        return before, session
+        return before, backend.pairing.get(session.id)
 
     before, session = run(scenario)
     assert before is SessionStatus.SEARCHING
@@ -443,7 +445,7 @@ def test_retry_after_a_match_returns_the_matched_session() -> None:
         return first, await backend.pairing.retry(first.payment_request_id, world.customer_id)
 
     first, again = run(scenario)
-    assert again is first and again.status is SessionStatus.ACTIVE
+    assert again == backend.pairing.get(first.id) and again.status is SessionStatus.ACTIVE
     assert len(backend.store.chat_sessions.all()) == 1
 
 
@@ -457,11 +459,11 @@ def test_mitra_coming_online_is_offered_a_searching_blast_but_not_a_targeted_wai
         blast = await pay(world, customer_id=other.id)
         await backend.presence.set_online("mitra-1", True)
         await backend.pairing.mitra_available("mitra-1")
-        return targeted, blast
+        return backend.pairing.get(targeted.id), backend.pairing.get(blast.id)
 
     targeted, blast = run(scenario)
-    assert targeted.offered_mitra_ids == ["mitra-0"]
-    assert blast.offered_mitra_ids == ["mitra-0", "mitra-1"]
+    assert targeted.offered_mitra_ids == ("mitra-0",)
+    assert blast.offered_mitra_ids == ("mitra-0", "mitra-1")
     assert offered_to(world, blast.id) == ["mitra:mitra-0", "mitra:mitra-1"]
     assert offered_to(world, targeted.id) == ["mitra:mitra-0"]
 
@@ -476,12 +478,12 @@ def test_mitra_coming_online_is_offered_a_blast_that_was_searching_with_nobody()
         await backend.presence.set_online("mitra-0", True)
         await backend.pairing.mitra_available("mitra-0")
         await backend.pairing.mitra_available("mitra-0")  # twice: offered once
-        return before, blast
+        return before, backend.pairing.get(blast.id)
 
     before, blast = run(scenario)
     assert before is SessionStatus.SEARCHING
     assert blast.status is SessionStatus.PENDING_ACCEPTANCE
-    assert blast.offered_mitra_ids == ["mitra-0"]
+    assert blast.offered_mitra_ids == ("mitra-0",)
     assert offered_to(world, blast.id) == ["mitra:mitra-0"]
 
 
@@ -492,10 +494,10 @@ def test_mitra_available_does_nothing_for_a_mitra_that_is_not_online() -> None:
     async def scenario() -> ChatSession:
         blast = await pay(world)
         await backend.pairing.mitra_available("mitra-0")
-        return blast
+        return backend.pairing.get(blast.id)
 
     blast = run(scenario)
-    assert blast.status is SessionStatus.SEARCHING and blast.offered_mitra_ids == []
+    assert blast.status is SessionStatus.SEARCHING and blast.offered_mitra_ids == ()
 
 
 def test_mitra_available_does_not_reoffer_a_blast_the_mitra_declined() -> None:
@@ -506,7 +508,7 @@ def test_mitra_available_does_not_reoffer_a_blast_the_mitra_declined() -> None:
         blast = await pay(world)
         await backend.pairing.reject("mitra-0", blast.id)
         await backend.pairing.mitra_available("mitra-0")
-        return blast
+        return backend.pairing.get(blast.id)
 
     blast = run(scenario)
     assert offered_to(world, blast.id) == ["mitra:mitra-0", "mitra:mitra-1"]
@@ -556,16 +558,149 @@ def test_a_mitra_in_an_active_session_cannot_win_a_second_offer() -> None:
     async def scenario() -> tuple[ChatSession, ChatSession, Conflict | None]:
         first = await pay(world)
         second = await pay(world, customer_id=other.id)
-        assert first.offered_mitra_ids == second.offered_mitra_ids == ["mitra-0"]
+        assert first.offered_mitra_ids == second.offered_mitra_ids == ("mitra-0",)
         await backend.pairing.accept("mitra-0", first.id)
         try:
             await backend.pairing.accept("mitra-0", second.id)
         except Conflict as refused:
-            return first, second, refused
-        return first, second, None
+            return backend.pairing.get(first.id), backend.pairing.get(second.id), refused
+        return backend.pairing.get(first.id), backend.pairing.get(second.id), None
 
     first, second, refused = run(scenario)
-    assert refused is not None
+    assert refused is not None and refused.code == "OFFER_WITHDRAWN"  # winning withdrew its other offers
     assert first.status is SessionStatus.ACTIVE
     assert second.status is not SessionStatus.ACTIVE
     assert len(backend.store.chat_sessions.find(mitra_id="mitra-0", status=SessionStatus.ACTIVE)) == 1
+
+
+# --- withdrawn offers ----------------------------------------------------------------------------
+
+
+async def refusal(aw: Awaitable[Any]) -> str | None:
+    """The Conflict code ``aw`` is refused with, or None when it went through."""
+    try:
+        await aw
+    except Conflict as refused:
+        return refused.code
+    return None
+
+
+def test_a_mitra_going_offline_loses_its_offer_until_it_is_available_again() -> None:
+    world = build_world(2)
+    backend = world.backend
+
+    async def scenario() -> tuple[str | None, str | None]:
+        blast = await pay(world)
+        await backend.presence.set_online("mitra-0", False)
+        while_offline = await refusal(backend.pairing.accept("mitra-0", blast.id))
+        await backend.presence.set_online("mitra-0", True)  # mitra.available re-offers it
+        return while_offline, await refusal(backend.pairing.accept("mitra-0", blast.id))
+
+    while_offline, once_back = run(scenario)
+    blast = backend.store.chat_sessions.all()[0]
+    assert (while_offline, once_back) == ("OFFER_WITHDRAWN", None)
+    assert frames(world, "offer_withdrawn", "mitra:mitra-0") == [
+        {"type": "offer_withdrawn", "session_id": blast.id, "reason": "mitra_offline"}
+    ]
+    assert offered_to(world, blast.id) == ["mitra:mitra-0", "mitra:mitra-1", "mitra:mitra-0"]
+    assert (blast.status, blast.mitra_id, blast.withdrawn_mitra_ids) == (SessionStatus.ACTIVE, "mitra-0", ())
+
+
+def test_a_blast_the_mitra_declined_is_not_offered_again_when_it_comes_back_online() -> None:
+    world = build_world(2)
+    backend = world.backend
+
+    async def scenario() -> ChatSession:
+        blast = await pay(world)
+        await backend.pairing.reject("mitra-0", blast.id)
+        await backend.presence.set_online("mitra-0", False)
+        await backend.presence.set_online("mitra-0", True)
+        return backend.pairing.get(blast.id)
+
+    blast = run(scenario)
+    assert offered_to(world, blast.id) == ["mitra:mitra-0", "mitra:mitra-1"]
+    assert frames(world, "offer_withdrawn") == []  # a declined offer is no live offer to withdraw
+
+
+def test_winning_withdraws_the_mitras_other_offers_and_its_session_end_offers_them_again() -> None:
+    world = build_world(1)
+    backend = world.backend
+    _, other = backend.auth.login_anonymous()
+
+    async def scenario() -> tuple[ChatSession, str | None]:
+        first = await pay(world)
+        second = await pay(world, customer_id=other.id)
+        await backend.pairing.accept("mitra-0", first.id)
+        await backend.sessions.end(first.id, "ended_by_customer")
+        return second, await refusal(backend.pairing.accept("mitra-0", second.id))
+
+    second, refused = run(scenario)
+    assert frames(world, "offer_withdrawn", "mitra:mitra-0") == [
+        {"type": "offer_withdrawn", "session_id": second.id, "reason": "mitra_busy"}
+    ]
+    assert offered_to(world, second.id) == ["mitra:mitra-0", "mitra:mitra-0"]
+    assert refused is None and backend.pairing.get(second.id).mitra_id == "mitra-0"
+
+
+def test_a_reject_is_refused_as_taken_closed_or_not_offered() -> None:
+    world = build_world(2)
+    backend = world.backend
+    backend.store.mitras.insert(Mitra(id="late", phone="+6289900001", display_name="Late", password="pw"))
+    _, other = backend.auth.login_anonymous()
+
+    async def scenario() -> list[str | None]:
+        taken = await pay(world)
+        await backend.pairing.accept("mitra-0", taken.id)
+        failed = await pay(world, customer_id=other.id)
+        await backend.scheduler.advance(backend.settings.pairing_timeout_s)
+        return [
+            await refusal(backend.pairing.reject("mitra-1", taken.id)),
+            await refusal(backend.pairing.reject("mitra-1", failed.id)),
+            await refusal(backend.pairing.reject("late", taken.id)),
+        ]
+
+    assert run(scenario) == ["OFFER_TAKEN", "CLOSED", "NOT_OFFERED"]
+
+
+def test_a_failed_attempt_withdraws_every_live_offer_decliners_included_but_not_twice() -> None:
+    world = build_world(3)
+    backend = world.backend
+
+    async def scenario() -> ChatSession:
+        blast = await pay(world)
+        await backend.pairing.reject("mitra-0", blast.id)
+        await backend.presence.set_online("mitra-1", False)
+        await backend.scheduler.advance(backend.settings.pairing_timeout_s)
+        return blast
+
+    blast = run(scenario)
+    withdrawn = [(s["to"], s["frame"]["reason"]) for s in backend.hub.sent if s["frame"]["type"] == "offer_withdrawn"]
+    assert withdrawn == [
+        ("mitra:mitra-1", "mitra_offline"),
+        ("mitra:mitra-0", "pairing_failed"),
+        ("mitra:mitra-2", "pairing_failed"),
+    ]
+    assert backend.pairing.get(blast.id).status is SessionStatus.FAILED
+
+
+def test_a_heartbeat_announces_the_mitra_available_only_when_it_brings_it_back_from_a_lapse() -> None:
+    world = build_world(1)
+    backend = world.backend
+
+    def announced() -> int:
+        return [e["event"] for e in backend.deps.bus.history].count("mitra.available")
+
+    async def scenario() -> list[int]:
+        counts = [announced()]
+        await backend.presence.heartbeat("mitra-0")  # fresh already
+        counts.append(announced())
+        await backend.scheduler.advance(backend.settings.heartbeat_timeout_s + 1)
+        await backend.presence.heartbeat("mitra-0")  # back from the lapse
+        counts.append(announced())
+        await backend.presence.set_online("mitra-0", False)
+        await backend.scheduler.advance(backend.settings.heartbeat_timeout_s + 1)
+        await backend.presence.heartbeat("mitra-0")  # toggled off: a heartbeat does not bring it back
+        counts.append(announced())
+        return counts
+
+    assert run(scenario) == [1, 1, 2, 2]

@@ -118,7 +118,7 @@ def test_run_reconciliation_reemits_a_lost_confirmation_and_pairing_starts(api: 
 
     report = run_reconciliation(api)
 
-    assert report == {"reemitted": [payment["id"]], "expired": [], "confirmed": [], "errors": []}
+    assert report == {"reemitted": [payment["id"]], "expired": [], "confirmed": [], "failed_pairing": [], "errors": []}
     assert len(sessions_of(api, payment["id"])) == 1
     reemitted = events_of(api, payment["id"], "payment_request.confirmed")
     assert [e["source"] for e in reemitted] == ["reconciliation"]
@@ -209,7 +209,7 @@ def test_overdue_pending_payment_is_listed_as_expired_by_run_reconciliation(
 
     report = run_reconciliation(api)
 
-    assert report == {"reemitted": [], "expired": [payment["id"]], "confirmed": [], "errors": []}
+    assert report == {"reemitted": [], "expired": [payment["id"]], "confirmed": [], "failed_pairing": [], "errors": []}
     assert payment_status(api, token, payment["id"]) == "expired"
     assert invoice_reads(xendit, payment["xendit_invoice_id"]) == 1
 
@@ -301,7 +301,7 @@ def test_without_xendit_a_sweep_expires_exactly_the_payments_past_expires_at() -
 
             report = await backend.reconciler.sweep()
 
-            assert report == {"reemitted": [], "expired": [old.id], "confirmed": [], "errors": []}
+            assert report == {"reemitted": [], "expired": [old.id], "confirmed": [], "failed_pairing": [], "errors": []}
             assert backend.payments.get(old.id).status is PaymentStatus.EXPIRED
             assert backend.payments.get(newer.id).status is PaymentStatus.PENDING
         finally:
@@ -357,7 +357,8 @@ def test_a_paid_callback_during_the_sweeps_xendit_read_neither_crashes_the_sweep
         try:
             racing = await backend.payments.request_payment("c1", 15)
             other = await backend.payments.request_payment("c1", 15)
-            racing.xendit_invoice_id, other.xendit_invoice_id = "inv-racing", "inv-other"
+            backend.store.payment_requests.update(racing.id, xendit_invoice_id="inv-racing")
+            backend.store.payment_requests.update(other.id, xendit_invoice_id="inv-other")
             backend.deps.xendit = _RacingXendit(backend, "inv-racing")  # type: ignore[assignment]
             clock.advance(EXPIRY_S)
 

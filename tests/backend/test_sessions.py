@@ -28,7 +28,12 @@ class World:
     backend: ReferenceBackend
     customer_id: str
     mitra_id: str
-    session: ChatSession
+    session_id: str
+
+    @property
+    def session(self) -> ChatSession:
+        """The session as stored now (rows are frozen snapshots: a kept one would go stale)."""
+        return self.backend.pairing.get(self.session_id)
 
     @property
     def customer(self) -> Principal:
@@ -78,7 +83,7 @@ def active_world(duration_minutes: int = 15, settings: Settings | None = None) -
         return await backend.pairing.accept("mitra-0", session.id)
 
     session = run(match)
-    return World(backend, customer.id, "mitra-0", session)
+    return World(backend, customer.id, "mitra-0", session.id)
 
 
 def test_accept_makes_the_session_active_for_its_duration() -> None:
@@ -197,7 +202,7 @@ def test_end_by_the_mitra_ends_the_session_as_ended_by_mitra_and_stops_the_clock
         return ended
 
     ended = run(scenario)
-    assert ended is world.session
+    assert ended == world.session
     assert (ended.status, ended.end_reason) == (SessionStatus.ENDED, "ended_by_mitra")
     assert ended.ended_at == ended.started_at + 10  # type: ignore[operator]
     frame = {"type": "session_ended", "session_id": ended.id, "reason": "ended_by_mitra"}
@@ -357,7 +362,7 @@ def test_resume_timers_also_rearms_the_pairing_timeout_of_a_session_still_search
         session = backend.pairing.current_session(payment.id)
         assert session is not None
         await backend.scheduler.advance(backend.settings.pairing_timeout_s)
-        return session
+        return backend.pairing.get(session.id)
 
     session = run(scenario)
     assert (session.status, session.failure_reason) == (SessionStatus.FAILED, "PAIRING_FAILED")

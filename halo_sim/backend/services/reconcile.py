@@ -62,7 +62,8 @@ class Reconciler:
             except XenditRejected as exc:
                 report["errors"].append(f"{payment.id}: {exc}")
                 return
-        if payment.status is not PaymentStatus.PENDING:  # a callback settled it while we asked Xendit
+        current = self.deps.store.payment_requests.get(payment.id)  # re-read: the row we hold is a snapshot
+        if current is None or current.status is not PaymentStatus.PENDING:  # settled (or reset) while we asked
             return
         if status in ("PAID", "SETTLED"):
             await self.payments.confirm_payment(payment.id, "reconciliation")
