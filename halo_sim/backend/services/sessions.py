@@ -67,10 +67,11 @@ class SessionTimer:
         return session
 
     async def end_by(self, session: ChatSession, user: Principal) -> ChatSession:
-        """A participant says goodbye and ends the session early."""
-        if session.status is not SessionStatus.ACTIVE:
+        """A participant says goodbye and ends the session early (judged on the stored row, not a copy)."""
+        current = self.deps.store.chat_sessions.require(session.id, "chat_session")
+        if current.status is not SessionStatus.ACTIVE:
             raise Conflict("Sesi sudah berakhir", code="SESSION_ENDED")
-        return await self.end(session.id, "ended_by_customer" if user.role == "customer" else "ended_by_mitra")
+        return await self.end(current.id, "ended_by_customer" if user.role == "customer" else "ended_by_mitra")
 
     def resume(self) -> None:
         """After a restore: re-arm every active session (timers are not saved)."""
