@@ -6,12 +6,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from halo_sim.backend.routes import chat, control, customer, internal, mitra, webhooks, ws
-from halo_sim.backend.routes.common import domain_error
+from halo_sim.backend.routes.common import domain_error, http_error
 from halo_sim.backend.state import ReferenceBackend
 from simkit.errors import DomainError
 
@@ -47,7 +48,9 @@ def create_app(backend: ReferenceBackend | None = None) -> Starlette:
         finally:
             await backend.close()
 
-    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={DomainError: domain_error})
+    app = Starlette(
+        routes=routes, lifespan=lifespan, exception_handlers={DomainError: domain_error, HTTPException: http_error}
+    )
     app.state.backend = backend
     app.state.drain = backend.hub.close_all  # sockets get 1001 (going away) before uvicorn's 1012
     return app

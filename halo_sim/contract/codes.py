@@ -119,6 +119,13 @@ REFUSAL_CODES: tuple[RefusalCode, ...] = (
     ),
     # --- pairing ------------------------------------------------------------------------------------------
     RefusalCode(
+        "ROUTE_NOT_FOUND",
+        404,
+        "No route serves this path (also every `/internal/_test/*` path when the test surface is off).",
+        "any unknown path",
+    ),
+    RefusalCode("METHOD_NOT_ALLOWED", 405, "The path exists but does not take this method.", "any route"),
+    RefusalCode(
         "PAYMENT_EXPIRED",
         409,
         "The payment was confirmed longer than `HALO_PAID_VALIDITY_S` ago: no new pairing attempt; "

@@ -7,11 +7,12 @@ import json
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
+from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse
 
 from halo_sim.backend.services.deps import Principal
-from simkit.errors import DomainError, Forbidden, ValidationFailed
+from simkit.errors import DomainError, Forbidden, NotFound, ValidationFailed
 
 if TYPE_CHECKING:
     from halo_sim.backend.state import ReferenceBackend
@@ -79,3 +80,17 @@ async def domain_error(_: Request, exc: Exception) -> JSONResponse:
     """Every deliberate refusal as ``{"error", "message", ...}`` with its status code."""
     assert isinstance(exc, DomainError)
     return JSONResponse(exc.to_body(), status_code=exc.status_code)
+
+
+async def http_error(request: Request, exc: Exception) -> JSONResponse:
+    """Starlette's own refusals (no such route, wrong method) as JSON with a code, like every refusal."""
+    assert isinstance(exc, HTTPException)
+    where = f"{request.method} {request.url.path}"
+    if exc.status_code == 405:
+        refusal: DomainError = DomainError(
+            f"{where}: this path does not take {request.method}", code="METHOD_NOT_ALLOWED"
+        )
+        refusal.status_code = 405
+    else:
+        refusal = NotFound(f"no such route: {where}", code="ROUTE_NOT_FOUND")
+    return await domain_error(request, refusal)
