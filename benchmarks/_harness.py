@@ -11,7 +11,7 @@ figures would measure the client.
 Run alone, this module is one of the anchors, in a process of its own like the server it is compared with:
 
     python benchmarks/_harness.py relay PORT    # forwards each frame of /relay?pair=K&role=a to role=b, acks a
-    python benchmarks/_harness.py fanout PORT   # a frame sent on /go is broadcast to every /ws socket
+    python benchmarks/_harness.py fanout PORT   # a frame sent on /go is broadcast to every /ws socket; /ws acks
 """
 
 from __future__ import annotations
@@ -175,22 +175,29 @@ async def connections(base_url: str, count: int) -> list[Http]:
     return list(await asyncio.gather(*(Http(base_url).open() for _ in range(count))))
 
 
-async def hammer(base_url: str, requests: Sequence[bytes], concurrency: int) -> tuple[float, Counter[int]]:
-    """Send ``requests`` over ``concurrency`` keep-alive connections; wall seconds and the statuses seen."""
+async def hammer(
+    base_url: str, requests: Sequence[bytes], concurrency: int, expect: bytes = b""
+) -> tuple[float, Counter[str]]:
+    """Send ``requests`` over ``concurrency`` keep-alive connections; wall seconds and what came back.
+
+    Answers are counted by status; a 200 whose body lacks ``expect`` counts apart, so a fast wrong
+    answer (``ignored`` instead of ``confirmed``) never passes for speed.
+    """
     pool = await connections(base_url, concurrency)
-    statuses: Counter[int] = Counter()
+    answers: Counter[str] = Counter()
     queue = iter(requests)
 
     async def worker(http: Http) -> None:
         for raw in queue:  # a shared iterator: each request is taken by exactly one worker
-            statuses[(await http.exchange(raw))[0]] += 1
+            status, body = await http.exchange(raw)
+            answers[str(status) if expect in body else f"{status} without {expect.decode()}"] += 1
 
     started = time.perf_counter()
     await asyncio.gather(*(worker(h) for h in pool))
     elapsed = time.perf_counter() - started
     for http in pool:
         http.close()
-    return elapsed, statuses
+    return elapsed, answers
 
 
 async def each(base_url: str, items: Iterable[T], step: Callable[[Http, T], Awaitable[R]], width: int = 8) -> list[R]:
@@ -425,7 +432,8 @@ class Table:
         return row
 
     def print(self) -> None:
-        print(f"\n### {self.title} ({os.cpu_count()} cores, {time.strftime('%Y-%m-%d')})\n")
+        load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
+        print(f"\n### {self.title} ({os.cpu_count()} cores, load average {load}, {time.strftime('%Y-%m-%d %H:%M')})\n")
         print("| figure | min / median / max | unit | runs | anchor min / median / max | ratio | note |")
         print("|---|---|---|---|---|---|---|")
         for r in self.rows:
@@ -468,10 +476,14 @@ async def _relay(port: int) -> None:
 
 
 async def _fanout(port: int) -> None:
-    """A frame sent on /go goes to every /ws socket (serialised once, as a fast hub would), then ``done``."""
+    """A frame sent on /go goes to every /ws socket (serialised once, as a fast hub would), then ``done``.
+
+    A frame sent on a /ws socket is answered with a ``heartbeat_ack`` (the memory benchmark's heartbeat).
+    """
     from websockets.asyncio.server import broadcast, serve
 
     clients: set[Any] = set()
+    ack = json.dumps({"type": "heartbeat_ack"})
 
     async def handler(ws: Any) -> None:
         if ws.request.path.startswith("/go"):
@@ -481,7 +493,8 @@ async def _fanout(port: int) -> None:
             return
         clients.add(ws)
         try:
-            await ws.wait_closed()
+            async for _ in ws:  # a heartbeat gets its ack, as the backend answers one
+                await ws.send(ack)
         finally:
             clients.discard(ws)
 
