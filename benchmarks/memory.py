@@ -76,9 +76,11 @@ async def bare_batches(size: int, runs: int) -> list[float]:
     return samples
 
 
-async def dump(http: h.Http) -> tuple[int, dict[str, int]]:
+async def dump(base_url: str) -> tuple[int, dict[str, int]]:
     """The state dump's size in bytes and the length of each of its lists (tables flattened)."""
-    status, raw = await http.exchange(h.request("GET", f"{h.TEST}/state"))
+    http = await h.Http(base_url).open()  # a new connection: uvicorn drops one idle while frames flowed
+    _, raw = await http.exchange(h.request("GET", f"{h.TEST}/state"))
+    http.close()
     state = json.loads(raw)
     lists = {f"tables.{k}": len(v) for k, v in state.pop("tables").items()}
     lists.update({k: len(v) for k, v in state.items() if isinstance(v, list | dict)})
@@ -94,14 +96,14 @@ async def frames_kept(
     sender, receiver = await h.ws_open_many([(serve.urls["websocket"], u.token) for u in (customer, mitra)])
     await asyncio.gather(sender.recv(), receiver.recv())
     rss_per, dump_per = [], []
-    size, lists = await dump(http)
+    size, lists = await dump(serve.urls["backend"])
     first_size, first_lists = size, lists
     for _ in range(runs):
         rss = await settle(serve)
         sent, _ = await h.relay(
             [(sender, receiver, h.chat_frames(session_id, frames // runs))], max(1.0, budget.left())
         )
-        new_size, lists = await dump(http)
+        new_size, lists = await dump(serve.urls["backend"])
         rss_per.append((await settle(serve) - rss) / max(1, sent))
         dump_per.append((new_size - size) / max(1, sent))
         size = new_size
