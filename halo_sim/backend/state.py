@@ -133,6 +133,7 @@ class ReferenceBackend:
             "now": self.deps.now(),
             "tables": self.store.dump(),
             "sockets": self.hub.connections(),
+            "hub": self.hub.stats(),
             "timers": [{"at": t.when, "name": t.name} for t in self.scheduler.pending()],
             "events": self.deps.bus.history,
             "webhooks": self.webhook.log,

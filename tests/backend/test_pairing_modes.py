@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -27,8 +28,8 @@ class FakeSocket:
     def __init__(self) -> None:
         self.frames: list[Any] = []
 
-    async def send_json(self, data: Any, mode: str = "text") -> None:
-        self.frames.append(data)
+    async def send_text(self, data: str) -> None:
+        self.frames.append(json.loads(data))
 
 
 @dataclass

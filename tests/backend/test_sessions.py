@@ -140,7 +140,7 @@ def test_session_warning_comes_exactly_when_session_warning_s_are_left() -> None
     assert world.frames("session_warning", world.customer) == [expected]
     assert world.frames("session_warning", world.mitra) == [expected]
     # the warning follows that second's tick
-    last = [(s["to"], s["frame"]["type"], s["frame"]["remaining_seconds"]) for s in backend.hub.sent[-4:]]
+    last = [(s["to"], s["frame"]["type"], s["frame"]["remaining_seconds"]) for s in list(backend.hub.sent)[-4:]]
     assert last == [
         (f"customer:{world.customer_id}", "session_tick", 60),
         (f"mitra:{world.mitra_id}", "session_tick", 60),

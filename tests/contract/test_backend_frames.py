@@ -1,6 +1,6 @@
 """Every frame the backend sends while the whole scenario catalog runs is one the catalogue declares.
 
-The catalog runs on the embedded stack with ``WebSocket.send_json`` recorded (the
+The catalog runs on the embedded stack with ``WebSocket.send_text`` recorded (the
 replies to client frames and everything the hub fans out), plus the hub's own log
 of what it was asked to send (also to users without a socket).  One frame of a
 type or with a field the catalogue does not declare fails the test.
@@ -9,6 +9,7 @@ type or with a field the catalogue does not declare fails the test.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -48,14 +49,14 @@ def test_every_frame_sent_during_the_catalog_validates(
     target: EmbeddedTarget, scenarios_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sent: list[tuple[str, Any]] = []
-    original = WebSocket.send_json
+    original = WebSocket.send_text
     current = {"id": ""}
 
-    async def recording(self: WebSocket, data: Any, mode: str = "text") -> None:
-        sent.append((current["id"], data))
-        await original(self, data, mode)
+    async def recording(self: WebSocket, data: str) -> None:
+        sent.append((current["id"], json.loads(data)))
+        await original(self, data)
 
-    monkeypatch.setattr(WebSocket, "send_json", recording)
+    monkeypatch.setattr(WebSocket, "send_text", recording)
     for path in discover(scenarios_dir):
         current["id"] = path.stem
         result = asyncio.run(run_scenario(load_scenario(path), target))

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from halo_sim.backend.hub import Encoded, encode
 from halo_sim.backend.services.deps import Principal
 from halo_sim.cli.app import app
 from halo_sim.scenario.diff import Drift, Finding, compare, differential, exchanges, normalise_path
@@ -118,8 +119,8 @@ def test_a_ws_frame_the_other_target_does_not_send_is_found_with_the_order_of_bo
     hub = other.stack.backend.hub
     send = hub.send
 
-    async def without_searching(user: Any, frame: dict[str, Any]) -> int:
-        return 0 if frame.get("type") == "pairing_searching" else await send(user, frame)
+    async def without_searching(user: Any, frame: dict[str, Any] | Encoded) -> int:
+        return 0 if encode(frame).frame.get("type") == "pairing_searching" else await send(user, frame)
 
     monkeypatch.setattr(hub, "send", without_searching)
     drift = _diff(scenarios_dir / "ts-customer-05-01.yaml", reference, other)
@@ -210,8 +211,8 @@ def test_cli_diff_exits_1_and_shows_the_findings_on_drift(scenarios_dir: Path, m
         target.name = "drifty"
         send = target.stack.backend.hub.send
 
-        async def without_searching(user: Any, frame: dict[str, Any]) -> int:
-            return 0 if frame.get("type") == "pairing_searching" else await send(user, frame)
+        async def without_searching(user: Any, frame: dict[str, Any] | Encoded) -> int:
+            return 0 if encode(frame).frame.get("type") == "pairing_searching" else await send(user, frame)
 
         target.stack.backend.hub.send = without_searching  # type: ignore[method-assign]
         return target

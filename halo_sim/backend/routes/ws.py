@@ -10,9 +10,10 @@ every refusal comes back as an ``error`` frame on the same socket.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+import orjson
 from pydantic import ValidationError
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -52,24 +53,43 @@ async def socket(ws: WebSocket) -> None:
         await ws.close(code=4401, reason="unauthorized")
         return
     await ws.accept()
-    backend.hub.add(who.key, ws)
+    hub = backend.hub
+    peer = hub.add(who.key, ws)  # everything this socket gets, replies included, goes through its outbox
     try:
-        await ws.send_json(build(Connected(role=who.role, id=who.id)))
+        hub.reply(peer, build(Connected(role=who.role, id=who.id)))
         while True:
-            frame = await ws.receive_json()
-            reply = await handle(ws, who, frame)
+            message = await ws.receive()
+            if message["type"] == "websocket.disconnect":
+                break
+            reply = await handle(ws, who, _decoded(message))
             if reply is not None:
-                await ws.send_json(reply)
+                hub.reply(peer, reply)
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:
-        backend_of(ws).hub.remove(who.key, ws)
+        hub.remove(who.key, ws)
+
+
+def _decoded(message: Mapping[str, Any]) -> Any:
+    """The JSON of one text (or UTF-8 bytes) frame; what is not JSON becomes a refusal, not a dropped socket."""
+    data = message.get("text")
+    if data is None:
+        data = message.get("bytes") or b""
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return NOT_JSON
+
+
+NOT_JSON = object()
 
 
 async def handle(ws: WebSocket, who: Principal, raw: Any) -> Frame | None:
     """Parse one client frame against the catalogue and run it; refusals become an ``error`` frame."""
     kind = raw.get("type") if isinstance(raw, dict) else None
     try:
+        if raw is NOT_JSON:
+            raise ValidationFailed("the frame is not JSON text")
         frame = _parse(raw)
         return await COMMANDS[frame.type](ws, who, frame)
     except DomainError as exc:

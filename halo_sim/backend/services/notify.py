@@ -9,6 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
+from halo_sim.backend.hub import Encoded, encode
 from halo_sim.backend.push import PushRejected, chat_push
 from halo_sim.backend.services.deps import Deps, Principal
 from halo_sim.backend.services.devices import DeviceService
@@ -50,18 +53,18 @@ class Notifier:
         """What the backend knows about reaching ``user`` now."""
         return RecipientReach(self.deps.hub.is_connected(user.key), self.devices.push_tokens(user))
 
-    async def deliver(self, user: Principal, frame: dict[str, Any], text: PushText) -> Delivery:
-        """Send ``frame`` over the socket, or as an FCM data+notification message."""
+    async def deliver(self, user: Principal, frame: dict[str, Any] | Encoded, text: PushText) -> Delivery:
+        """Send ``frame`` over the socket, or as an FCM data+notification message (serialised once either way)."""
         channel = choose_channel(self.reach(user))
         if channel is Channel.WS and await self.deps.hub.send(user.key, frame):
             return Delivery(Channel.WS, [], [])
         return await self.push(user, frame, text)
 
-    async def push(self, user: Principal, frame: dict[str, Any], text: PushText) -> Delivery:
+    async def push(self, user: Principal, frame: dict[str, Any] | Encoded, text: PushText) -> Delivery:
         """Push to every enabled device; UNREGISTERED tokens are forgotten. ``none`` if none took it."""
         names: list[str] = []
         errors: list[str] = []
-        data = {k: v if isinstance(v, str) else _stringify(v) for k, v in frame.items()}
+        data = {k: v if isinstance(v, str) else _stringify(v) for k, v in encode(frame).frame.items()}
         for token in self.devices.push_tokens(user):
             try:
                 names.append(await self.deps.push.send(chat_push(token, text.title, text.body, data)))
@@ -74,6 +77,4 @@ class Notifier:
 
 def _stringify(value: Any) -> str:
     """FCM data values must be strings; nested values travel as JSON."""
-    import json
-
-    return json.dumps(value, separators=(",", ":"))
+    return orjson.dumps(value).decode()

@@ -21,6 +21,7 @@ import asyncio
 from functools import partial
 from typing import Any
 
+from halo_sim.backend.hub import Encoded
 from halo_sim.backend.services.deps import Deps, Principal
 from halo_sim.backend.services.notify import Notifier, PushText
 from halo_sim.backend.services.payments import CONFIRMED, PaymentService
@@ -180,7 +181,7 @@ class PairingService:
             offered_mitra_ids=(*session.offered_mitra_ids, *(m for m in fresh if m not in session.offered_mitra_ids)),
             withdrawn_mitra_ids=tuple(m for m in session.withdrawn_mitra_ids if m not in fresh),
         )
-        offer = self._offer_frame(session)
+        offer = Encoded(self._offer_frame(session))  # serialised once for every mitra
         await asyncio.gather(*(self.notifier.deliver(Principal("mitra", m), offer, OFFER_PUSH) for m in fresh))
 
     def _offer_frame(self, session: ChatSession) -> dict[str, Any]:
@@ -289,7 +290,7 @@ class PairingService:
         )
         await self.deps.hub.send(("customer", session.customer_id), build(matched))
         await self.deps.hub.send(("mitra", mitra.id), build(accepted))
-        taken = build(OfferTaken(session_id=session.id))
+        taken = Encoded(build(OfferTaken(session_id=session.id)))
         losers = [m for m in session.offered_mitra_ids if m != mitra.id and self._holds_offer(session, m)]
         await asyncio.gather(*(self.deps.hub.send(("mitra", m), taken) for m in losers))
 
@@ -321,7 +322,7 @@ class PairingService:
         )
         terminal = await self._settle_payment(session, mode)
         await self.deps.hub.send(("customer", session.customer_id), self._failed_frame(session, why, cause, terminal))
-        withdrawn = build(OfferWithdrawn(session_id=session.id, reason="pairing_failed"))
+        withdrawn = Encoded(build(OfferWithdrawn(session_id=session.id, reason="pairing_failed")))
         await asyncio.gather(*(self.deps.hub.send(("mitra", m), withdrawn) for m in told))
         return session
 

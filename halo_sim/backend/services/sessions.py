@@ -9,7 +9,9 @@ the virtual clock a 30-minute session ends in one ``clock`` call.
 from __future__ import annotations
 
 from functools import partial
+from typing import Any
 
+from halo_sim.backend.hub import Encoded
 from halo_sim.backend.services.deps import Deps, Principal
 from halo_sim.backend.tables import ChatSession
 from halo_sim.contract.frames import EndReason, SessionEnded, SessionTick, SessionWarning, build
@@ -78,7 +80,8 @@ class SessionTimer:
         for session in self.deps.store.chat_sessions.find(status=SessionStatus.ACTIVE):
             self.arm(session)
 
-    async def _both(self, session: ChatSession, frame: dict[str, object]) -> None:
-        await self.deps.hub.send(("customer", session.customer_id), frame)
+    async def _both(self, session: ChatSession, frame: dict[str, Any]) -> None:
+        encoded = Encoded(frame)
+        await self.deps.hub.send(("customer", session.customer_id), encoded)
         if session.mitra_id:
-            await self.deps.hub.send(("mitra", session.mitra_id), frame)
+            await self.deps.hub.send(("mitra", session.mitra_id), encoded)
