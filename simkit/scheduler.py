@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from simkit.bounded import BoundedLog
 from simkit.clock import Clock, VirtualClock
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,7 @@ class Scheduler:
     def __init__(self, clock: Clock, poll_interval: float = 0.05) -> None:
         self.clock = clock
         self.poll_interval = poll_interval
-        self.errors: list[str] = []
+        self.errors: BoundedLog[str] = BoundedLog(200)  # the newest timer failures
         self._heap: list[Timer] = []
         self._seq = itertools.count()
         self._driver: asyncio.Task[None] | None = None

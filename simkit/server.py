@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import os
 import threading
 from types import TracebackType
 from typing import Any
@@ -24,11 +25,37 @@ from simkit.errors import ServerStartError
 POLL_S = 0.005
 
 
+def new_event_loop() -> asyncio.AbstractEventLoop:
+    """uvloop's loop when it is installed (``HALO_EVENT_LOOP=asyncio`` forces asyncio's own).
+
+    Measured on the chat relay and blast benchmarks (docs in README "Speed"): uvloop's C
+    transports cut the per-frame write cost that dominates the profile once the store is indexed.
+    """
+    if os.environ.get("HALO_EVENT_LOOP", "auto") != "asyncio":
+        try:
+            import uvloop
+        except ImportError:
+            pass
+        else:
+            return uvloop.new_event_loop()
+    return asyncio.new_event_loop()
+
+
+def ws_deflate() -> bool:
+    """Whether sockets accept permessage-deflate (``HALO_WS_DEFLATE=true``); off by default.
+
+    Declining the extension is always allowed by RFC 7692 (the apps then send plain frames). Each
+    deflate socket holds two zlib contexts (measured: ~38 KiB of the ~67 KiB a mitra socket cost) and
+    compresses every frame, which the short chat frames of a LAN or emulator do not need.
+    """
+    return os.environ.get("HALO_WS_DEFLATE", "false").lower() in ("1", "true", "yes")
+
+
 class ServerLoop:
     """A daemon thread running one event loop, shared by the servers started on it."""
 
     def __init__(self, name: str = "servers") -> None:
-        self.loop = asyncio.new_event_loop()
+        self.loop = new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, name=f"halo-sim-{name}", daemon=True)
         self._thread.start()
 
@@ -53,7 +80,15 @@ class ServerThread:
         self, app: Any, host: str = "127.0.0.1", port: int = 0, name: str = "server", loop: ServerLoop | None = None
     ) -> None:
         self.name = name
-        config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on", ws="websockets-sansio")
+        config = uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_level="warning",
+            lifespan="on",
+            ws="websockets-sansio",
+            ws_per_message_deflate=ws_deflate(),
+        )
         self._server = uvicorn.Server(config)
         self._owns_loop = loop is None
         self._loop = loop

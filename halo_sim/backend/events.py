@@ -14,9 +14,14 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from simkit.bounded import BoundedLog
+
 log = logging.getLogger(__name__)
 
 Handler = Callable[[dict[str, Any]], Awaitable[None]]
+#: Events and handler errors kept for the state dump (the newest; a long-running serve stays bounded).
+HISTORY_CAP = 1000
+ERRORS_CAP = 200
 
 
 class EventBus:
@@ -24,8 +29,8 @@ class EventBus:
 
     def __init__(self) -> None:
         self._handlers: dict[str, list[Handler]] = defaultdict(list)
-        self.history: list[dict[str, Any]] = []
-        self.errors: list[str] = []
+        self.history: BoundedLog[dict[str, Any]] = BoundedLog(HISTORY_CAP)
+        self.errors: BoundedLog[str] = BoundedLog(ERRORS_CAP)
 
     def subscribe(self, event: str, handler: Handler) -> None:
         """Call ``handler(payload)`` on every ``event``."""

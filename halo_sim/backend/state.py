@@ -135,7 +135,12 @@ class ReferenceBackend:
             "sockets": self.hub.connections(),
             "hub": self.hub.stats(),
             "timers": [{"at": t.when, "name": t.name} for t in self.scheduler.pending()],
-            "events": self.deps.bus.history,
-            "webhooks": self.webhook.log,
-            "errors": self.deps.bus.errors + self.scheduler.errors,
+            "events": self.deps.bus.history.newest(),
+            "webhooks": self.webhook.log.newest(),
+            "errors": [*self.deps.bus.errors.newest(), *self.scheduler.errors.newest()],
+            "logs": {
+                "events": self.deps.bus.history.describe(),
+                "webhooks": self.webhook.log.describe(),
+                "hub_frames": {"kept": len(self.hub.sent), "cap": self.hub.sent.maxlen},
+            },
         }

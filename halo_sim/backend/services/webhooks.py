@@ -16,9 +16,12 @@ from pydantic import BaseModel, ConfigDict
 from halo_sim.backend.services.deps import Deps
 from halo_sim.backend.services.payments import PAID, PaymentService
 from halo_sim.domain.payment import PaymentEvent, PaymentStatus
+from simkit.bounded import BoundedLog
 from simkit.errors import Unauthorized
 
 WebhookStatus = Literal["PAID", "SETTLED", "EXPIRED"]
+#: Callbacks kept in the webhook log (the newest).
+WEBHOOK_LOG_CAP = 1000
 
 
 class XenditCallback(BaseModel):
@@ -38,7 +41,7 @@ class XenditWebhook:
     def __init__(self, deps: Deps, payments: PaymentService) -> None:
         self.deps = deps
         self.payments = payments
-        self.log: list[dict[str, Any]] = []
+        self.log: BoundedLog[dict[str, Any]] = BoundedLog(WEBHOOK_LOG_CAP)
 
     def verify(self, token: str | None) -> None:
         """``x-callback-token`` must equal ``XENDIT_CALLBACK_TOKEN`` (never accepted when unset)."""
