@@ -289,7 +289,7 @@ def test_a_callback_refused_with_401_is_reported_and_sent_again_on_the_next_poll
     refused = relays.poll(relay)
     assert [(d.status_code, d.ok, d.answer["error"]) for d in refused] == [(401, False, "INVALID_CALLBACK_TOKEN")]
     assert refused[0].outcome() == "401 INVALID_CALLBACK_TOKEN"
-    assert [d.status_code for d in relays.poll(relay)] == [401]
+    assert [d.outcome() for d in relays.poll(relay)] == ["401 INVALID_CALLBACK_TOKEN"]
     assert payment_status(api, token, payment["id"]) == "pending"
     relay.callback_token = XENDIT_CALLBACK_TOKEN
     assert [d.outcome() for d in relays.poll(relay)] == ["200 confirmed"]

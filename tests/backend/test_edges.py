@@ -50,7 +50,7 @@ def test_a_store_failure_after_the_invoice_exists_expires_that_invoice(
 
     monkeypatch.setattr(table, "insert", refuse)
     answer = api.post("/api/customer/payments", json={"duration_minutes": 15}, headers=headers)
-    assert answer.status_code == 409
+    assert (answer.status_code, answer.json()["error"]) == (409, "UNIQUE_VIOLATION")
     [invoice] = invoices(xendit)
     assert invoice["status"] == "EXPIRED"
     assert table.all() == []

@@ -390,7 +390,7 @@ def test_seed_history_session_with_an_existing_mitra_phone_reuses_that_mitra(api
 @pytest.mark.usefixtures("fresh")
 def test_seed_history_session_for_an_unknown_customer_is_404(api: httpx.Client) -> None:
     response = api.post(f"{T}/seed-history-session", json={"customer_phone": "+6280000000000"})
-    assert response.status_code == 404
+    assert (response.status_code, response.json()["error"]) == (404, "CUSTOMER_NOT_FOUND")
 
 
 # --- the test token --------------------------------------------------------------------------
@@ -413,9 +413,10 @@ def test_new_hooks_need_x_test_token_when_one_is_configured(
     missing = guarded_api.post(f"{T}/{hook}", json=body)
     assert (missing.status_code, missing.json()["error"]) == (401, "TEST_TOKEN_REQUIRED")
     wrong = guarded_api.post(f"{T}/{hook}", json=body, headers={"x-test-token": "nope"})
-    assert wrong.status_code == 401
+    assert (wrong.status_code, wrong.json()["error"]) == (401, "TEST_TOKEN_REQUIRED")
     right = guarded_api.post(f"{T}/{hook}", json=body, headers={"x-test-token": TEST_TOKEN})
     assert right.status_code != 401, right.text
+    assert right.json().get("error") != "ROUTE_NOT_FOUND", right.text
 
 
 def test_new_hooks_work_with_the_right_x_test_token(guarded_api: httpx.Client) -> None:

@@ -217,7 +217,7 @@ def test_mark_latest_payment_paid_confirms_through_the_webhook_handler(api: http
 def test_mark_latest_payment_paid_without_a_pending_payment_is_404(api: httpx.Client) -> None:
     login(api)
     response = api.post("/internal/_test/mark-latest-payment-paid", json={"phone": PHONE})
-    assert response.status_code == 404, response.text
+    assert (response.status_code, response.json()["error"]) == (404, "NOT_FOUND"), response.text
 
 
 # --- legacy client-driven start ----------------------------------------------------------------

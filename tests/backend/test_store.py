@@ -86,7 +86,7 @@ def test_insert_with_missing_parent_raises_foreign_key_violation_23503() -> None
     assert error.details["sqlstate"] == "23503"
     assert error.details["table"] == "payment_requests"
     assert error.details["column"] == "customer_id"
-    assert error.status_code == 409
+    assert (error.status_code, error.code) == (409, "FOREIGN_KEY_VIOLATION")
     assert store.payment_requests.all() == []
 
 

@@ -155,7 +155,7 @@ def test_wrong_token_is_401_even_when_the_body_is_malformed(api: httpx.Client) -
     """The token is checked before the body is parsed: a bad body without the token is 401, not 400."""
     before = snapshot(api)
     response = fire(api, b"{not json", {"x-callback-token": "nope"})
-    assert response.status_code == 401, response.text
+    assert (response.status_code, response.json()["error"]) == (401, "INVALID_CALLBACK_TOKEN"), response.text
     assert snapshot(api) == before
 
 

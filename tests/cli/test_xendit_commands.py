@@ -195,7 +195,7 @@ def test_fire_webhook_prefers_the_environment_over_the_dotenv(
     monkeypatch.setenv("HALO_SIM_BACKEND_URL", urls["backend"])
     result = fire("--external-id", payment["id"])
     assert result.exit_code == 1, result.output
-    assert "← 401" in result.output
+    assert "← 401" in result.output and '"error": "INVALID_CALLBACK_TOKEN"' in result.output, result.output
 
 
 def test_fire_webhook_to_a_backend_that_is_not_there_exits_2_saying_what_to_check() -> None:

@@ -66,7 +66,9 @@ def test_standalone_applies_project_and_bearer_options(standalone: tuple[subproc
     body = {"message": {"topic": "news"}}
     wrong_bearer = httpx.post(send % "halo-test", json=body, headers={"Authorization": "Bearer nope"}, timeout=10)
     wrong_project = httpx.post(send % "other", json=body, headers={"Authorization": "Bearer tok"}, timeout=10)
-    assert (wrong_bearer.status_code, wrong_project.status_code) == (401, 403)
+    refusals = [(r.status_code, r.json()["error"]["status"]) for r in (wrong_bearer, wrong_project)]
+    assert refusals == [(401, "UNAUTHENTICATED"), (403, "PERMISSION_DENIED")]
+    assert wrong_project.json()["error"]["details"][0]["errorCode"] == "SENDER_ID_MISMATCH"
 
 
 def test_standalone_exits_cleanly_on_sigterm(standalone: tuple[subprocess.Popen[str], str]) -> None:

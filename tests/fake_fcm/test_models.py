@@ -119,7 +119,7 @@ def test_any_non_empty_bearer_is_accepted_when_none_expected(backend: FcmBackend
 def test_expected_bearer_rejects_a_different_one(backend: FcmBackend) -> None:
     backend.expected_bearer = "right"
     error = rejection(backend, body(), auth="Bearer wrong")
-    assert error.http_status == 401
+    assert (error.http_status, error.status, error.error_code) == (401, "UNAUTHENTICATED", None)
     assert error.message.startswith("Request had invalid authentication credentials.")
 
 
@@ -139,7 +139,8 @@ def test_any_project_is_served_when_unrestricted(backend: FcmBackend) -> None:
 
 
 def test_authentication_is_checked_before_the_body(backend: FcmBackend) -> None:
-    assert rejection(backend, "not an object", auth=None).http_status == 401
+    error = rejection(backend, "not an object", auth=None)
+    assert (error.http_status, error.status, error.error_code) == (401, "UNAUTHENTICATED", None)
 
 
 # --- body validation -------------------------------------------------------------------
