@@ -63,6 +63,7 @@ class Stack:
         )
         self.backend_server = self._serve(create_backend_app(self.backend), options.backend_port, "backend")
         self.xendit.configure({"callback_url": self.backend_server.url + WEBHOOK_PATH})
+        self.backend.advertised = {"fcm_url": self.fcm_server.url, "xendit_url": self.xendit_server.url}
 
     def _serve(self, app: object, port: int, name: str) -> ServerThread:
         return ServerThread(app, self.options.host, port, name, loop=self.loop).start()

@@ -51,6 +51,8 @@ class ReferenceBackend:
         self.fixtures = fixtures
         self.state_file = state_file
         self.hub = Hub()
+        #: What a halo-sim stack serving this backend adds to the discovery answer (its fakes' URLs).
+        self.advertised: dict[str, str] = {}
         self.push = FcmClient(
             self.settings.fcm_base_url,
             self.settings.fcm_project_id,
@@ -126,6 +128,27 @@ class ReferenceBackend:
         await self.push.aclose()
         if self.xendit is not None:
             await self.xendit.aclose()
+
+    def discovery(self) -> dict[str, Any]:
+        """What this backend offers a scenario runner pointed at its URL (``GET /internal/_test/discovery``).
+
+        The capabilities it really has, its fakes' URLs and the callback token its webhook checks, so
+        ``--target URL`` needs no targets file against ``halo-sim serve``.
+        """
+        capabilities = {"test_endpoints", "otp_readable", "seed_mitra", "state_dump"}
+        if self.scheduler.is_virtual:
+            capabilities.add("virtual_clock")
+        if "fcm_url" in self.advertised:
+            capabilities.add("fcm_inbox")
+        if "xendit_url" in self.advertised and self.settings.xendit_enabled:
+            capabilities.add("xendit_fake")
+        return {
+            "server": "halo-sim reference backend",
+            "capabilities": sorted(capabilities),
+            "virtual_clock": self.scheduler.is_virtual,
+            "xendit_callback_token": self.settings.xendit_callback_token or None,
+            **self.advertised,
+        }
 
     def dump(self) -> dict[str, Any]:
         """The whole state, for ``_test/state`` and failure reports."""

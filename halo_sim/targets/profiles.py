@@ -25,8 +25,9 @@ import os
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
+import httpx
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -103,6 +104,10 @@ def load_targets(path: Path) -> TargetsFile:
         raise TargetError(f"{path}:{line}: {where}: {first['msg']}") from None
 
 
+DISCOVERY_PATH = "/internal/_test/discovery"
+DISCOVERY_TIMEOUT_S = 5.0
+
+
 def build_target(name: str, profile: TargetProfile, environ: Mapping[str, str] | None = None) -> Target:
     """A live :class:`Target` from a profile, its secrets read from the environment."""
     env = os.environ if environ is None else environ
@@ -140,18 +145,57 @@ def _routes(overrides: Mapping[str, RouteOverride]) -> dict[str, Route]:
     return routes
 
 
-def url_target(url: str, environ: Mapping[str, str] | None = None) -> Target:
-    """A bare URL: a live Halo backend with its test hooks."""
+def url_target(url: str, environ: Mapping[str, str] | None = None, discover: bool = True) -> Target:
+    """A bare URL: a live Halo backend with its test hooks, or a ``halo-sim serve`` that says what it offers.
+
+    ``halo-sim serve`` answers ``GET /internal/_test/discovery`` with its capabilities, its fakes'
+    URLs and its callback token, so the whole catalog runs against it without a targets file; any
+    other backend (404 there) gets the capabilities every Halo backend with test hooks has.
+    """
     env = os.environ if environ is None else environ
     base = url.rstrip("/")
+    token = env.get("HALO_TEST_TOKEN") or None
+    found = _discover(base, token) if discover else None
     return Target(
         name=base,
         base_url=base,
         ws_url="ws" + base[4:],
-        capabilities=URL_CAPABILITIES,
-        test_token=env.get("HALO_TEST_TOKEN") or None,
+        capabilities=frozenset(found["capabilities"]) if found else URL_CAPABILITIES,
+        test_token=token,
+        fcm_url=found.get("fcm_url") if found else None,
+        xendit_url=found.get("xendit_url") if found else None,
+        xendit_callback_token=found.get("xendit_callback_token") if found else None,
         live=True,
     )
+
+
+def _discover(base: str, token: str | None) -> dict[str, Any] | None:
+    """The discovery answer of a halo-sim serve at ``base``; None for a backend without the route."""
+    headers = {"x-test-token": token} if token else {}
+    try:
+        answer = httpx.get(f"{base}{DISCOVERY_PATH}", headers=headers, timeout=DISCOVERY_TIMEOUT_S)
+    except httpx.HTTPError as exc:
+        raise TargetError(f"cannot reach {base} ({_why(exc)}): is the backend running at that URL?") from None
+    if answer.status_code in (401, 403):
+        code = _code(answer)
+        raise TargetError(
+            f"{base} refused its test hooks (HTTP {answer.status_code} {code}): set HALO_TEST_TOKEN to its test token"
+        )
+    if answer.status_code != 200:
+        return None
+    data = answer.json()
+    return data if isinstance(data, dict) and isinstance(data.get("capabilities"), list) else None
+
+
+def _why(exc: httpx.HTTPError) -> str:
+    return "connection refused" if isinstance(exc, httpx.ConnectError) else type(exc).__name__
+
+
+def _code(answer: httpx.Response) -> str:
+    try:
+        return str(answer.json().get("error", ""))
+    except ValueError:
+        return ""
 
 
 def named_target(name: str, targets_file: Path | None = None) -> Target:

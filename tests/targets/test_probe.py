@@ -111,7 +111,7 @@ def test_a_base_url_nobody_listens_on_is_unreachable() -> None:
     server = ServerThread(Starlette(), name="gone").start()
     url = server.url
     server.stop()
-    checks = _by_name(asyncio.run(probe(url_target(url, environ={}))))
+    checks = _by_name(asyncio.run(probe(url_target(url, environ={}, discover=False))))
     assert checks["base_url"].missing and "no answer" in checks["base_url"].detail
     assert checks["websocket"].missing
 

@@ -158,6 +158,11 @@ async def seed_mitra(request: Request) -> JSONResponse:
     return ok(row, status=201 if created else 200)
 
 
+async def discovery(request: Request) -> JSONResponse:
+    """Capabilities, fakes' URLs and callback token: what ``--target URL`` reads (guarded like every hook)."""
+    return ok(backend_of(request).discovery())
+
+
 async def state(request: Request) -> JSONResponse:
     return ok(backend_of(request).dump())
 
@@ -216,6 +221,7 @@ _TABLE = [
     ("otp", read_otp, ["GET"]),
     ("seed-mitra", seed_mitra, ["POST"]),
     ("state", state, ["GET"]),
+    ("discovery", discovery, ["GET"]),
     ("connections", connections, ["GET"]),
     ("reset", reset, ["POST"]),
     ("clock", clock, ["GET", "POST"]),
