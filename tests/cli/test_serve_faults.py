@@ -164,7 +164,9 @@ def _unread_stream(port: int) -> socket.socket:
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     sock.connect(("127.0.0.1", port))
-    sock.sendall(f"GET /api/control-center/stats/stream?interval=0.05 HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
+    sock.sendall(
+        f"GET /api/control-center/stats/stream?interval=0.05 HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode()
+    )
     return sock
 
 
