@@ -354,6 +354,37 @@ class FcmBackend:
         with self._lock:
             self._faults = FaultSpec()
 
+    # --- saving and restoring (``halo-sim serve --state-file``) ---
+
+    def snapshot(self) -> dict[str, Any]:
+        """The per-run state as JSON-ready data: inbox, token registrations, faults and the message counter.
+
+        Configuration is not included: the process that restores decides it again.
+        """
+        with self._lock:
+            return {
+                "deliveries": [asdict(d) for d in self._deliveries],
+                "registered": sorted(self._registered),
+                "unregistered": sorted(self._unregistered),
+                "faults": self._faults.model_dump(),
+                "sequence": self._sequence,
+                "counters": dict(self._counters),
+            }
+
+    def restore(self, data: Mapping[str, Any], skip: int = 0) -> None:
+        """Continue from a :meth:`snapshot`; message names go on from the saved counter plus ``skip``.
+
+        ``skip`` > 0 is for a snapshot that may be older than the last message handed out (a
+        periodic checkpoint before a crash): names issued after it must not be issued again.
+        """
+        with self._lock:
+            self._deliveries = [Delivery(**d) for d in data.get("deliveries", [])]
+            self._registered = set(data.get("registered", []))
+            self._unregistered = set(data.get("unregistered", []))
+            self._faults = FaultSpec.model_validate(data.get("faults", {}))
+            self._sequence = int(data.get("sequence", 0)) + skip
+            self._counters = Counter(data.get("counters", {}))
+
     # --- the FCM API ---
 
     def send(self, project: str, authorization_header: str | None, body: object) -> dict[str, str]:

@@ -36,8 +36,9 @@ from simkit.tls import client_context
 
 log = logging.getLogger(__name__)
 
-#: Retry delays suited to a simulator: a failing receiver is retried after 1 s, 3 s and 9 s more.
-DEFAULT_SCHEDULE: tuple[float, ...] = (1.0, 3.0, 9.0)
+#: Retry delays suited to a simulator: quick at first (1 s, 3 s, 9 s), then spaced out so that a
+#: backend restarting or down for a few minutes still gets the callback (about 9 minutes in all).
+DEFAULT_SCHEDULE: tuple[float, ...] = (1.0, 3.0, 9.0, 30.0, 60.0, 120.0, 300.0)
 #: Xendit's documented ladder: six retries, +15 min, 45 min, 2 h, 3 h, 6 h, 12 h after the previous try.
 XENDIT_REAL_SCHEDULE: tuple[float, ...] = (15 * 60.0, 45 * 60.0, 2 * 3600.0, 3 * 3600.0, 6 * 3600.0, 12 * 3600.0)
 #: Xendit counts a callback with no answer within 30 s as failed.
@@ -100,6 +101,7 @@ class CallbackDispatcher:
         self._tasks: set[asyncio.Task[None]] = set()
         self._clients: dict[asyncio.AbstractEventLoop, httpx.AsyncClient] = {}
         self._generation = 0
+        self._pending: dict[tuple[str, int], tuple[int, float]] = {}  # (callback, copy) -> (attempt, due)
         backend.add_callback_listener(self.enqueue)
         backend.add_reset_listener(self.reset)
 
@@ -141,6 +143,7 @@ class CallbackDispatcher:
         self._generation += 1
         self.log.clear()
         self.held.clear()
+        self._pending.clear()
         for timer in self._timers:
             timer.cancel()
         self._timers.clear()
@@ -154,6 +157,25 @@ class CallbackDispatcher:
         if client is not None:
             await client.aclose()
         self._clients = {lp: c for lp, c in self._clients.items() if not lp.is_closed()}
+
+    def snapshot(self) -> dict[str, Any]:
+        """What is still to be delivered (the next attempt of each send and when), held callbacks and the log."""
+        return {
+            "pending": [[cid, copy, attempt, due] for (cid, copy), (attempt, due) in self._pending.items()],
+            "held": [cb.callback_id for cb in self.held],
+            "log": [asdict(entry) for entry in self.log],
+        }
+
+    def restore(self, data: dict[str, Any]) -> None:
+        """Continue from a :meth:`snapshot` (after the model's ``restore``): every unfinished send is
+        attempted again when it was due, or at once if that moment passed while the process was down."""
+        outbox = {cb.callback_id: cb for cb in self.backend.outbox}
+        self.log[:0] = [DeliveryAttempt(**entry) for entry in data.get("log", [])]
+        self.held[:0] = [outbox[cid] for cid in data.get("held", []) if cid in outbox]
+        now = self.scheduler.clock.now()
+        for cid, copy, attempt, due in data.get("pending", []):
+            if cid in outbox:
+                self._retry_at(outbox[cid], copy, attempt, max(0.0, due - now), "restored")
 
     def summary(self) -> dict[str, Any]:
         """The delivery log and what is still held, for ``GET /_fake/callbacks``."""
@@ -173,6 +195,8 @@ class CallbackDispatcher:
         faults = self.backend.fault_spec
         copies = 2 if faults.duplicate else 1
         sends = [(callback, copy) for callback in callbacks for copy in range(1, copies + 1)]
+        due = self.scheduler.clock.now() + faults.delay_s
+        self._pending.update({(callback.callback_id, copy): (1, due) for callback, copy in sends})
         generation = self._generation
         name = f"xendit-callback-{callbacks[0].callback_id}"
         if faults.delay_s > 0:
@@ -224,11 +248,7 @@ class CallbackDispatcher:
         if status is not None and 200 <= status < 300:
             self._record(callback, copy, attempt, "delivered", url=url, response_status=status, at=started)
         elif attempt <= len(self.schedule):
-            timer = self._on_timer(
-                self.schedule[attempt - 1],
-                lambda: self._attempt(callback, copy, attempt + 1, generation),
-                f"xendit-callback-{callback.callback_id}-{copy}-retry-{attempt}",
-            )
+            timer = self._retry_at(callback, copy, attempt + 1, self.schedule[attempt - 1], f"retry-{attempt}")
             self._record(
                 callback,
                 copy,
@@ -242,6 +262,17 @@ class CallbackDispatcher:
             )
         else:
             self._record(callback, copy, attempt, "gave_up", url=url, response_status=status, error=error, at=started)
+
+    def _retry_at(self, callback: OutboundCallback, copy: int, attempt: int, delay: float, label: str) -> Timer:
+        """Arm attempt number ``attempt`` of one send after ``delay``; it stays pending until then."""
+        generation = self._generation
+        timer = self._on_timer(
+            delay,
+            lambda: self._attempt(callback, copy, attempt, generation),
+            f"xendit-callback-{callback.callback_id}-{copy}-{label}",
+        )
+        self._pending[(callback.callback_id, copy)] = (attempt, timer.when)
+        return timer
 
     async def _post(self, url: str, body: dict[str, Any]) -> tuple[int | None, str | None]:
         """POST the body; a status for any answer, an error text when there was none."""
@@ -293,6 +324,8 @@ class CallbackDispatcher:
             next_attempt_at=next_attempt_at,
         )
         self.log.append(entry)
+        if outcome in ("delivered", "gave_up", "skipped", "dropped"):
+            self._pending.pop((callback.callback_id, copy), None)
         if outcome in ("failed", "gave_up"):
             log.info(
                 "xendit callback %s attempt %d %s: %s", callback.callback_id, attempt, outcome, error or response_status

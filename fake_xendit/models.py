@@ -526,6 +526,48 @@ class XenditBackend:
         """Back to behaving like Xendit."""
         self.fault_spec = XenditFaults()
 
+    # --- saving and restoring (``halo-sim serve --state-file``) -----------------------
+
+    def snapshot(self) -> dict[str, Any]:
+        """Invoices, queued callbacks, idempotency keys, faults and id counters as JSON-ready data.
+
+        Configuration is not included (the restoring process sets it again); recorded calls
+        are a debugging aid and are not kept either.
+        """
+        return {
+            "invoices": [asdict(inv) for inv in self.invoices.values()],
+            "outbox": [asdict(cb) for cb in self.outbox],
+            "idempotency": {key: asdict(record) for key, record in self._idempotency.items()},
+            "faults": self.fault_spec.model_dump(),
+            "counters": asdict(self._counters),
+        }
+
+    def restore(self, data: Mapping[str, Any], skip: int = 0) -> None:
+        """Continue from a :meth:`snapshot`: invoices (their checkout URLs work again), the outbox,
+        idempotency keys.  Expiry timers are not armed yet: call :meth:`rearm_expiry` once
+        callbacks can be delivered (an overdue invoice expires, and sends its callback, at once).
+
+        Ids go on from the saved counters plus ``skip``: a snapshot older than the last id handed
+        out (a periodic checkpoint before a crash) must not lead to an invoice id being reused,
+        or a new customer's payment would confirm an old one.
+        """
+        self.reset()
+        for raw in data.get("invoices", []):
+            payment = raw.get("payment")
+            invoice = Invoice(**{**raw, "payment": Payment(**payment) if payment else None})
+            self.invoices[invoice.id] = invoice
+        self.outbox = [OutboundCallback(**cb) for cb in data.get("outbox", [])]
+        self._idempotency = {k: _IdempotencyRecord(**v) for k, v in data.get("idempotency", {}).items()}
+        self.fault_spec = XenditFaults.model_validate(data.get("faults", {}))
+        counters = data.get("counters", {})
+        self._counters = _Counters(counters.get("invoices", 0) + skip, counters.get("callbacks", 0) + skip)
+
+    def rearm_expiry(self) -> None:
+        """After :meth:`restore`: every PENDING invoice expires on time again."""
+        for invoice in self.invoices.values():
+            if invoice.status == "PENDING" and invoice.id not in self._expiry_timers:
+                self._arm_expiry(invoice)
+
     # --- listeners (how the I/O edge hears about decisions) ---------------------------
 
     def add_callback_listener(self, listener: CallbackListener) -> None:
@@ -719,12 +761,16 @@ class XenditBackend:
             customer=request.customer,
         )
         self.invoices[invoice_id] = invoice
+        self._arm_expiry(invoice)
+        return invoice
+
+    def _arm_expiry(self, invoice: Invoice) -> None:
+        invoice_id = invoice.id
         self._expiry_timers[invoice_id] = self.scheduler.call_at(
             invoice.expiry_date,
             lambda: self._expire_due(invoice_id),
             name=f"xendit-expire-{invoice_id}",
         )
-        return invoice
 
     def _expire_due(self, invoice_id: str) -> None:
         """The expiry timer: only a still-PENDING invoice expires (a paid one was already disarmed)."""

@@ -6,28 +6,45 @@ three servers share one event loop and one scheduler, hence one clock: advancing
 the virtual clock expires fake Xendit invoices and fires backend timers in one
 order.  The fakes start first because the backend needs their URLs; fake Xendit
 learns the backend's webhook URL once the backend is up.
+
+With a state file, the three share it too (see :mod:`halo_sim.backend.persistence`):
+it is restored before any server starts, written every ``checkpoint_interval_s`` while
+serving, and written last by :meth:`Stack.stop` after the servers drained, whatever
+their clients do.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from fake_fcm import FcmBackend
 from fake_fcm import create_app as create_fcm_app
 from fake_xendit import CallbackDispatcher, XenditBackend
 from fake_xendit import create_app as create_xendit_app
+from halo_sim.backend import persistence
 from halo_sim.backend.app import create_app as create_backend_app
 from halo_sim.backend.config import Settings
 from halo_sim.backend.fixtures import default_fixtures_dir
 from halo_sim.backend.state import ReferenceBackend
 from simkit.clock import Clock, VirtualClock
+from simkit.errors import ServerStartError
 from simkit.scheduler import Scheduler
 from simkit.server import ServerLoop, ServerThread
 from simkit.xendit_wire import WEBHOOK_PATH
 
+log = logging.getLogger(__name__)
+
 XENDIT_SECRET_KEY = "xnd_development_halo_sim"
 XENDIT_CALLBACK_TOKEN = "halo-sim-callback-token"
+#: After restoring a checkpoint, the fakes' counters jump this far: a crash may have followed
+#: ids handed out after the checkpoint, and more than this many in one interval is not plausible.
+CHECKPOINT_ID_SKIP = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -43,6 +60,7 @@ class StackOptions:
     test_token: str | None = None
     fixtures: Path | None = None
     state_file: Path | None = None
+    checkpoint_interval_s: float = 0.0  # 0: save only when stopping
 
 
 class Stack:
@@ -50,23 +68,105 @@ class Stack:
 
     def __init__(self, clock: Clock | None = None, options: StackOptions = StackOptions()) -> None:
         self.options = options
+        saved = persistence.load(options.state_file) if options.state_file else None
         self.loop = ServerLoop("stack")
         self.scheduler = Scheduler(clock or VirtualClock())
         self.fcm = FcmBackend(clock=self.scheduler.clock)
-        self.fcm_server = self._serve(create_fcm_app(self.fcm), options.fcm_port, "fake-fcm")
         self.xendit = XenditBackend(self.scheduler, secret_key=XENDIT_SECRET_KEY, callback_token=XENDIT_CALLBACK_TOKEN)
+        self.dispatcher = CallbackDispatcher(self.xendit)
+        if saved is not None:
+            self._restore_fakes(saved)
+        ports = (saved or {}).get("ports", {})
+        self.fcm_server = self._serve(create_fcm_app(self.fcm), options.fcm_port, "fake-fcm", ports.get("fake_fcm"))
         self.xendit_server = self._serve(
-            create_xendit_app(self.xendit, CallbackDispatcher(self.xendit)), options.xendit_port, "fake-xendit"
+            create_xendit_app(self.xendit, self.dispatcher),
+            options.xendit_port,
+            "fake-xendit",
+            ports.get("fake_xendit"),
         )
-        self.backend = ReferenceBackend(
-            self._settings(), self.scheduler, options.fixtures or default_fixtures_dir(), options.state_file
-        )
+        self.backend = ReferenceBackend(self._settings(), self.scheduler, options.fixtures or default_fixtures_dir())
+        if saved is not None:
+            self._guarded(lambda: self.backend.restore(saved["backend"]))
         self.backend_server = self._serve(create_backend_app(self.backend), options.backend_port, "backend")
         self.xendit.configure({"callback_url": self.backend_server.url + WEBHOOK_PATH})
         self.backend.advertised = {"fcm_url": self.fcm_server.url, "xendit_url": self.xendit_server.url}
+        if saved is not None:
+            self.loop.call(self._resume_callbacks(saved.get("fake_xendit", {}).get("delivery", {})))
+        self._save_lock = threading.Lock()
+        self._final_saved = False
+        self._checkpoints = self._start_checkpoints()
 
-    def _serve(self, app: object, port: int, name: str) -> ServerThread:
+    def _serve(self, app: object, port: int, name: str, saved_port: int | None = None) -> ServerThread:
+        """Bind ``port``; for "any port" (0) first try the port of the saved run, so URLs handed out
+        before a restart (checkout pages, the FCM endpoint) keep working."""
+        if port == 0 and saved_port:
+            try:
+                return ServerThread(app, self.options.host, saved_port, name, loop=self.loop).start()
+            except ServerStartError:
+                log.warning(
+                    "%s: port %d of the saved run is taken; URLs from before the restart break", name, saved_port
+                )
         return ServerThread(app, self.options.host, port, name, loop=self.loop).start()
+
+    # --- the state file -------------------------------------------------------------------
+
+    def _guarded(self, restore: Any) -> None:
+        """A state file that loads as JSON but does not fit is refused like an unreadable one."""
+        try:
+            restore()
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise persistence.StateFileError(
+                f"{self.options.state_file}: the saved state does not fit ({type(exc).__name__}: {exc}); "
+                "move it away to start fresh"
+            ) from None
+
+    def _restore_fakes(self, saved: dict[str, Any]) -> None:
+        skip = CHECKPOINT_ID_SKIP if saved.get("kind") == "checkpoint" else 0
+        xendit = saved.get("fake_xendit", {})
+        self._guarded(lambda: self.xendit.restore(xendit.get("model", {}), skip))
+        self._guarded(lambda: self.fcm.restore(saved.get("fake_fcm", {}), skip))
+
+    async def _resume_callbacks(self, delivery: dict[str, Any]) -> None:
+        """Once the backend's webhook URL is known: unfinished callbacks and invoice expiries resume."""
+        self._guarded(lambda: self.dispatcher.restore(delivery))
+        self.xendit.rearm_expiry()
+
+    def snapshot(self, kind: str = "drain") -> dict[str, Any]:
+        """The whole state file's content; call it on the serving loop (or once it has stopped)."""
+        return {
+            "format": persistence.FORMAT,
+            "kind": kind,
+            "saved_at": time.time(),
+            "ports": {"fake_fcm": self.fcm_server.port, "fake_xendit": self.xendit_server.port},
+            "backend": self.backend.snapshot(),
+            "fake_xendit": {"model": self.xendit.snapshot(), "delivery": self.dispatcher.snapshot()},
+            "fake_fcm": self.fcm.snapshot(),
+        }
+
+    def _write(self, data: dict[str, Any]) -> None:
+        """Save, unless the final save already happened (a late checkpoint must not overwrite it)."""
+        assert self.options.state_file is not None
+        with self._save_lock:
+            if self._final_saved:
+                return
+            persistence.save(self.options.state_file, data)
+            self._final_saved = data["kind"] == "drain"
+
+    def _start_checkpoints(self) -> Any:
+        interval = self.options.checkpoint_interval_s
+        if self.options.state_file is None or interval <= 0:
+            return None
+        return asyncio.run_coroutine_threadsafe(self._checkpoint_every(interval), self.loop.loop)
+
+    async def _checkpoint_every(self, interval: float) -> None:
+        """Periodic checkpoints (wall clock): what a SIGKILL loses is bounded by ``interval``."""
+        while True:
+            await asyncio.sleep(interval)
+            data = self.snapshot("checkpoint")  # on the loop: no request runs halfway through it
+            try:
+                await asyncio.to_thread(self._write, data)
+            except persistence.StateFileError as exc:
+                log.error("checkpoint failed: %s", exc)  # keep serving; the next one or the drain retries
 
     def _settings(self) -> Settings:
         return Settings.from_env(
@@ -94,16 +194,42 @@ class Stack:
         return self.backend_server, self.xendit_server, self.fcm_server
 
     def stop(self, wait: bool = True) -> None:
-        """Stop every server at once (the backend closes its sockets with 1001), then the loop.
+        """Stop every server at once (the backend closes its sockets with 1001), then the loop;
+        with a state file, save last.
+
+        Each stage has a deadline (:data:`simkit.server.DRAIN_DEADLINE_S`), so a client that
+        stopped reading or an endless SSE stream delays the stop by seconds at most and the
+        state file is written regardless.  A failed save raises
+        :class:`~halo_sim.backend.persistence.StateFileError` naming the file.
 
         ``wait=False`` only drains and asks: for a CLI about to exit, whose daemon threads end
         with the process, waiting for uvicorn's shutdown tick would only add a fifth of a second.
         """
+        if self._checkpoints is not None:
+            self._checkpoints.cancel()
         for server in self.servers():
             server.request_stop()
-        if not wait:
+        if not wait and self.options.state_file is None:
             return
-        for server in self.servers():
-            server.stop()
-        self.loop.call(self.scheduler.stop())
+        stopped = all([server.wait_stopped() for server in self.servers()])
+        if not stopped:
+            log.warning("a server did not finish its shutdown in time; saving anyway")
+        self._call(self.scheduler.stop())
+        if self.options.state_file is not None:
+            self._write(self._final_snapshot())
         self.loop.close()
+
+    def _call(self, coro: Any) -> Any:
+        try:
+            return self.loop.call(coro, timeout=2.0)
+        except Exception as exc:  # a wedged loop must not keep the state from being saved
+            log.warning("shutdown step on the server loop failed: %r", exc)
+            return None
+
+    def _final_snapshot(self) -> dict[str, Any]:
+        """Taken on the loop (nothing mutates meanwhile); directly if the loop does not answer."""
+
+        async def take() -> dict[str, Any]:
+            return self.snapshot("drain")
+
+        return self._call(take()) or self.snapshot("drain")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import logging
 import os
 import threading
 from types import TracebackType
@@ -23,6 +24,13 @@ import uvicorn
 from simkit.errors import ServerStartError
 
 POLL_S = 0.005
+#: How long a stop waits for clients: first for the app's drain hook (WebSockets closed with a
+#: code), then again for uvicorn to finish open responses (an endless SSE stream, a client that
+#: stopped reading), after which their tasks are cancelled.  Healthy clients take milliseconds;
+#: 2 s each keeps a whole stop well inside Docker's 10 s and Kubernetes' 30 s grace periods.
+DRAIN_DEADLINE_S = 2  # whole seconds: uvicorn takes an int
+
+log = logging.getLogger(__name__)
 
 
 def new_event_loop() -> asyncio.AbstractEventLoop:
@@ -88,6 +96,7 @@ class ServerThread:
             lifespan="on",
             ws="websockets-sansio",
             ws_per_message_deflate=ws_deflate(),
+            timeout_graceful_shutdown=DRAIN_DEADLINE_S,
         )
         self._server = uvicorn.Server(config)
         self._owns_loop = loop is None
@@ -132,8 +141,9 @@ class ServerThread:
         """Base WebSocket URL of the running server."""
         return "ws" + self.url[len("http") :]
 
-    def request_stop(self, timeout: float = 5.0) -> None:
-        """Drain, then ask uvicorn to shut down, without waiting for it (to stop several servers at once).
+    def request_stop(self, deadline: float = DRAIN_DEADLINE_S) -> None:
+        """Stop accepting, drain, then ask uvicorn to shut down, without waiting for it (to stop
+        several servers at once).  Never takes much longer than ``deadline``, whatever the clients do.
 
         uvicorn closes WebSockets with 1012 (service restart) before the app's lifespan shutdown
         runs, so an app that must say something else offers an async ``app.state.drain`` hook,
@@ -141,19 +151,40 @@ class ServerThread:
         """
         if self._task is None or self._task.done() or self._server.should_exit:
             return
-        if self._drain is not None and self._loop is not None:
-            self._loop.call(self._drain(), timeout)
+        if self._loop is not None:
+            try:
+                self._loop.call(self._stop_accepting_and_drain(deadline), deadline + 1.0)
+            except concurrent.futures.TimeoutError:
+                log.warning("%s: the drain overran its %.1f s deadline", self.name, deadline)
         self._server.should_exit = True
 
-    def stop(self, timeout: float = 5.0) -> None:
-        """Ask uvicorn to shut down gracefully and wait until it has."""
-        self.request_stop(timeout)
+    async def _stop_accepting_and_drain(self, deadline: float) -> None:
+        for listener in self._server.servers:
+            listener.close()  # no new connections from now on; uvicorn's own close later is a no-op
+        if self._drain is None:
+            return
+        try:
+            await asyncio.wait_for(self._drain(), deadline)
+        except TimeoutError:
+            log.warning("%s: drain hook did not finish within %.1f s; going on", self.name, deadline)
+
+    def stop(self, timeout: float = 2 * DRAIN_DEADLINE_S + 3.0) -> bool:
+        """Ask uvicorn to shut down gracefully and wait until it has; False if it did not in ``timeout``."""
+        self.request_stop()
+        return self.wait_stopped(timeout)
+
+    def wait_stopped(self, timeout: float = DRAIN_DEADLINE_S + 3.0) -> bool:
+        """Wait for uvicorn's shutdown (open responses get ``DRAIN_DEADLINE_S``, then are cancelled)."""
+        stopped = True
         if self._task is not None:
             try:
                 self._task.result(timeout)
+            except concurrent.futures.TimeoutError:
+                stopped = False
             except Exception:  # already reported by start(), or cancelled with the loop
                 pass
         self._close_own_loop()
+        return stopped
 
     def _close_own_loop(self) -> None:
         if self._owns_loop and self._loop is not None:

@@ -52,5 +52,5 @@ def create_app(backend: ReferenceBackend | None = None) -> Starlette:
         routes=routes, lifespan=lifespan, exception_handlers={DomainError: domain_error, HTTPException: http_error}
     )
     app.state.backend = backend
-    app.state.drain = backend.hub.close_all  # sockets get 1001 (going away) before uvicorn's 1012
+    app.state.drain = backend.drain  # sockets get 1001 (going away) before uvicorn's 1012; SSE streams end
     return app

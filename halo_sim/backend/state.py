@@ -7,6 +7,9 @@ the server.
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +38,8 @@ from halo_sim.backend.xendit import XenditClient
 from simkit.clock import SystemClock, VirtualClock
 from simkit.scheduler import Scheduler
 
+log = logging.getLogger(__name__)
+
 
 class ReferenceBackend:
     """Every service of the reference backend, wired once, resettable as a whole."""
@@ -44,15 +49,14 @@ class ReferenceBackend:
         settings: Settings | None = None,
         scheduler: Scheduler | None = None,
         fixtures: Path | None = None,
-        state_file: Path | None = None,
     ) -> None:
         self.settings = settings or Settings()
         self.scheduler = scheduler or Scheduler(SystemClock())
         self.fixtures = fixtures
-        self.state_file = state_file
         self.hub = Hub()
         #: What a halo-sim stack serving this backend adds to the discovery answer (its fakes' URLs).
         self.advertised: dict[str, str] = {}
+        self.closing = asyncio.Event()  # set when the server drains: endless streams (SSE) end
         self.push = FcmClient(
             self.settings.fcm_base_url,
             self.settings.fcm_project_id,
@@ -110,21 +114,43 @@ class ReferenceBackend:
         self._wire()
         self.reconciler.schedule()
 
+    def snapshot(self) -> dict[str, Any]:
+        """The backend's part of the state file (rows and the id generator); call it on the serving loop."""
+        return persistence.snapshot(self.store, self.deps.ids.rng.getstate())
+
+    def restore(self, saved: dict[str, Any]) -> None:
+        """Continue from a :meth:`snapshot` (before serving): rows back, timers re-armed from them.
+
+        The id generator continues from its saved state *mixed with fresh entropy*: a snapshot
+        may be a checkpoint older than the last id handed out before a crash, and replaying the
+        saved state would hand those ids out again, to someone else.
+        """
+        rng = self.deps.ids.rng
+        rng.setstate(persistence.restore(self.store, saved))
+        rng.seed(rng.getrandbits(128) ^ secrets.randbits(128))
+        self.control.seed_config()  # a state file from before the config table has none
+        self.pairing.resume_timers()
+
     async def start(self) -> None:
-        """Start-up: restore the saved state (if any), one reconciliation pass, then the periodic sweep."""
-        saved = persistence.load(self.state_file) if self.state_file else None
-        if saved is not None:
-            self.deps.ids.rng.setstate(persistence.restore(self.store, saved))
-            self.control.seed_config()  # a state file from before the config table has none
-            self.pairing.resume_timers()
+        """Start-up: one reconciliation pass (payments may have moved while it was down), then the sweep."""
         await self.reconciler.sweep()
         self.reconciler.schedule()
 
+    async def drain(self, deadline: float = 2.0) -> None:
+        """Close every socket with 1001 (going away), waiting at most ``deadline`` seconds.
+
+        A client that stopped reading must not hold up a shutdown: past the deadline the
+        remaining sockets are left to the server, which drops them.
+        """
+        self.closing.set()
+        try:
+            await asyncio.wait_for(self.hub.close_all(code=1001), deadline)
+        except TimeoutError:
+            log.warning("sockets not closed within %.1f s (a client stopped reading); dropping them", deadline)
+
     async def close(self) -> None:
         """Shutdown: sockets go away with 1001, outbound clients close."""
-        await self.hub.close_all(code=1001)
-        if self.state_file is not None:
-            persistence.save(self.state_file, persistence.snapshot(self.store, self.deps.ids.rng.getstate()))
+        await self.drain()
         await self.push.aclose()
         if self.xendit is not None:
             await self.xendit.aclose()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -18,9 +19,19 @@ from simkit.clock import VirtualClock
 from simkit.scheduler import Scheduler
 
 
-def _backend(state_file: Path) -> ReferenceBackend:
+def _backend() -> ReferenceBackend:
     settings = Settings(env="test", fcm_base_url="http://127.0.0.1:9")
-    return ReferenceBackend(settings, Scheduler(VirtualClock()), state_file=state_file)
+    return ReferenceBackend(settings, Scheduler(VirtualClock()))
+
+
+def _through_a_file(backend: ReferenceBackend, path: Path) -> ReferenceBackend:
+    """Save ``backend`` as a drain would, then restore a fresh backend from the file."""
+    persistence.save(path, {"format": persistence.FORMAT, "kind": "drain", "backend": backend.snapshot()})
+    saved = persistence.load(path)
+    assert saved is not None
+    second = _backend()
+    second.restore(saved["backend"])
+    return second
 
 
 async def _session_in_progress(backend: ReferenceBackend) -> tuple[str, str, str]:
@@ -36,17 +47,9 @@ async def _session_in_progress(backend: ReferenceBackend) -> tuple[str, str, str
 
 
 def test_a_restart_keeps_tokens_payments_and_sessions_and_new_ids_do_not_collide(tmp_path: Path) -> None:
-    state_file = tmp_path / "state.json"
-    first = _backend(state_file)
-
-    async def before_restart() -> tuple[str, str, str]:
-        await first.start()
-        ids = await _session_in_progress(first)
-        await first.close()
-        return ids
-
-    token, payment_id, session_id = asyncio.run(before_restart())
-    second = _backend(state_file)
+    first = _backend()
+    token, payment_id, session_id = asyncio.run(_session_in_progress(first))
+    second = _through_a_file(first, tmp_path / "state.json")
     asyncio.run(second.start())
     assert second.auth.authenticate(token).role == "customer"
     assert second.payments.get(payment_id).status is PaymentStatus.CONSUMED
@@ -55,15 +58,22 @@ def test_a_restart_keeps_tokens_payments_and_sessions_and_new_ids_do_not_collide
     assert fresh_token != token
 
 
+def test_ids_after_a_restore_differ_from_those_the_saved_generator_would_give_next(tmp_path: Path) -> None:
+    """A checkpoint may predate ids handed out before a crash: replaying its generator would reissue them."""
+    first = _backend()
+    saved_ids = first.snapshot()
+    after_checkpoint = [first.deps.ids.uuid() for _ in range(5)]  # handed out, then the process died
+    second = _backend()
+    second.restore(json.loads(json.dumps(saved_ids)))
+    assert not {second.deps.ids.uuid() for _ in range(5)} & set(after_checkpoint)
+
+
 def test_restored_active_sessions_still_end_on_time(tmp_path: Path) -> None:
-    state_file = tmp_path / "state.json"
-    first = _backend(state_file)
+    first = _backend()
 
     async def run() -> SessionStatus:
-        await first.start()
         _, _, session_id = await _session_in_progress(first)
-        await first.close()
-        second = _backend(state_file)
+        second = _through_a_file(first, tmp_path / "state.json")
         await second.start()
         await second.scheduler.advance(15 * 60 + 1)
         return second.pairing.get(session_id).status
@@ -71,10 +81,8 @@ def test_restored_active_sessions_still_end_on_time(tmp_path: Path) -> None:
     assert asyncio.run(run()) is SessionStatus.ENDED
 
 
-def test_without_a_file_the_backend_starts_empty(tmp_path: Path) -> None:
-    backend = _backend(tmp_path / "absent.json")
-    asyncio.run(backend.start())
-    assert backend.store.customers.all() == []
+def test_without_a_file_there_is_nothing_to_restore(tmp_path: Path) -> None:
+    assert persistence.load(tmp_path / "absent.json") is None
 
 
 @pytest.mark.parametrize("content", ["not json", json.dumps({"format": 99}), json.dumps([1, 2])])
@@ -85,8 +93,37 @@ def test_an_unusable_state_file_is_refused_with_what_to_do(tmp_path: Path, conte
         persistence.load(path)
 
 
+def test_a_state_file_of_format_1_still_loads_as_the_backend_part(tmp_path: Path) -> None:
+    path = tmp_path / "state.json"
+    backend = _backend()
+    token, _ = backend.auth.login_anonymous()
+    path.write_text(json.dumps({"format": 1, **backend.snapshot()}))
+    saved = persistence.load(path)
+    assert saved is not None and saved["format"] == persistence.FORMAT and saved["kind"] == "drain"
+    second = _backend()
+    second.restore(saved["backend"])
+    assert second.auth.authenticate(token).role == "customer"
+
+
 def test_saving_is_atomic_and_leaves_no_temporary_file(tmp_path: Path) -> None:
     path = tmp_path / "state.json"
-    persistence.save(path, {"format": 1, "tables": {}, "ids": [3, [1], None]})
-    assert json.loads(path.read_text())["format"] == 1
+    path.write_text("previous")
+    persistence.save(path, {"format": 2, "kind": "drain", "backend": {"tables": {}, "ids": [3, [1], None]}})
+    assert json.loads(path.read_text())["format"] == 2
+    assert [p.name for p in tmp_path.iterdir()] == ["state.json"]
+
+
+def test_a_failed_save_names_the_file_and_keeps_the_previous_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "state.json"
+    path.write_text("previous")
+
+    def full_disk(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full_disk)
+    with pytest.raises(persistence.StateFileError, match=r"state\.json: cannot save the state .*No space left"):
+        persistence.save(path, {"format": 2})
+    assert path.read_text() == "previous"
     assert [p.name for p in tmp_path.iterdir()] == ["state.json"]

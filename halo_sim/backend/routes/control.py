@@ -2,7 +2,7 @@
 
 The stats stream is Server-Sent Events: one ``stats`` event now, then one every
 ``interval`` seconds (wall clock: this is a live view), ``limit`` events at most
-when given (handy for scripts and tests).
+when given (handy for scripts and tests).  A stream ends when the server drains.
 """
 
 from __future__ import annotations
@@ -48,17 +48,28 @@ def _number(request: Request, name: str, default: float) -> float:
         raise ValidationFailed(f"query parameter {name} must be a number") from None
 
 
+async def _closing_within(closing: asyncio.Event, seconds: float) -> bool:
+    """Wait ``seconds``, or less if the server starts closing; True when it does."""
+    try:
+        await asyncio.wait_for(closing.wait(), seconds)
+    except TimeoutError:
+        return False
+    return True
+
+
 async def stats_stream(request: Request) -> StreamingResponse:
     interval = max(MIN_INTERVAL_S, _number(request, "interval", 1.0))
     limit = int(_number(request, "limit", 0))
-    control = backend_of(request).control
+    backend = backend_of(request)
+    control = backend.control
 
     async def events() -> AsyncIterator[str]:
         sent = 0
         while not limit or sent < limit:
             yield f"event: stats\ndata: {json.dumps(control.stats())}\n\n"
             sent += 1
-            await asyncio.sleep(interval)
+            if await _closing_within(backend.closing, interval):
+                return  # the server drains: end the stream instead of holding the shutdown up
 
     return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
 
