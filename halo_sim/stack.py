@@ -10,6 +10,7 @@ learns the backend's webhook URL once the backend is up.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,21 +27,20 @@ from simkit.scheduler import Scheduler
 from simkit.server import ServerLoop, ServerThread
 from simkit.xendit_wire import WEBHOOK_PATH
 
-XENDIT_SECRET_KEY = "xnd_development_halo_sim"
-XENDIT_CALLBACK_TOKEN = "halo-sim-callback-token"
-
 
 @dataclass(frozen=True)
 class StackOptions:
-    """Where and how the stack runs."""
+    """Where and how the stack runs; None takes the configured value (environment, ``./.env``, default)."""
 
     host: str = "127.0.0.1"
     backend_port: int = 0
     fcm_port: int = 0
     xendit_port: int = 0
-    env: str = "test"
-    seed: int = 0
+    env: str | None = "test"
+    seed: int | None = None
     test_token: str | None = None
+    xendit_secret_key: str | None = None
+    xendit_callback_token: str | None = None
     fixtures: Path | None = None
     state_file: Path | None = None
 
@@ -52,9 +52,12 @@ class Stack:
         self.options = options
         self.loop = ServerLoop("stack")
         self.scheduler = Scheduler(clock or VirtualClock())
+        self.config = _configured(options)
         self.fcm = FcmBackend(clock=self.scheduler.clock)
         self.fcm_server = self._serve(create_fcm_app(self.fcm), options.fcm_port, "fake-fcm")
-        self.xendit = XenditBackend(self.scheduler, secret_key=XENDIT_SECRET_KEY, callback_token=XENDIT_CALLBACK_TOKEN)
+        self.xendit = XenditBackend(
+            self.scheduler, secret_key=self.config.xendit_secret_key, callback_token=self.config.xendit_callback_token
+        )
         self.xendit_server = self._serve(
             create_xendit_app(self.xendit, CallbackDispatcher(self.xendit)), options.xendit_port, "fake-xendit"
         )
@@ -68,16 +71,18 @@ class Stack:
         return ServerThread(app, self.options.host, port, name, loop=self.loop).start()
 
     def _settings(self) -> Settings:
-        return Settings.from_env(
-            env=self.options.env,
-            seed=self.options.seed,
-            test_token=self.options.test_token,
-            fcm_base_url=self.fcm_server.url,
-            xendit_enabled=True,
-            xendit_base_url=self.xendit_server.url,
-            xendit_secret_key=XENDIT_SECRET_KEY,
-            xendit_callback_token=XENDIT_CALLBACK_TOKEN,
-        )
+        """The configuration, wired to this stack's fakes (the only three settings the stack decides)."""
+        wiring = {
+            "fcm_base_url": self.fcm_server.url,
+            "xendit_enabled": True,
+            "xendit_base_url": self.xendit_server.url,
+        }
+        return self.config.model_copy(update=wiring)
+
+    @property
+    def xendit_callback_token(self) -> str:
+        """What fake Xendit sends and the backend accepts as ``x-callback-token``."""
+        return self.config.xendit_callback_token
 
     def urls(self) -> dict[str, str]:
         """What to point apps and tools at."""
@@ -106,3 +111,22 @@ class Stack:
             server.stop()
         self.loop.call(self.scheduler.stop())
         self.loop.close()
+
+
+def _configured(options: StackOptions) -> Settings:
+    """The settings from the configuration and the options; Xendit secrets not configured are random per start.
+
+    Never a constant from the source: a known callback token lets anyone confirm a payment.
+    """
+    config = Settings.from_env(
+        env=options.env,
+        seed=options.seed,
+        test_token=options.test_token,
+        xendit_secret_key=options.xendit_secret_key,
+        xendit_callback_token=options.xendit_callback_token,
+    )
+    generated = {
+        "xendit_secret_key": config.xendit_secret_key or f"xnd_development_{secrets.token_hex(16)}",
+        "xendit_callback_token": config.xendit_callback_token or secrets.token_hex(32),
+    }
+    return config.model_copy(update=generated)

@@ -1,11 +1,17 @@
-"""``halo-sim serve``: the reference backend and fake FCM for apps, Maestro and manual testing."""
+"""``halo-sim serve``: the reference backend and fake FCM for apps, Maestro and manual testing.
+
+Settings: flags > the environment > ``./.env`` > defaults (``Settings.from_env``); the
+stack only decides how its own servers are wired (FCM and Xendit URLs, Xendit on).
+Binding a non-loopback host with the test hooks on and no test token is refused
+(exit 2): the hooks would let anyone on the network reset or read everything.
+"""
 
 from __future__ import annotations
 
 import signal
 import threading
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -17,11 +23,16 @@ def serve(
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Backend port (0 = any free port).")] = 8080,
     fcm_port: Annotated[int, typer.Option(help="Fake FCM port (0 = any free port).")] = 0,
-    seed: Annotated[int, typer.Option(help="Seed for ids and codes.")] = 0,
+    seed: Annotated[
+        int | None, typer.Option(help="Seed for ids and faker data (never secrets); default HALO_SEED or 0.")
+    ] = None,
     virtual_clock: Annotated[bool, typer.Option(help="Run time only when /internal/_test/clock is advanced.")] = False,
     speed: Annotated[float, typer.Option(help="With the system clock: run time this many times faster.")] = 1.0,
     test_token: Annotated[
-        str | None, typer.Option(envvar="HALO_TEST_TOKEN", help="Require this x-test-token on /internal/_test/*.")
+        str | None,
+        typer.Option(
+            help="Require this x-test-token on /internal/_test/* (default HALO_TEST_TOKEN; unset: loopback only)."
+        ),
     ] = None,
     state_file: Annotated[
         Path | None, typer.Option(help="Save the state here on stop and restore it on start.")
@@ -32,6 +43,7 @@ def serve(
     from simkit.clock import SystemClock, VirtualClock
 
     console = Console()
+    _refuse_an_open_test_surface(host, seed, test_token)
     clock = VirtualClock() if virtual_clock else SystemClock(speed)
     stack = Stack(
         clock,
@@ -39,12 +51,13 @@ def serve(
             host=host,
             backend_port=port,
             fcm_port=fcm_port,
-            env="dev",
+            env=None,
             seed=seed,
             test_token=test_token,
             state_file=state_file,
         ),
     )
+    _print_settings(console, stack)
     for name, url in stack.urls().items():
         console.print(f"[bold]{name:>10}[/]  {url}")
     console.print(f"[dim]{'test hooks':>10}  {stack.backend_server.url}/internal/_test/state   (Ctrl-C to stop)[/]")
@@ -57,3 +70,19 @@ def serve(
     finally:
         console.print("stopping: sockets closed with 1001, servers drained")
         stack.stop()
+
+
+def _refuse_an_open_test_surface(host: str, seed: int | None, test_token: str | None) -> None:
+    """Exit 2 with a one-line reason when ``host`` would expose the test hooks without a token."""
+    from halo_sim.backend.config import Settings
+
+    problem = Settings.from_env(seed=seed, test_token=test_token).exposure_problem(host)
+    if problem is not None:
+        Console(stderr=True).print(f"[red]halo-sim serve: {problem}[/]", highlight=False, soft_wrap=True)
+        raise typer.Exit(2)
+
+
+def _print_settings(console: Console, stack: Any) -> None:
+    """The effective settings, secrets as set/unset: what this run really uses, whatever the files said."""
+    pairs = [f"{name}={value}" for name, value in stack.backend.settings.effective().items()]
+    console.print(f"[dim]{'settings':>10}  {'  '.join(pairs)}[/]", highlight=False, soft_wrap=True)

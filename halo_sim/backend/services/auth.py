@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from halo_sim.backend.services.deps import Deps, Principal, Role
+from halo_sim.backend.services.deps import Deps, Principal, Role, new_code, new_token
 from halo_sim.backend.services.devices import DeviceService
 from halo_sim.backend.tables import AuthSession, Customer, Mitra
 from simkit.errors import NotFound, TooManyRequests, Unauthorized, ValidationFailed
@@ -36,7 +36,7 @@ class AuthService:
     def request_otp(self, phone: str) -> OtpChallenge:
         """Issue a code for ``phone`` (readable through ``_test/otp`` in the simulator)."""
         self._ensure_not_blocked(phone)
-        code = self.deps.settings.otp_dev_code or self.deps.ids.digits(6)
+        code = self.deps.settings.otp_dev_code or new_code(6)
         previous = self.otps.get(phone)
         carried = previous.wrong_attempts if previous and previous.blocked_until is None else 0
         challenge = OtpChallenge(code, self.deps.now(), carried)
@@ -100,7 +100,7 @@ class AuthService:
         return self._open_session("mitra", mitra.id), mitra
 
     def _open_session(self, role: Role, user_id: str) -> str:
-        token = self.deps.ids.token()
+        token = new_token()
         row = AuthSession(
             self.deps.ids.uuid(),
             token,
