@@ -56,8 +56,8 @@ class Settings(BaseModel):
     support_whatsapp: str = "https://wa.me/6281100009999"
     support_telegram: str = "https://t.me/halo_support"
     payment_expiry_s: int = 86400
-    anon_login_limit: int = Field(default=30, description="Anonymous logins per client IP per rate window")
-    otp_request_limit: int = Field(default=10, description="OTP requests per client IP per rate window")
+    anon_login_limit: int = Field(default=60, description="Anonymous logins per client IP per rate window")
+    otp_request_limit: int = Field(default=60, description="OTP requests per client IP per rate window")
     otp_phone_request_limit: int = Field(default=5, description="OTP requests per phone per rate window")
     rate_window_s: float = Field(default=60.0, description="The window of the login rate limits")
     mitra_max_password_attempts: int = Field(default=5, description="Wrong passwords before a mitra phone locks")

@@ -356,7 +356,7 @@ def served(scenarios_dir: Path) -> Iterator[dict[str, str]]:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env={**os.environ, "COLUMNS": "200"},
+        env={**os.environ, "COLUMNS": "200", "XENDIT_CALLBACK_TOKEN": XENDIT_CALLBACK_TOKEN},  # serve honours it
     )
     assert proc.stdout is not None
     seen = ""
@@ -383,7 +383,7 @@ def test_fire_webhook_confirms_a_payment_on_a_separately_started_serve(served: d
             "--invoice-id",
             payment["xendit_invoice_id"],
             "--token",
-            "halo-sim-callback-token",
+            XENDIT_CALLBACK_TOKEN,
         )
         assert result.exit_code == 0, result.output
         assert '"result": "confirmed"' in result.output
