@@ -62,10 +62,19 @@ def raise_fd_limit() -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
+# A benchmark server's configuration: a known webhook token, and login limits out of the way of a load test.
+CALLBACK_TOKEN = "bench-callback-token"
+SERVE_SETTINGS = {
+    "XENDIT_CALLBACK_TOKEN": CALLBACK_TOKEN,
+    "HALO_ANON_LOGIN_LIMIT": "100000000",
+    "HALO_OTP_REQUEST_LIMIT": "100000000",
+}
+
+
 def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment of a child: this worktree first on PYTHONPATH, wide lines for rich."""
+    """The environment of a child: this worktree first on PYTHONPATH, wide lines for rich, bench settings."""
     path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
-    return {**os.environ, "PYTHONPATH": path, "COLUMNS": "200", **(extra or {})}
+    return {**os.environ, **SERVE_SETTINGS, "PYTHONPATH": path, "COLUMNS": "200", **(extra or {})}
 
 
 @dataclass

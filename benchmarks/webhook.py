@@ -24,7 +24,6 @@ from typing import Any
 
 import _harness as h
 
-from halo_sim.stack import XENDIT_CALLBACK_TOKEN
 from simkit.xendit_wire import WEBHOOK_PATH, standalone_callback
 
 BATCH = 100
@@ -75,7 +74,7 @@ def callbacks(payments: list[dict[str, Any]]) -> list[bytes]:
             "POST",
             WEBHOOK_PATH,
             standalone_callback(p["xendit_invoice_id"], p["id"], "PAID", p["amount"], time.time()),
-            x_callback_token=XENDIT_CALLBACK_TOKEN,
+            x_callback_token=h.CALLBACK_TOKEN,
         )
         for p in payments
     ]

@@ -2,7 +2,9 @@
 
 Useful to point the team's real Node backend at it (``FCM_BASE_URL``).  The
 server runs on :class:`simkit.server.ServerThread`, so ``--port 0`` works and
-the printed URL carries the port actually bound.
+the printed URL carries the port actually bound.  ``--project`` and ``--bearer``
+default to the backend's own ``FCM_PROJECT_ID`` and ``FCM_ACCESS_TOKEN`` (flags >
+environment > ``./.env``; unset: any project, any bearer), so one ``.env`` configures both.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from types import FrameType
 
 from fake_fcm.models import FcmBackend
 from fake_fcm.routes import create_app
+from simkit.envfile import setting
 from simkit.server import ServerThread
 
 
@@ -23,8 +26,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m fake_fcm", description="Fake FCM HTTP v1 server.")
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=9099, help="port to bind; 0 picks a free one (default 9099)")
-    parser.add_argument("--project", default=None, help="only accept sends to this project id")
-    parser.add_argument("--bearer", default=None, help="only accept this OAuth bearer token")
+    parser.add_argument(
+        "--project", default=setting("FCM_PROJECT_ID"), help="only accept sends to this project id (FCM_PROJECT_ID)"
+    )
+    parser.add_argument(
+        "--bearer", default=setting("FCM_ACCESS_TOKEN"), help="only accept this OAuth bearer token (FCM_ACCESS_TOKEN)"
+    )
     parser.add_argument(
         "--strict-tokens",
         action="store_true",

@@ -1,12 +1,16 @@
 """``python -m fake_xendit``: the fake on its own, for a real backend to point XENDIT_BASE_URL at.
 
 Runs on the wall clock (optionally sped up); prints the URL once the socket is
-bound, so ``--port 0`` is usable from scripts.
+bound, so ``--port 0`` is usable from scripts.  ``--secret-key`` and
+``--callback-token`` default to the backend's own ``XENDIT_SECRET_KEY`` and
+``XENDIT_CALLBACK_TOKEN`` (flags > environment > ``./.env``), so one ``.env``
+configures both; a callback token set nowhere is random, printed once at start.
 """
 
 from __future__ import annotations
 
 import argparse
+import secrets
 import signal
 import sys
 import threading
@@ -17,6 +21,7 @@ from fake_xendit.callbacks import DEFAULT_SCHEDULE, XENDIT_REAL_SCHEDULE, Callba
 from fake_xendit.models import XenditBackend
 from fake_xendit.routes import create_app
 from simkit.clock import SystemClock
+from simkit.envfile import setting
 from simkit.scheduler import Scheduler
 from simkit.server import ServerThread
 
@@ -26,9 +31,17 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m fake_xendit", description="Fake Xendit Invoice API")
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (0.0.0.0 for an emulator)")
     parser.add_argument("--port", type=int, default=0, help="port to bind; 0 picks a free one")
-    parser.add_argument("--secret-key", default="xnd_development_fake", help="the API key clients must send")
+    parser.add_argument(
+        "--secret-key",
+        default=setting("XENDIT_SECRET_KEY", "xnd_development_fake"),
+        help="the API key clients must send (XENDIT_SECRET_KEY)",
+    )
     parser.add_argument("--callback-url", default=None, help="where invoice callbacks are POSTed")
-    parser.add_argument("--callback-token", default="fake-callback-token", help="sent as x-callback-token")
+    parser.add_argument(
+        "--callback-token",
+        default=setting("XENDIT_CALLBACK_TOKEN"),
+        help="sent as x-callback-token (XENDIT_CALLBACK_TOKEN; unset: random, printed at start)",
+    )
     parser.add_argument("--base-url", default=None, help="public URL used in invoice_url (default: as requested)")
     parser.add_argument("--merchant-name", default="Halo", help="merchant shown on the checkout page")
     parser.add_argument("--speed", type=float, default=1.0, help="clock speed factor (expiry and retries)")
@@ -41,6 +54,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     """Serve until interrupted (Ctrl-C or SIGTERM)."""
     args = parse_args(argv)
+    generated = args.callback_token is None
+    args.callback_token = args.callback_token or secrets.token_hex(32)
     backend = XenditBackend(
         Scheduler(SystemClock(speed=args.speed)),
         secret_key=args.secret_key,
@@ -52,6 +67,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     dispatcher = CallbackDispatcher(backend, XENDIT_REAL_SCHEDULE if args.real_retries else DEFAULT_SCHEDULE)
     server = ServerThread(create_app(backend, dispatcher), host=args.host, port=args.port, name="fake-xendit").start()
     print(f"fake xendit listening on {server.url}  (secret key {args.secret_key!r})", flush=True)
+    if generated:  # the backend must be told it: print it once (a fake's token, on the developer's own console)
+        print(f"  callback token (generated; set XENDIT_CALLBACK_TOKEN to choose): {args.callback_token}", flush=True)
     stop = threading.Event()
 
     def on_signal(signum: int, _: FrameType | None) -> None:

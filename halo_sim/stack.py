@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import threading
 import time
 from dataclasses import dataclass
@@ -40,8 +41,6 @@ from simkit.xendit_wire import WEBHOOK_PATH
 
 log = logging.getLogger(__name__)
 
-XENDIT_SECRET_KEY = "xnd_development_halo_sim"
-XENDIT_CALLBACK_TOKEN = "halo-sim-callback-token"
 #: After restoring a checkpoint, the fakes' counters jump this far: a crash may have followed
 #: ids handed out after the checkpoint, and more than this many in one interval is not plausible.
 CHECKPOINT_ID_SKIP = 1_000_000
@@ -49,15 +48,17 @@ CHECKPOINT_ID_SKIP = 1_000_000
 
 @dataclass(frozen=True)
 class StackOptions:
-    """Where and how the stack runs."""
+    """Where and how the stack runs; None takes the configured value (environment, ``./.env``, default)."""
 
     host: str = "127.0.0.1"
     backend_port: int = 0
     fcm_port: int = 0
     xendit_port: int = 0
-    env: str = "test"
-    seed: int = 0
+    env: str | None = "test"
+    seed: int | None = None
     test_token: str | None = None
+    xendit_secret_key: str | None = None
+    xendit_callback_token: str | None = None
     fixtures: Path | None = None
     state_file: Path | None = None
     checkpoint_interval_s: float = 0.0  # 0: save only when stopping
@@ -71,8 +72,11 @@ class Stack:
         saved = persistence.load(options.state_file) if options.state_file else None
         self.loop = ServerLoop("stack")
         self.scheduler = Scheduler(clock or VirtualClock())
+        self.config = _configured(options)
         self.fcm = FcmBackend(clock=self.scheduler.clock)
-        self.xendit = XenditBackend(self.scheduler, secret_key=XENDIT_SECRET_KEY, callback_token=XENDIT_CALLBACK_TOKEN)
+        self.xendit = XenditBackend(
+            self.scheduler, secret_key=self.config.xendit_secret_key, callback_token=self.config.xendit_callback_token
+        )
         self.dispatcher = CallbackDispatcher(self.xendit)
         if saved is not None:
             self._restore_fakes(saved)
@@ -169,16 +173,18 @@ class Stack:
                 log.error("checkpoint failed: %s", exc)  # keep serving; the next one or the drain retries
 
     def _settings(self) -> Settings:
-        return Settings.from_env(
-            env=self.options.env,
-            seed=self.options.seed,
-            test_token=self.options.test_token,
-            fcm_base_url=self.fcm_server.url,
-            xendit_enabled=True,
-            xendit_base_url=self.xendit_server.url,
-            xendit_secret_key=XENDIT_SECRET_KEY,
-            xendit_callback_token=XENDIT_CALLBACK_TOKEN,
-        )
+        """The configuration, wired to this stack's fakes (the only three settings the stack decides)."""
+        wiring = {
+            "fcm_base_url": self.fcm_server.url,
+            "xendit_enabled": True,
+            "xendit_base_url": self.xendit_server.url,
+        }
+        return self.config.model_copy(update=wiring)
+
+    @property
+    def xendit_callback_token(self) -> str:
+        """What fake Xendit sends and the backend accepts as ``x-callback-token``."""
+        return self.config.xendit_callback_token
 
     def urls(self) -> dict[str, str]:
         """What to point apps and tools at."""
@@ -233,3 +239,22 @@ class Stack:
             return self.snapshot("drain")
 
         return self._call(take()) or self.snapshot("drain")
+
+
+def _configured(options: StackOptions) -> Settings:
+    """The settings from the configuration and the options; Xendit secrets not configured are random per start.
+
+    Never a constant from the source: a known callback token lets anyone confirm a payment.
+    """
+    config = Settings.from_env(
+        env=options.env,
+        seed=options.seed,
+        test_token=options.test_token,
+        xendit_secret_key=options.xendit_secret_key,
+        xendit_callback_token=options.xendit_callback_token,
+    )
+    generated = {
+        "xendit_secret_key": config.xendit_secret_key or f"xnd_development_{secrets.token_hex(16)}",
+        "xendit_callback_token": config.xendit_callback_token or secrets.token_hex(32),
+    }
+    return config.model_copy(update=generated)

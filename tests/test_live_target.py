@@ -27,6 +27,15 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+# How a QA server would be configured: the webhook token the runner also knows, and login limits that
+# allow a whole catalog from one machine (every actor logs in from 127.0.0.1).
+SERVE_ENV = {
+    "XENDIT_CALLBACK_TOKEN": "halo-sim-callback-token",
+    "HALO_OTP_REQUEST_LIMIT": "1000",
+    "HALO_ANON_LOGIN_LIMIT": "1000",
+}
+
+
 def _start_serve(port: int) -> tuple[subprocess.Popen[str], dict[str, str]]:
     proc = subprocess.Popen(
         [*CLI, "serve", "--port", str(port)],
@@ -34,7 +43,7 @@ def _start_serve(port: int) -> tuple[subprocess.Popen[str], dict[str, str]]:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env={**os.environ, "COLUMNS": "200"},
+        env={**os.environ, "COLUMNS": "200", **SERVE_ENV},
     )
     assert proc.stdout is not None
     urls: dict[str, str] = {}

@@ -16,14 +16,19 @@ import pytest
 
 from halo_sim.backend.xendit import XenditClient
 from halo_sim.relay import WEBHOOK_PATH, BadWebhookUrl, Delivery, Relay, fire_webhook, mask_secret, webhook_url
-from halo_sim.stack import XENDIT_CALLBACK_TOKEN, XENDIT_SECRET_KEY, Stack
+from halo_sim.stack import Stack, StackOptions
+
+XENDIT_SECRET_KEY = "xnd_development_halo_sim"  # this module's stack is configured with them, like a .env would
+XENDIT_CALLBACK_TOKEN = "halo-sim-callback-token"
 
 # --- fixtures ------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[Stack]:
-    running = Stack()
+    running = Stack(
+        options=StackOptions(xendit_secret_key=XENDIT_SECRET_KEY, xendit_callback_token=XENDIT_CALLBACK_TOKEN)
+    )
     try:
         xendit = running.urls()["fake_xendit"]
         httpx.post(f"{xendit}/_fake/config", json={"callback_url": None}).raise_for_status()
@@ -53,7 +58,7 @@ def xendit(urls: dict[str, str]) -> Iterator[httpx.Client]:
 def fresh(api: httpx.Client, xendit: httpx.Client) -> None:
     """No invoices, payments or customers from an earlier test (fake Xendit keeps its config)."""
     xendit.post("/_fake/reset").raise_for_status()
-    api.post("/internal/_test/reset").raise_for_status()
+    api.post("/internal/_test/reset", json={}).raise_for_status()
 
 
 class Relays:

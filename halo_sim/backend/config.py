@@ -2,21 +2,29 @@
 
 Every variable of the real backend's ``.env.example`` (``XENDIT_*``) and the FCM
 settings keep their plain names; the simulator's own are ``HALO_<NAME>``.  See ``.env.example`` at the
-repository root for the documented list.
+repository root for the documented list.  One order everywhere (``serve``, the
+embedded target, the tests): command-line flags (``overrides``) > the environment >
+``./.env`` > the defaults below.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
-import os
 from collections.abc import Mapping
 from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
+from simkit.envfile import environment
+
 DEFAULT_PRICES = {15: 15000, 30: 25000, 60: 45000}
 # Variables shared with the real backend keep their names; the simulator's own start with HALO_.
 SHARED_PREFIXES = ("xendit_", "fcm_")
+# Shown as set/unset when the effective settings are printed, never in clear.
+SECRET_FIELDS = frozenset(
+    {"test_token", "xendit_secret_key", "xendit_callback_token", "fcm_access_token", "otp_dev_code"}
+)
 
 
 class Settings(BaseModel):
@@ -48,6 +56,12 @@ class Settings(BaseModel):
     support_whatsapp: str = "https://wa.me/6281100009999"
     support_telegram: str = "https://t.me/halo_support"
     payment_expiry_s: int = 86400
+    anon_login_limit: int = Field(default=60, description="Anonymous logins per client IP per rate window")
+    otp_request_limit: int = Field(default=60, description="OTP requests per client IP per rate window")
+    otp_phone_request_limit: int = Field(default=5, description="OTP requests per phone per rate window")
+    rate_window_s: float = Field(default=60.0, description="The window of the login rate limits")
+    mitra_max_password_attempts: int = Field(default=5, description="Wrong passwords before a mitra phone locks")
+    mitra_lockout_s: float = Field(default=900.0, description="How long a locked mitra phone stays locked")
     paid_validity_s: float = Field(default=86400.0, description="How long a confirmed payment may start pairing")
     sweep_interval_s: float = 60.0
     prices: dict[int, int] = Field(default_factory=lambda: dict(DEFAULT_PRICES))
@@ -63,14 +77,51 @@ class Settings(BaseModel):
         """``/internal/_test/*`` exists only in dev and test, as in the real backend."""
         return self.env in ("dev", "test")
 
+    @staticmethod
+    def variable(name: str) -> str:
+        """The environment variable of field ``name``."""
+        return name.upper() if name.startswith(SHARED_PREFIXES) else f"HALO_{name.upper()}"
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
-        """Read the documented variables; explicit overrides win."""
-        env = os.environ if environ is None else environ
+        """Read the documented variables (the environment over ``./.env``); overrides not None win."""
+        env = environment() if environ is None else environ
         values: dict[str, object] = {}
         for name in cls.model_fields:
-            key = name.upper() if name.startswith(SHARED_PREFIXES) else f"HALO_{name.upper()}"
-            if env.get(key, "") != "":
-                values[name] = env[key]
-        values.update(overrides)
+            if env.get(cls.variable(name), "") != "":
+                values[name] = env[cls.variable(name)]
+        values.update({name: value for name, value in overrides.items() if value is not None})
         return cls.model_validate(values)
+
+    def effective(self) -> dict[str, str]:
+        """Every variable with its effective value, secrets only as set/unset: what ``serve`` prints at start."""
+        shown = self.model_dump()
+        return {
+            self.variable(name): ("set" if value else "unset") if name in SECRET_FIELDS else _shown(value)
+            for name, value in shown.items()
+        }
+
+    def exposure_problem(self, host: str) -> str | None:
+        """Why binding ``host`` would be unsafe: the test hooks open to the network without a token."""
+        if not self.test_endpoints_enabled or self.test_token or is_loopback(host):
+            return None
+        return (
+            f"refusing to serve /internal/_test/* on {host} without a test token: anyone on the network could "
+            "reset or read everything; pass --test-token (or set HALO_TEST_TOKEN), bind 127.0.0.1, "
+            "or set HALO_ENV=production"
+        )
+
+
+def _shown(value: object) -> str:
+    """A setting as its variable would spell it: text as is, the rest as JSON."""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def is_loopback(host: str | None) -> bool:
+    """True for 127.0.0.0/8, ::1 and ``localhost``; a name or a missing address is not loopback."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host or "").is_loopback
+    except ValueError:
+        return False

@@ -40,6 +40,18 @@ from simkit.scheduler import Scheduler
 
 log = logging.getLogger(__name__)
 
+# The columns that let whoever reads them log in as someone else.
+SECRET_COLUMNS = {"auth_sessions": ("token",), "mitras": ("password",)}
+REDACTED = "<redacted>"
+
+
+def redacted(tables: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+    """The dumped tables with every secret column replaced by ``<redacted>`` (the rows themselves stay)."""
+    out = dict(tables)
+    for table, columns in SECRET_COLUMNS.items():
+        out[table] = [{**row, **{c: REDACTED for c in columns}} for row in tables.get(table, [])]
+    return out
+
 
 class ReferenceBackend:
     """Every service of the reference backend, wired once, resettable as a whole."""
@@ -176,11 +188,12 @@ class ReferenceBackend:
             **self.advertised,
         }
 
-    def dump(self) -> dict[str, Any]:
-        """The whole state, for ``_test/state`` and failure reports."""
+    def dump(self, secrets: bool = False) -> dict[str, Any]:
+        """The whole state, for ``_test/state`` and failure reports; secret columns redacted unless ``secrets``."""
+        tables = self.store.dump()
         return {
             "now": self.deps.now(),
-            "tables": self.store.dump(),
+            "tables": tables if secrets else redacted(tables),
             "sockets": self.hub.connections(),
             "hub": self.hub.stats(),
             "timers": [{"at": t.when, "name": t.name} for t in self.scheduler.pending()],

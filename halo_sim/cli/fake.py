@@ -15,15 +15,22 @@ def fcm(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to bind.")] = 9099,
     project: Annotated[
-        str | None, typer.Option(help="Only accept this project id (others: SENDER_ID_MISMATCH).")
+        str | None,
+        typer.Option(
+            help="Only accept this project id (others: SENDER_ID_MISMATCH); default FCM_PROJECT_ID, else any."
+        ),
     ] = None,
-    bearer: Annotated[str | None, typer.Option(help="Only accept this OAuth bearer token (default: any).")] = None,
+    bearer: Annotated[
+        str | None, typer.Option(help="Only accept this OAuth bearer token; default FCM_ACCESS_TOKEN, else any.")
+    ] = None,
 ) -> None:
     """Fake FCM HTTP v1; point the backend's FCM base URL at it. Inbox at /_fake/inbox."""
     import uvicorn
 
     from fake_fcm import FcmBackend, create_app
+    from simkit.envfile import setting
 
+    project, bearer = project or setting("FCM_PROJECT_ID"), bearer or setting("FCM_ACCESS_TOKEN")
     Console().print(
         f"fake FCM on http://{host}:{port}  (send: /v1/projects/<project>/messages:send, inbox: /_fake/inbox)"
     )
@@ -37,14 +44,16 @@ def xendit(
     host: Annotated[str, typer.Option(help="Interface to bind (0.0.0.0 for an emulator's browser).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to bind (0 = any free port).")] = 9098,
     secret_key: Annotated[
-        str, typer.Option(help="The API key clients must send (Basic auth username).")
-    ] = "xnd_development_fake",
+        str | None,
+        typer.Option(help="The API key clients must send (Basic auth username); default XENDIT_SECRET_KEY."),
+    ] = None,
     callback_url: Annotated[
         str | None, typer.Option(help="Where invoice callbacks are POSTed (your backend's webhook).")
     ] = None,
     callback_token: Annotated[
-        str, typer.Option(help="Sent as x-callback-token with every callback.")
-    ] = "fake-callback-token",
+        str | None,
+        typer.Option(help="Sent as x-callback-token; default XENDIT_CALLBACK_TOKEN, else random (printed)."),
+    ] = None,
     speed: Annotated[float, typer.Option(help="Clock speed factor for invoice expiry and callback retries.")] = 1.0,
 ) -> None:
     """Fake Xendit Invoice API with a checkout page; point XENDIT_BASE_URL of any backend at it."""
@@ -57,10 +66,8 @@ def xendit(
                 host,
                 "--port",
                 str(port),
-                "--secret-key",
-                secret_key,
-                "--callback-token",
-                callback_token,
+                *(["--secret-key", secret_key] if secret_key else []),
+                *(["--callback-token", callback_token] if callback_token else []),
                 "--speed",
                 str(speed),
                 *(["--callback-url", callback_url] if callback_url else []),

@@ -1,4 +1,10 @@
-"""``halo-sim serve``: the reference backend and fake FCM for apps, Maestro and manual testing."""
+"""``halo-sim serve``: the reference backend and fake FCM for apps, Maestro and manual testing.
+
+Settings: flags > the environment > ``./.env`` > defaults (``Settings.from_env``); the
+stack only decides how its own servers are wired (FCM and Xendit URLs, Xendit on).
+Binding a non-loopback host with the test hooks on and no test token is refused
+(exit 2): the hooks would let anyone on the network reset or read everything.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,7 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -22,11 +28,16 @@ def serve(
     xendit_port: Annotated[
         int, typer.Option(help="Fake Xendit port (0 = any free port; after a restore, the saved run's port).")
     ] = 0,
-    seed: Annotated[int, typer.Option(help="Seed for ids and codes.")] = 0,
+    seed: Annotated[
+        int | None, typer.Option(help="Seed for ids and faker data (never secrets); default HALO_SEED or 0.")
+    ] = None,
     virtual_clock: Annotated[bool, typer.Option(help="Run time only when /internal/_test/clock is advanced.")] = False,
     speed: Annotated[float, typer.Option(help="With the system clock: run time this many times faster.")] = 1.0,
     test_token: Annotated[
-        str | None, typer.Option(envvar="HALO_TEST_TOKEN", help="Require this x-test-token on /internal/_test/*.")
+        str | None,
+        typer.Option(
+            help="Require this x-test-token on /internal/_test/* (default HALO_TEST_TOKEN; unset: loopback only)."
+        ),
     ] = None,
     state_file: Annotated[
         Path | None, typer.Option(help="Save the state here on stop and restore it on start.")
@@ -46,13 +57,14 @@ def serve(
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     console = Console()
+    _refuse_an_open_test_surface(host, seed, test_token)
     clock = VirtualClock() if virtual_clock else SystemClock(speed)
     options = StackOptions(
         host=host,
         backend_port=port,
         fcm_port=fcm_port,
         xendit_port=xendit_port,
-        env="dev",
+        env=None,
         seed=seed,
         test_token=test_token,
         state_file=state_file,
@@ -63,6 +75,7 @@ def serve(
     except StateFileError as exc:
         print(f"halo-sim serve: {exc}", file=sys.stderr)
         raise typer.Exit(2) from None
+    _print_settings(console, stack)
     for name, url in stack.urls().items():
         console.print(f"[bold]{name:>10}[/]  {url}")
     console.print(f"[dim]{'test hooks':>10}  {stack.backend_server.url}/internal/_test/state   (Ctrl-C to stop)[/]")
@@ -80,3 +93,19 @@ def serve(
         print(f"halo-sim serve: the state was NOT saved: {exc}", file=sys.stderr)
         raise typer.Exit(1) from None
     console.print(f"stopped; state saved to {state_file}" if state_file else "stopped")
+
+
+def _refuse_an_open_test_surface(host: str, seed: int | None, test_token: str | None) -> None:
+    """Exit 2 with a one-line reason when ``host`` would expose the test hooks without a token."""
+    from halo_sim.backend.config import Settings
+
+    problem = Settings.from_env(seed=seed, test_token=test_token).exposure_problem(host)
+    if problem is not None:
+        Console(stderr=True).print(f"[red]halo-sim serve: {problem}[/]", highlight=False, soft_wrap=True)
+        raise typer.Exit(2)
+
+
+def _print_settings(console: Console, stack: Any) -> None:
+    """The effective settings, secrets as set/unset: what this run really uses, whatever the files said."""
+    pairs = [f"{name}={value}" for name, value in stack.backend.settings.effective().items()]
+    console.print(f"[dim]{'settings':>10}  {'  '.join(pairs)}[/]", highlight=False, soft_wrap=True)

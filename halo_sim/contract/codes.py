@@ -82,7 +82,26 @@ REFUSAL_CODES: tuple[RefusalCode, ...] = (
         "Too many wrong codes: blocked for HALO_OTP_BLOCK_S (`retry_after_s`).",
         "POST /api/customer/auth/otp/verify",
     ),
-    RefusalCode("INVALID_CREDENTIALS", 401, "Wrong mitra phone or password.", "POST /api/mitra/auth/login"),
+    RefusalCode(
+        "INVALID_CREDENTIALS",
+        401,
+        "Wrong mitra phone or password; `attempts_left` before the phone is locked (unknown phones count alike).",
+        "POST /api/mitra/auth/login",
+    ),
+    RefusalCode(
+        "PASSWORD_LOCKED",
+        429,
+        "HALO_MITRA_MAX_PASSWORD_ATTEMPTS wrong passwords: the phone is locked for HALO_MITRA_LOCKOUT_S "
+        "(`retry_after_s`, also the Retry-After header).",
+        "POST /api/mitra/auth/login",
+    ),
+    RefusalCode(
+        "RATE_LIMITED",
+        429,
+        "Too many anonymous logins or OTP requests from this client IP (or OTP requests for this phone) in "
+        "the window HALO_RATE_WINDOW_S (`retry_after_s`, also the Retry-After header).",
+        "POST /api/customer/auth/anonymous, POST /api/customer/auth/otp/request",
+    ),
     # --- payments and Xendit ----------------------------------------------------------------------------
     RefusalCode(
         "PAYMENT_PROVIDER_ERROR",
@@ -216,7 +235,20 @@ REFUSAL_CODES: tuple[RefusalCode, ...] = (
         "TEST_TOKEN_REQUIRED",
         401,
         "On a shared host (HALO_TEST_TOKEN set) the test surface needs the right `x-test-token`.",
-        "every `/internal/_test/*` route",
+        "every `/internal/_test/*` route, PUT/PATCH /api/control-center/config",
+    ),
+    RefusalCode(
+        "LOOPBACK_ONLY",
+        403,
+        "Without HALO_TEST_TOKEN the test surface answers loopback clients (127.0.0.0/8, ::1) only.",
+        "every `/internal/_test/*` route, PUT/PATCH /api/control-center/config",
+    ),
+    RefusalCode(
+        "JSON_REQUIRED",
+        415,
+        "A state-changing test call must send `content-type: application/json` (even with an empty `{}` body), "
+        "so a web page cannot fire it as a cross-site simple request.",
+        "every POST `/internal/_test/*` route, PUT/PATCH /api/control-center/config",
     ),
     RefusalCode(
         "NO_OTHER_MITRA",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import httpx
 
-from halo_sim.stack import XENDIT_CALLBACK_TOKEN, Stack
+from halo_sim.stack import Stack
 from halo_sim.targets.base import Target
 from simkit.errors import TargetError
 
@@ -31,7 +31,7 @@ class EmbeddedTarget(Target):
             capabilities=EMBEDDED_CAPABILITIES,
             fcm_url=stack.fcm_server.url,
             xendit_url=stack.xendit_server.url,
-            xendit_callback_token=XENDIT_CALLBACK_TOKEN,
+            xendit_callback_token=stack.xendit_callback_token,
         )
         self.stack = stack
 
@@ -42,7 +42,7 @@ class EmbeddedTarget(Target):
             (f"{self.fcm_url}/_fake/reset", None),
             (f"{self.base_url}/internal/_test/reset", {"seed": seed}),
         ):
-            response = await http.post(url, json=body)
+            response = await http.post(url, json=body or {})  # the test surface takes JSON only
             if response.status_code != 200:
                 raise TargetError(f"embedded reset failed: POST {url} → {response.status_code} {response.text[:200]}")
 

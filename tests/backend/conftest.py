@@ -29,7 +29,7 @@ from fake_xendit import create_app as create_xendit_app
 from halo_sim.backend.app import create_app as create_backend_app
 from halo_sim.backend.config import Settings
 from halo_sim.backend.state import ReferenceBackend
-from halo_sim.stack import XENDIT_CALLBACK_TOKEN, Stack
+from halo_sim.stack import Stack
 from simkit.clock import VirtualClock
 from simkit.scheduler import Scheduler
 from simkit.server import ServerThread
@@ -81,18 +81,20 @@ def xendit(urls: dict[str, str]) -> Iterator[httpx.Client]:
 
 
 @pytest.fixture
-def fresh(urls: dict[str, str], api: httpx.Client, fcm: httpx.Client, xendit: httpx.Client) -> Iterator[None]:
+def fresh(
+    stack: Stack, urls: dict[str, str], api: httpx.Client, fcm: httpx.Client, xendit: httpx.Client
+) -> Iterator[None]:
     """Reset all three servers before a test; after it, wait until the backend has dropped its sockets.
 
     Fake Xendit keeps its config across resets, so a test that re-pointed its callbacks is undone
     here too.  Ids are seeded, so a socket lingering from one test would belong to the next one's user.
     """
-    api.post("/internal/_test/reset").raise_for_status()
+    api.post("/internal/_test/reset", json={}).raise_for_status()
     fcm.post("/_fake/reset").raise_for_status()
     xendit.post("/_fake/reset").raise_for_status()
     xendit.post(
         "/_fake/config",
-        json={"callback_url": urls["backend"] + WEBHOOK_PATH, "callback_token": XENDIT_CALLBACK_TOKEN},
+        json={"callback_url": urls["backend"] + WEBHOOK_PATH, "callback_token": stack.xendit_callback_token},
     ).raise_for_status()
     yield
     _wait_until(lambda: api.get("/internal/_test/connections").json()["sockets"] == {}, "every socket to close")

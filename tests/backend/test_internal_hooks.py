@@ -283,7 +283,7 @@ def test_reset_all_mitras_online_puts_every_mitra_online_and_offers_them_the_sea
     token, _ = login_customer(api)
     payment_id = pay(api, token)
     assert sessions_of(api, payment_id)[0]["offered_mitra_ids"] == []
-    response = api.post(f"{T}/reset-all-mitras-online")
+    response = api.post(f"{T}/reset-all-mitras-online", json={})
     assert response.status_code == 200, response.text
     every = [m["id"] for m in tables(api)["mitras"]]
     assert response.json() == {"online": every}
@@ -430,7 +430,7 @@ def test_new_hooks_work_with_the_right_x_test_token(guarded_api: httpx.Client) -
         ).status_code
         == 201
     )
-    online = api.post(f"{T}/reset-all-mitras-online", headers=headers)
+    online = api.post(f"{T}/reset-all-mitras-online", json={}, headers=headers)
     assert online.status_code == 200 and len(online.json()["online"]) == 1
     offline = api.post(f"{T}/force-mitra-offline", json={"mitra_phone": "+6281100080041"}, headers=headers)
     assert (offline.status_code, offline.json()["online"]) == (200, False)

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from halo_sim.backend.services.payments import CONFIRMED
-from halo_sim.stack import XENDIT_SECRET_KEY, Stack
+from halo_sim.stack import Stack
 from simkit.clock import parse_iso
 
 PHONE = "+6281234500042"
@@ -66,9 +66,15 @@ def sessions_of(api: httpx.Client, payment_id: str) -> list[dict[str, Any]]:
     return [s for s in state(api)["tables"]["chat_sessions"] if s["payment_request_id"] == payment_id]
 
 
-def invoice_at_xendit(xendit: httpx.Client, invoice_id: str) -> dict[str, Any]:
+@pytest.fixture(scope="module")
+def secret_key(stack: Stack) -> str:
+    """The stack's Xendit secret key (random per start unless XENDIT_SECRET_KEY is configured)."""
+    return stack.config.xendit_secret_key
+
+
+def invoice_at_xendit(xendit: httpx.Client, invoice_id: str, secret_key: str) -> dict[str, Any]:
     """The invoice through the fake's real API (Basic auth with the secret key)."""
-    response = xendit.get(f"/v2/invoices/{invoice_id}", auth=(XENDIT_SECRET_KEY, ""))
+    response = xendit.get(f"/v2/invoices/{invoice_id}", auth=(secret_key, ""))
     assert response.status_code == 200, response.text
     invoice: dict[str, Any] = response.json()
     return invoice
@@ -92,14 +98,16 @@ def confirm_losing_the_event(api: httpx.Client, payment_id: str) -> None:
 # --- creating a payment ----------------------------------------------------------------------
 
 
-def test_creating_a_payment_returns_the_xendit_invoice_id_and_url(api: httpx.Client, xendit: httpx.Client) -> None:
+def test_creating_a_payment_returns_the_xendit_invoice_id_and_url(
+    api: httpx.Client, xendit: httpx.Client, secret_key: str
+) -> None:
     token = login(api)
 
     payment = create_payment(api, token)
 
     assert payment["status"] == "pending"
     assert payment["xendit_invoice_id"]
-    invoice = invoice_at_xendit(xendit, payment["xendit_invoice_id"])
+    invoice = invoice_at_xendit(xendit, payment["xendit_invoice_id"], secret_key)
     assert invoice["external_id"] == payment["id"]
     assert invoice["amount"] == payment["amount"] == 15000
     assert invoice["status"] == "PENDING"
@@ -117,13 +125,13 @@ def test_the_invoice_url_serves_the_checkout_page(api: httpx.Client) -> None:
     assert payment["xendit_invoice_id"] in page.text
 
 
-def test_payment_expires_at_equals_the_invoice_expiry(api: httpx.Client, xendit: httpx.Client) -> None:
+def test_payment_expires_at_equals_the_invoice_expiry(api: httpx.Client, xendit: httpx.Client, secret_key: str) -> None:
     token = login(api)
     now = state(api)["now"]
 
     payment = create_payment(api, token)
 
-    invoice = invoice_at_xendit(xendit, payment["xendit_invoice_id"])
+    invoice = invoice_at_xendit(xendit, payment["xendit_invoice_id"], secret_key)
     assert payment["expires_at"] == parse_iso(invoice["expiry_date"])
     assert payment["expires_at"] == now + 86400  # the backend asked for payment_expiry_s
     assert payment_of(api, token, payment["id"])["expires_at"] == payment["expires_at"]
@@ -177,13 +185,15 @@ def test_after_a_xendit_failure_the_next_attempt_succeeds(api: httpx.Client, xen
     assert rows[0]["xendit_invoice_id"] == retry.json()["xendit_invoice_id"]
 
 
-def test_a_rejected_api_key_is_also_a_502_with_the_provider_code(api: httpx.Client, xendit: httpx.Client) -> None:
+def test_a_rejected_api_key_is_also_a_502_with_the_provider_code(
+    api: httpx.Client, xendit: httpx.Client, secret_key: str
+) -> None:
     token = login(api)
     assert xendit.post("/_fake/config", json={"secret_key": "xnd_development_someone_else"}).status_code == 200
     try:
         response = request_payment(api, token)
     finally:
-        assert xendit.post("/_fake/config", json={"secret_key": XENDIT_SECRET_KEY}).status_code == 200
+        assert xendit.post("/_fake/config", json={"secret_key": secret_key}).status_code == 200
 
     assert response.status_code == 502, response.text
     assert response.json()["provider_code"] == "INVALID_API_KEY"
@@ -247,7 +257,7 @@ def test_server_driven_start_after_a_legacy_start_does_not_create_a_second_sessi
     session = legacy_start(api, token, payment["id"])
 
     # The sweeper sees the session and re-emits nothing …
-    report = api.post("/internal/_test/run-reconciliation").json()
+    report = api.post("/internal/_test/run-reconciliation", json={}).json()
     assert report["reemitted"] == []
     # … and a late confirmed event (the blast's trigger) lands in the same idempotent start.
     stack.loop.call(stack.backend.deps.bus.emit(CONFIRMED, {"payment_request_id": payment["id"], "source": "late"}))

@@ -84,7 +84,7 @@ def advance(api: httpx.Client, seconds: float) -> dict[str, Any]:
 
 
 def run_reconciliation(api: httpx.Client) -> dict[str, list[str]]:
-    response = api.post("/internal/_test/run-reconciliation")
+    response = api.post("/internal/_test/run-reconciliation", json={})
     assert response.status_code == 200, response.text
     report: dict[str, list[str]] = response.json()
     return report

@@ -20,7 +20,7 @@ import pytest
 
 from halo_sim.backend.config import Settings
 from halo_sim.backend.state import ReferenceBackend
-from halo_sim.stack import XENDIT_CALLBACK_TOKEN
+from halo_sim.stack import Stack
 from simkit.clock import VirtualClock
 from simkit.errors import Unauthorized
 from simkit.scheduler import Scheduler
@@ -91,10 +91,25 @@ def callback(api: httpx.Client, payment: dict[str, Any], status: str, invoice_id
     )
 
 
+@pytest.fixture(scope="module")
+def callback_token(stack: Stack) -> str:
+    """The stack's configured callback token (random per start unless XENDIT_CALLBACK_TOKEN is set)."""
+    return stack.xendit_callback_token
+
+
+@pytest.fixture(autouse=True)
+def _token(callback_token: str) -> None:
+    global RIGHT_TOKEN
+    RIGHT_TOKEN = callback_token
+
+
+RIGHT_TOKEN = ""  # set per test from the stack: what ``fire`` sends by default
+
+
 def fire(api: httpx.Client, body: Any, headers: dict[str, str] | None = None) -> httpx.Response:
     """POST a callback to the webhook with the right token (unless ``headers`` says otherwise)."""
     if headers is None:
-        headers = {"x-callback-token": XENDIT_CALLBACK_TOKEN}
+        headers = {"x-callback-token": RIGHT_TOKEN}
     content = body if isinstance(body, bytes) else json.dumps(body).encode()
     return api.post(WEBHOOK_PATH, content=content, headers={"content-type": "application/json", **headers})
 
@@ -123,20 +138,21 @@ def test_paid_callback_with_the_right_token_is_200_and_confirms(api: httpx.Clien
 
 
 @pytest.mark.parametrize(
-    "headers",
+    "make_headers",
     [
-        pytest.param({"x-callback-token": "not-the-token"}, id="wrong-token"),
-        pytest.param({}, id="missing-header"),
-        pytest.param({"x-callback-token": ""}, id="empty-token"),
-        pytest.param({"x-callback-token": XENDIT_CALLBACK_TOKEN[:-1]}, id="prefix-of-the-right-token"),
-        pytest.param({"x-callback-token": XENDIT_CALLBACK_TOKEN + "x"}, id="right-token-plus-one-char"),
-        pytest.param({"x-callback-token": XENDIT_CALLBACK_TOKEN.upper()}, id="right-token-other-case"),
-        pytest.param({"authorization": f"Bearer {XENDIT_CALLBACK_TOKEN}"}, id="token-in-the-wrong-header"),
+        pytest.param(lambda t: {"x-callback-token": "not-the-token"}, id="wrong-token"),
+        pytest.param(lambda t: {}, id="missing-header"),
+        pytest.param(lambda t: {"x-callback-token": ""}, id="empty-token"),
+        pytest.param(lambda t: {"x-callback-token": t[:-1]}, id="prefix-of-the-right-token"),
+        pytest.param(lambda t: {"x-callback-token": t + "x"}, id="right-token-plus-one-char"),
+        pytest.param(lambda t: {"x-callback-token": t.upper()}, id="right-token-other-case"),
+        pytest.param(lambda t: {"authorization": f"Bearer {t}"}, id="token-in-the-wrong-header"),
     ],
 )
 def test_callback_without_the_exact_token_is_401_and_changes_nothing(
-    api: httpx.Client, headers: dict[str, str]
+    api: httpx.Client, callback_token: str, make_headers: Callable[[str], dict[str, str]]
 ) -> None:
+    headers = make_headers(callback_token)
     token = login(api)
     payment = create_payment(api, token)
     body = callback(api, payment, "PAID")
@@ -159,7 +175,7 @@ def test_wrong_token_is_401_even_when_the_body_is_malformed(api: httpx.Client) -
     assert snapshot(api) == before
 
 
-@pytest.mark.parametrize("presented", [None, "", "anything", XENDIT_CALLBACK_TOKEN])
+@pytest.mark.parametrize("presented", [None, "", "anything", "halo-sim-callback-token"])
 def test_an_unset_callback_token_accepts_no_callback_at_all(presented: str | None) -> None:
     """With ``XENDIT_CALLBACK_TOKEN`` empty, verify refuses everything (an empty header included)."""
     backend = ReferenceBackend(Settings(xendit_callback_token=""), Scheduler(VirtualClock()))

@@ -123,3 +123,39 @@ def test_serve_with_a_state_file_keeps_accounts_across_a_sigterm_restart(scenari
     with _process(args, "test hooks", scenarios_dir.parent, signal.SIGTERM):
         profile = httpx.get(f"{base}/api/customer/profile", headers={"Authorization": f"Bearer {token}"})
         assert profile.status_code == 200 and profile.json()["display_name"] == "Ayu"
+
+
+def test_serve_on_a_non_loopback_host_without_a_test_token_refuses_to_start(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("HALO_TEST_TOKEN", "HALO_ENV")}
+    run = subprocess.run(
+        [*CLI, "serve", "--host", "0.0.0.0", "--port", str(_free_port())],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**env, "COLUMNS": "300"},
+    )
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert "refusing to serve /internal/_test/* on 0.0.0.0 without a test token" in run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1
+
+
+def test_serve_reads_dotenv_prints_effective_settings_and_masks_secrets(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("HALO_TEST_TOKEN=dotenv-test-token\nHALO_SEED=41\nHALO_OTP_MAX_ATTEMPTS=4\n")
+    port = _free_port()
+    with _process(["serve", "--port", str(port)], "test hooks", tmp_path) as (_, seen):
+        assert "HALO_SEED=41" in seen and "HALO_OTP_MAX_ATTEMPTS=4" in seen and "HALO_TEST_TOKEN=set" in seen
+        assert "dotenv-test-token" not in seen
+        base = f"http://127.0.0.1:{port}/internal/_test/state"
+        _wait_until_up(f"http://127.0.0.1:{port}/health")
+        assert httpx.get(base).json()["error"] == "TEST_TOKEN_REQUIRED"
+        assert httpx.get(base, headers={"x-test-token": "dotenv-test-token"}).status_code == 200
+
+
+def test_fake_xendit_takes_its_secret_key_from_dotenv(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("XENDIT_SECRET_KEY=xnd_from_dotenv\n")
+    port = _free_port()
+    with _process(["fake", "xendit", "--port", str(port)], "fake xendit listening", tmp_path) as (_, seen):
+        body = {"external_id": "pay-1", "amount": 25000}
+        created = httpx.post(f"http://127.0.0.1:{port}/v2/invoices", auth=("xnd_from_dotenv", ""), json=body)
+        assert created.status_code == 200, created.text

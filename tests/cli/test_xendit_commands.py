@@ -23,7 +23,10 @@ import pytest
 from typer.testing import CliRunner
 
 from halo_sim.cli.app import app
-from halo_sim.stack import XENDIT_CALLBACK_TOKEN, XENDIT_SECRET_KEY, Stack
+from halo_sim.stack import Stack, StackOptions
+
+XENDIT_SECRET_KEY = "xnd_development_halo_sim"  # this module's stack is configured with them, like a .env would
+XENDIT_CALLBACK_TOKEN = "halo-sim-callback-token"
 
 runner = CliRunner()
 CLI = [sys.executable, "-c", "from halo_sim.cli.app import main; main()"]
@@ -33,7 +36,9 @@ SETTINGS = ("XENDIT_CALLBACK_TOKEN", "HALO_SIM_BACKEND_URL", "XENDIT_BASE_URL", 
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[Stack]:
-    running = Stack()
+    running = Stack(
+        options=StackOptions(xendit_secret_key=XENDIT_SECRET_KEY, xendit_callback_token=XENDIT_CALLBACK_TOKEN)
+    )
     try:
         httpx.post(f"{running.urls()['fake_xendit']}/_fake/config", json={"callback_url": None}).raise_for_status()
         yield running
@@ -56,7 +61,7 @@ def api(urls: dict[str, str]) -> Iterator[httpx.Client]:
 def isolated(urls: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Fresh servers; no settings from the caller's environment or from a .env where pytest runs."""
     httpx.post(f"{urls['fake_xendit']}/_fake/reset").raise_for_status()
-    httpx.post(f"{urls['backend']}/internal/_test/reset").raise_for_status()
+    httpx.post(f"{urls['backend']}/internal/_test/reset", json={}).raise_for_status()
     for name in SETTINGS:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
@@ -351,7 +356,7 @@ def served(scenarios_dir: Path) -> Iterator[dict[str, str]]:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env={**os.environ, "COLUMNS": "200"},
+        env={**os.environ, "COLUMNS": "200", "XENDIT_CALLBACK_TOKEN": XENDIT_CALLBACK_TOKEN},  # serve honours it
     )
     assert proc.stdout is not None
     seen = ""
@@ -378,7 +383,7 @@ def test_fire_webhook_confirms_a_payment_on_a_separately_started_serve(served: d
             "--invoice-id",
             payment["xendit_invoice_id"],
             "--token",
-            "halo-sim-callback-token",
+            XENDIT_CALLBACK_TOKEN,
         )
         assert result.exit_code == 0, result.output
         assert '"result": "confirmed"' in result.output

@@ -52,6 +52,11 @@ def bearer(conn: HTTPConnection) -> str | None:
     return conn.query_params.get("token")
 
 
+def client_ip(conn: HTTPConnection) -> str:
+    """The peer's address (what uvicorn reports: behind a trusted local proxy, the forwarded one)."""
+    return conn.client.host if conn.client else "unknown"
+
+
 def caller(conn: HTTPConnection, role: str | None = None) -> Principal:
     """The authenticated caller, optionally required to have ``role``."""
     who = backend_of(conn).auth.authenticate(bearer(conn))
@@ -79,7 +84,9 @@ def ok(value: Any, status: int = 200) -> JSONResponse:
 async def domain_error(_: Request, exc: Exception) -> JSONResponse:
     """Every deliberate refusal as ``{"error", "message", ...}`` with its status code."""
     assert isinstance(exc, DomainError)
-    return JSONResponse(exc.to_body(), status_code=exc.status_code)
+    retry = exc.details.get("retry_after_s")
+    headers = {"Retry-After": str(retry)} if retry is not None else None
+    return JSONResponse(exc.to_body(), status_code=exc.status_code, headers=headers)
 
 
 async def http_error(request: Request, exc: Exception) -> JSONResponse:

@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from halo_sim.backend.routes.common import backend_of, body, caller, ok, render
+from halo_sim.backend.routes.common import backend_of, body, caller, client_ip, ok, render
 from halo_sim.backend.schemas import (
     ChatRequest,
     DeviceRegistration,
@@ -21,7 +21,7 @@ from halo_sim.domain.pairing import Mode
 
 async def request_otp(request: Request) -> JSONResponse:
     data = await body(request, OtpRequest)
-    challenge = backend_of(request).auth.request_otp(data.phone)
+    challenge = backend_of(request).auth.request_otp(data.phone, client_ip(request))
     return ok({"sent": True, "phone": data.phone, "issued_at": challenge.issued_at})
 
 
@@ -32,7 +32,7 @@ async def verify_otp(request: Request) -> JSONResponse:
 
 
 async def login_anonymous(request: Request) -> JSONResponse:
-    token, customer = backend_of(request).auth.login_anonymous()
+    token, customer = backend_of(request).auth.login_anonymous(client_ip(request))
     return ok({"token": token, "customer": render(customer)})
 
 

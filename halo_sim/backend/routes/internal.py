@@ -1,9 +1,12 @@
 """``/internal/_test/*``: the assertion and shortcut hooks of the Halo team's test flows.
 
-Mounted only when the backend runs in ``dev`` or ``test``; when ``HALO_TEST_TOKEN``
-is set (a shared deployment) every call needs it in ``x-test-token``.  The
-sim-only extras (``state``, ``reset``, ``clock``, ``seed-mitra``, ``otp``) sit
-beside the seed's endpoints.
+Safe by default (``guard``): mounted only when the backend runs in ``dev`` or
+``test``; when ``HALO_TEST_TOKEN`` is set (a shared deployment) every call needs it
+in ``x-test-token``, and without one only loopback clients are answered; a
+state-changing call needs a JSON body type, so no browser page can fire one as a
+cross-site "simple" request.  The sim-only extras (``state``, ``reset``, ``clock``,
+``seed-mitra``, ``otp``) sit beside the seed's endpoints; ``state`` hides tokens,
+passwords and OTP codes unless asked with ``?secrets=true``.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from halo_sim.backend.config import is_loopback
 from halo_sim.backend.routes.common import backend_of, body, ok, render
 from halo_sim.backend.schemas import (
     ClockAdvance,
@@ -29,16 +33,42 @@ from halo_sim.backend.schemas import (
     SessionMessage,
 )
 from halo_sim.backend.services.deps import Role
-from simkit.errors import Conflict, Unauthorized, ValidationFailed
+from simkit.errors import Conflict, DomainError, Forbidden, NotFound, Unauthorized, ValidationFailed
 
 PREFIX = "/internal/_test"
+READ_ONLY = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class UnsupportedMediaType(DomainError):
+    """A state-changing test call whose body is not declared JSON."""
+
+    status_code = 415
 
 
 def guard(request: Request) -> None:
-    """On a shared host the test surface needs the test token (checked in constant time)."""
-    expected = backend_of(request).settings.test_token
+    """Who may use the test surface (and the control center's config write), and how.
+
+    Off in production; with a test token, whoever presents it (constant-time check);
+    without one, loopback clients only.  Writes must say ``application/json``.
+    """
+    settings = backend_of(request).settings
+    if not settings.test_endpoints_enabled:
+        raise NotFound(f"no such route: {request.method} {request.url.path}", code="ROUTE_NOT_FOUND")
+    expected = settings.test_token
     if expected and not hmac.compare_digest(request.headers.get("x-test-token", "").encode(), expected.encode()):
         raise Unauthorized("missing or wrong x-test-token", code="TEST_TOKEN_REQUIRED")
+    if not expected and not is_loopback(request.client.host if request.client else None):
+        raise Forbidden("without HALO_TEST_TOKEN the test surface answers loopback clients only", code="LOOPBACK_ONLY")
+    if request.method not in READ_ONLY and not _is_json(request.headers.get("content-type", "")):
+        raise UnsupportedMediaType(
+            "a state-changing test call needs content-type application/json", code="JSON_REQUIRED"
+        )
+
+
+def _is_json(content_type: str) -> bool:
+    """``application/json`` or a ``+json`` type, parameters (charset) aside."""
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
 
 
 async def reset_phone(request: Request) -> JSONResponse:
@@ -164,7 +194,8 @@ async def discovery(request: Request) -> JSONResponse:
 
 
 async def state(request: Request) -> JSONResponse:
-    return ok(backend_of(request).dump())
+    """The whole state; tokens, passwords and OTP codes only with ``?secrets=true``."""
+    return ok(backend_of(request).dump(secrets=request.query_params.get("secrets") == "true"))
 
 
 async def connections(request: Request) -> JSONResponse:

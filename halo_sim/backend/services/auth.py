@@ -1,14 +1,23 @@
-"""Authentication: customer OTP and anonymous login, mitra password login, bearer tokens."""
+"""Authentication: customer OTP and anonymous login, mitra password login, bearer tokens.
+
+With the abuse limits a real backend has (docs/contract.md, "Abuse limits"): anonymous
+logins and OTP requests are rate-limited per client IP (and OTP requests per phone)
+in windows of ``HALO_RATE_WINDOW_S``; ``HALO_MITRA_MAX_PASSWORD_ATTEMPTS`` wrong
+passwords lock a mitra phone for ``HALO_MITRA_LOCKOUT_S``.  Each refusal is a 429
+with a code and ``retry_after_s``.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import hmac
 import math
 from dataclasses import dataclass
 from typing import Any
 
-from halo_sim.backend.services.deps import Deps, Principal, Role
+from halo_sim.backend.services.deps import Deps, Principal, Role, new_code, new_token
 from halo_sim.backend.services.devices import DeviceService
+from halo_sim.backend.services.limits import Lockout, RateLimit
 from halo_sim.backend.tables import AuthSession, Customer, Mitra
 from simkit.errors import NotFound, TooManyRequests, Unauthorized, ValidationFailed
 
@@ -32,11 +41,17 @@ class AuthService:
         self.deps = deps
         self.devices = devices
         self.otps: dict[str, OtpChallenge] = {}
+        s, now = deps.settings, deps.now
+        self.anonymous_per_ip = RateLimit(s.anon_login_limit, s.rate_window_s, now)
+        self.otp_per_ip = RateLimit(s.otp_request_limit, s.rate_window_s, now)
+        self.otp_per_phone = RateLimit(s.otp_phone_request_limit, s.rate_window_s, now)
+        self.passwords = Lockout(s.mitra_max_password_attempts, s.mitra_lockout_s, now)
 
-    def request_otp(self, phone: str) -> OtpChallenge:
+    def request_otp(self, phone: str, client: str = "local") -> OtpChallenge:
         """Issue a code for ``phone`` (readable through ``_test/otp`` in the simulator)."""
         self._ensure_not_blocked(phone)
-        code = self.deps.settings.otp_dev_code or self.deps.ids.digits(6)
+        _limit(self.otp_per_ip.hit(client) or self.otp_per_phone.hit(phone), "OTP requests")
+        code = self.deps.settings.otp_dev_code or new_code(6)
         previous = self.otps.get(phone)
         carried = previous.wrong_attempts if previous and previous.blocked_until is None else 0
         challenge = OtpChallenge(code, self.deps.now(), carried)
@@ -80,8 +95,9 @@ class AuthService:
         row = Customer(self.deps.ids.uuid(), phone, None, False, self.deps.now())
         return self.deps.store.customers.insert(row)
 
-    def login_anonymous(self) -> tuple[str, Customer]:
-        """A customer without a phone; it picks a display name next."""
+    def login_anonymous(self, client: str = "local") -> tuple[str, Customer]:
+        """A customer without a phone; it picks a display name next (each one is a row: rate-limited)."""
+        _limit(self.anonymous_per_ip.hit(client), "anonymous logins")
         row = self.deps.store.customers.insert(Customer(self.deps.ids.uuid(), None, None, True, self.deps.now()))
         return self._open_session("customer", row.id), row
 
@@ -93,14 +109,30 @@ class AuthService:
         return self.deps.store.customers.update(customer_id, display_name=name)
 
     def mitra_login(self, phone: str, password: str) -> tuple[str, Mitra]:
-        """Mitras log in with the phone and password the admin gave them."""
+        """Mitras log in with the phone and password the admin gave them; repeated misses lock the phone.
+
+        Unknown phones count strikes like known ones, so the answers tell nothing about who exists.
+        """
+        self._ensure_not_locked(phone)
         mitra = self.deps.store.mitras.first(phone=phone)
-        if mitra is None or mitra.password != password:
-            raise Unauthorized("wrong phone or password", code="INVALID_CREDENTIALS")
+        if mitra is None or not hmac.compare_digest(mitra.password.encode(), password.encode()):
+            left = self.passwords.strike(phone)
+            self._ensure_not_locked(phone)
+            raise Unauthorized("wrong phone or password", code="INVALID_CREDENTIALS", attempts_left=left)
+        self.passwords.forget(phone)
         return self._open_session("mitra", mitra.id), mitra
 
+    def _ensure_not_locked(self, phone: str) -> None:
+        retry = self.passwords.locked_for(phone)
+        if retry is not None:
+            raise TooManyRequests(
+                "too many wrong passwords; try again later or contact admin",
+                code="PASSWORD_LOCKED",
+                retry_after_s=retry,
+            )
+
     def _open_session(self, role: Role, user_id: str) -> str:
-        token = self.deps.ids.token()
+        token = new_token()
         row = AuthSession(
             self.deps.ids.uuid(),
             token,
@@ -135,3 +167,9 @@ class AuthService:
         if phone not in self.otps:
             raise NotFound(f"no OTP requested for {phone}")
         return self.otps[phone]
+
+
+def _limit(retry_after_s: int | None, what: str) -> None:
+    """A 429 ``RATE_LIMITED`` when a rate limit said how long to wait."""
+    if retry_after_s is not None:
+        raise TooManyRequests(f"too many {what}; try again later", code="RATE_LIMITED", retry_after_s=retry_after_s)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import secrets
 import uuid
 from dataclasses import dataclass, field
 from typing import Literal
@@ -35,8 +36,24 @@ class Principal:
         return (self.role, self.id)
 
 
+TOKEN_BYTES = 32  # 256 bits: a bearer token cannot be guessed, whatever the seed
+
+
+def new_token() -> str:
+    """An opaque bearer token from the OS's CSPRNG, never from the seed: a seeded token is a guessable one."""
+    return secrets.token_hex(TOKEN_BYTES)
+
+
+def new_code(n: int) -> str:
+    """A numeric one-time code (an OTP) from the OS's CSPRNG, never predictable from the seed."""
+    return f"{secrets.randbelow(10**n):0{n}d}"
+
+
 class Ids:
-    """Ids and secrets from a seeded generator, so a run reproduces with the same seed."""
+    """Ids and filler data from a seeded generator, so what a scenario compares reproduces with the seed.
+
+    Never secrets: tokens and codes come from :func:`new_token` and :func:`new_code`.
+    """
 
     def __init__(self, seed: int) -> None:
         self.rng = random.Random(seed)
@@ -45,12 +62,8 @@ class Ids:
         """A UUID4-shaped id."""
         return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
 
-    def token(self, nbytes: int = 24) -> str:
-        """An opaque bearer token."""
-        return self.rng.getrandbits(nbytes * 8).to_bytes(nbytes, "big").hex()
-
     def digits(self, n: int) -> str:
-        """A numeric code such as an OTP."""
+        """Filler digits (a made-up phone number); not for secrets."""
         return "".join(str(self.rng.randrange(10)) for _ in range(n))
 
 
