@@ -61,7 +61,7 @@ class StackOptions:
     xendit_callback_token: str | None = None
     fixtures: Path | None = None
     state_file: Path | None = None
-    checkpoint_interval_s: float = 0.0  # 0: save only when stopping
+    checkpoint_interval_s: float | None = 0.0  # 0: save only when stopping; None: the configured interval
 
 
 class Stack:
@@ -157,7 +157,8 @@ class Stack:
             self._final_saved = data["kind"] == "drain"
 
     def _start_checkpoints(self) -> Any:
-        interval = self.options.checkpoint_interval_s
+        configured = self.options.checkpoint_interval_s
+        interval = self.config.checkpoint_interval_s if configured is None else configured
         if self.options.state_file is None or interval <= 0:
             return None
         return asyncio.run_coroutine_threadsafe(self._checkpoint_every(interval), self.loop.loop)

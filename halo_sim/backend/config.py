@@ -62,6 +62,7 @@ class Settings(BaseModel):
     rate_window_s: float = Field(default=60.0, description="The window of the login rate limits")
     mitra_max_password_attempts: int = Field(default=5, description="Wrong passwords before a mitra phone locks")
     mitra_lockout_s: float = Field(default=900.0, description="How long a locked mitra phone stays locked")
+    checkpoint_interval_s: float = Field(default=30.0, description="serve --state-file: save this often (0: on stop)")
     paid_validity_s: float = Field(default=86400.0, description="How long a confirmed payment may start pairing")
     sweep_interval_s: float = 60.0
     prices: dict[int, int] = Field(default_factory=lambda: dict(DEFAULT_PRICES))

@@ -43,12 +43,12 @@ def serve(
         Path | None, typer.Option(help="Save the state here on stop and restore it on start.")
     ] = None,
     checkpoint_interval: Annotated[
-        float,
+        float | None,
         typer.Option(
-            envvar="HALO_CHECKPOINT_INTERVAL_S",
-            help="With --state-file: also save every this many seconds while serving (0 = only on stop).",
+            help="With --state-file: also save every this many seconds while serving (0 = only on stop); "
+            "default HALO_CHECKPOINT_INTERVAL_S or 30.",
         ),
-    ] = 30.0,
+    ] = None,
 ) -> None:
     """Serve the reference backend, fake FCM and fake Xendit until Ctrl-C or SIGTERM; prints their URLs."""
     from halo_sim.backend.persistence import StateFileError

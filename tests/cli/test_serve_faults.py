@@ -280,6 +280,7 @@ def test_fake_xendit_callbacks_reach_a_backend_that_was_down_for_20_s(tmp_path: 
 
     url = f"http://127.0.0.1:{backend_port}/callback"
     cmd = [*CLI, "fake", "xendit", "--port", str(port), "--speed", "20", "--callback-url", url]
+    cmd += ["--callback-token", "fake-callback-token"]
     proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     fake = f"http://127.0.0.1:{port}"
     try:
