@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from halo_sim.backend.openapi import serve as openapi
 from halo_sim.backend.routes import chat, control, customer, internal, mitra, webhooks, ws
 from halo_sim.backend.routes.common import domain_error, http_error
 from halo_sim.backend.state import ReferenceBackend
@@ -29,6 +30,7 @@ def create_app(backend: ReferenceBackend | None = None) -> Starlette:
     backend = backend or ReferenceBackend()
     routes = [
         Route("/health", health),
+        Route("/openapi.json", openapi, methods=["GET"]),
         *customer.routes,
         *mitra.routes,
         *chat.routes,
