@@ -27,7 +27,7 @@ AUTH_CODES: dict[Auth, tuple[str, ...]] = {
     "customer": ("UNAUTHORIZED", "FORBIDDEN"),
     "mitra": ("UNAUTHORIZED", "FORBIDDEN"),
     "bearer": ("UNAUTHORIZED",),
-    "test": ("TEST_TOKEN_REQUIRED",),
+    "test": ("TEST_TOKEN_REQUIRED", "LOOPBACK_ONLY", "JSON_REQUIRED"),
     "callback": ("INVALID_CALLBACK_TOKEN",),
 }
 
@@ -66,7 +66,7 @@ def _customer_ops() -> dict[tuple[str, str], Operation]:
     profile = Operation("Change the display name", Customer, "customer", s.DisplayName)
     return {
         ("POST", f"{CUSTOMER}/auth/otp/request"): Operation(
-            "Send an OTP to a phone", responses.OtpSent, body=s.OtpRequest, errors=("OTP_BLOCKED",)
+            "Send an OTP to a phone", responses.OtpSent, body=s.OtpRequest, errors=("OTP_BLOCKED", "RATE_LIMITED")
         ),
         ("POST", f"{CUSTOMER}/auth/otp/verify"): Operation(
             "Log in (or sign up) with the OTP",
@@ -74,7 +74,9 @@ def _customer_ops() -> dict[tuple[str, str], Operation]:
             body=s.OtpVerify,
             errors=("OTP_EXPIRED", "OTP_INVALID", "OTP_BLOCKED"),
         ),
-        ("POST", f"{CUSTOMER}/auth/anonymous"): Operation("Log in without a phone", responses.CustomerSignedIn),
+        ("POST", f"{CUSTOMER}/auth/anonymous"): Operation(
+            "Log in without a phone", responses.CustomerSignedIn, errors=("RATE_LIMITED",)
+        ),
         ("GET", f"{CUSTOMER}/profile"): Operation("The customer's profile", responses.CustomerProfile, "customer"),
         ("PUT", f"{CUSTOMER}/profile"): profile,
         ("PATCH", f"{CUSTOMER}/profile"): profile,
@@ -115,7 +117,10 @@ def _customer_ops() -> dict[tuple[str, str], Operation]:
 def _mitra_ops() -> dict[tuple[str, str], Operation]:
     return {
         ("POST", f"{MITRA}/auth/login"): Operation(
-            "Log a mitra in", responses.MitraSignedIn, body=s.MitraLogin, errors=("INVALID_CREDENTIALS",)
+            "Log a mitra in",
+            responses.MitraSignedIn,
+            body=s.MitraLogin,
+            errors=("INVALID_CREDENTIALS", "PASSWORD_LOCKED"),
         ),
         ("GET", f"{MITRA}/profile"): Operation("The mitra's profile", responses.MitraProfile, "mitra"),
         ("POST", f"{MITRA}/status"): Operation("Go online or offline", responses.MitraProfile, "mitra", s.OnlineToggle),
@@ -258,6 +263,9 @@ def _test_ops() -> dict[tuple[str, str], Operation]:
             "The outstanding OTP of a phone", responses.OtpRead, query=queries.PhoneQuery, errors=("NOT_FOUND",)
         ),
         ("GET", f"{TEST}/state"): _test("The whole state", responses.StateDump),
+        ("GET", f"{TEST}/discovery"): _test(
+            "Capabilities, fakes' URLs and callback token (what --target URL reads)", responses.Discovery
+        ),
         ("GET", f"{TEST}/connections"): _test("Open sockets per user", responses.Connections),
         ("GET", f"{TEST}/clock"): _test("The backend's clock", responses.ClockNow),
         ("POST", f"{TEST}/clock"): _test(

@@ -251,6 +251,17 @@ class StateDump(BaseModel):
     errors: list[Any]
 
 
+class Discovery(Answer):
+    """What ``--target URL`` reads: the capabilities this server really has, its fakes and callback token."""
+
+    server: str
+    capabilities: list[str]
+    virtual_clock: bool
+    xendit_callback_token: str | None
+    fcm_url: str | None
+    xendit_url: str | None
+
+
 class Connections(Answer):
     sockets: dict[str, int]
 

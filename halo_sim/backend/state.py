@@ -185,7 +185,8 @@ class ReferenceBackend:
             "capabilities": sorted(capabilities),
             "virtual_clock": self.scheduler.is_virtual,
             "xendit_callback_token": self.settings.xendit_callback_token or None,
-            **self.advertised,
+            "fcm_url": self.advertised.get("fcm_url"),
+            "xendit_url": self.advertised.get("xendit_url"),
         }
 
     def dump(self, secrets: bool = False) -> dict[str, Any]:
