@@ -22,6 +22,9 @@ import uvicorn
 from simkit.errors import ServerStartError
 
 POLL_S = 0.005
+# uvicorn closes a socket whose client sends a larger message with close code=1009 (message too big),
+# before the app sees it (the catalogue's scan of the source finds the code in this line)
+WS_MAX_BYTES = 64 * 1024
 
 
 class ServerLoop:
@@ -53,7 +56,15 @@ class ServerThread:
         self, app: Any, host: str = "127.0.0.1", port: int = 0, name: str = "server", loop: ServerLoop | None = None
     ) -> None:
         self.name = name
-        config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on", ws="websockets-sansio")
+        config = uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_level="warning",
+            lifespan="on",
+            ws="websockets-sansio",
+            ws_max_size=WS_MAX_BYTES,
+        )
         self._server = uvicorn.Server(config)
         self._owns_loop = loop is None
         self._loop = loop

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from halo_sim.backend.routes.common import backend_of, body, ok, render
+from halo_sim.backend.routes.common import backend_of, body, ok, query, render
 from halo_sim.backend.schemas import (
     ClockAdvance,
     HistorySeed,
@@ -23,13 +23,15 @@ from halo_sim.backend.schemas import (
     MitraRef,
     MitraSeed,
     PaymentRef,
-    PhoneRef,
+    PhoneBody,
+    PhoneQuery,
     RawPush,
     ResetAll,
     SessionMessage,
+    SessionQuery,
 )
 from halo_sim.backend.services.deps import Role
-from simkit.errors import Conflict, Unauthorized, ValidationFailed
+from simkit.errors import Conflict, Unauthorized
 
 PREFIX = "/internal/_test"
 
@@ -42,7 +44,7 @@ def guard(request: Request) -> None:
 
 
 async def reset_phone(request: Request) -> JSONResponse:
-    data = await body(request, PhoneRef)
+    data = await body(request, PhoneBody)
     return ok(backend_of(request).testing.reset_phone(data.phone))
 
 
@@ -76,8 +78,8 @@ async def accept_latest_pending(request: Request) -> JSONResponse:
 
 async def ws_connection_state(request: Request) -> JSONResponse:
     testing = backend_of(request).testing
-    q = request.query_params
-    return ok(testing.ws_state(testing.session_of(q.get("session_id"), q.get("customer_phone") or q.get("phone"))))
+    q = query(request, SessionQuery)
+    return ok(testing.ws_state(testing.session_of(q.session_id, q.customer_phone or q.phone)))
 
 
 async def _send_as(request: Request, role: Role) -> JSONResponse:
@@ -144,9 +146,7 @@ async def seed_history_session(request: Request) -> JSONResponse:
 
 
 async def read_otp(request: Request) -> JSONResponse:
-    phone = request.query_params.get("phone")
-    if not phone:
-        raise ValidationFailed("query parameter phone is required")
+    phone = query(request, PhoneQuery).phone
     challenge = backend_of(request).auth.read_otp(phone)
     return ok({"phone": phone, "code": challenge.code, "wrong_attempts": challenge.wrong_attempts})
 
