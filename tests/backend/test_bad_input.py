@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -245,7 +246,7 @@ class Tally:
     def check(self, what: str, method: str, url: str, **request: Any) -> None:
         self.sent += 1
         try:
-            response = self.api.request(method, url, timeout=TIMEOUT_S, **request)
+            response = _complete(self.api, method, url, **request)
         except httpx.TimeoutException:
             self.failures.append(f"{what}: never completed")
             self.hangs += 1
@@ -257,6 +258,18 @@ class Tally:
         problem = _refusal_problem(response)
         if problem:
             self.failures.append(f"{what}: {problem}")
+
+
+def _complete(api: httpx.Client, method: str, url: str, **request: Any) -> httpx.Response:
+    """The whole answer, or a timeout when it has not ended within TIMEOUT_S (an endless stream included)."""
+    deadline = time.monotonic() + TIMEOUT_S
+    with api.stream(method, url, timeout=TIMEOUT_S, **request) as streamed:
+        chunks = []
+        for chunk in streamed.iter_bytes():
+            chunks.append(chunk)
+            if time.monotonic() > deadline:
+                raise httpx.ReadTimeout(f"no end within {TIMEOUT_S} s")
+    return httpx.Response(streamed.status_code, headers=streamed.headers, content=b"".join(chunks))
 
 
 def _refusal_problem(response: httpx.Response) -> str | None:
@@ -446,3 +459,31 @@ def test_an_oversize_ws_frame_closes_the_socket_with_1009(api: httpx.Client, url
                 ws.recv(timeout=WS_REPLY_S)
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
     assert_nothing_invalid_stored(api, w)
+
+
+# --- the edge's own refusals, each named --------------------------------------------------------------
+
+
+def test_nan_and_infinity_inside_a_body_are_not_json(api: httpx.Client) -> None:
+    """Python's json.loads accepts them; the edge refuses them before any model sees the body."""
+    w = _world(api)
+    for word in (b"NaN", b"Infinity", b"-Infinity"):
+        content = b'{"duration_minutes": 15, "metadata": {"k": ' + word + b"}}"
+        response = api.post("/api/customer/payments", content=content, headers=w.headers("/api/customer/payments"))
+        assert (response.status_code, response.json()["error"]) == (400, "VALIDATION_ERROR")
+        assert response.json()["message"] == "body is not valid JSON"
+
+
+def test_a_body_over_64_kib_is_413_even_when_it_is_valid_json(api: httpx.Client) -> None:
+    w = _world(api)
+    text = "x" * 70_000  # over the body limit, though a MessageCreate would only refuse it for its length
+    url, headers = w.path("/api/chat/sessions/{session_id}/messages"), w.headers("/api/chat")
+    response = api.post(url, content=_raw({"text": text}), headers=headers)
+    assert (response.status_code, response.json()["error"]) == (413, "PAYLOAD_TOO_LARGE")
+
+
+def test_a_query_string_over_2_kib_is_413(api: httpx.Client) -> None:
+    w = _world(api)
+    url = w.path("/api/chat/sessions/{session_id}/messages") + "?after_seq=0&pad=" + "x" * 3000
+    response = api.get(url, headers=w.headers("/api/chat"))
+    assert (response.status_code, response.json()["error"]) == (413, "PAYLOAD_TOO_LARGE")

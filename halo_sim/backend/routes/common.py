@@ -36,17 +36,12 @@ class TooLarge(DomainError):
     code = "PAYLOAD_TOO_LARGE"
 
 
-def printable(text: str) -> str:
-    """``text`` with anything UTF-8 cannot carry escaped: an error may name a key the client sent."""
-    return text.encode("utf-8", "backslashreplace").decode("utf-8")
-
-
 def parse(model: type[M], raw: Any, what: str = "request body") -> M:
     """Validate ``raw`` against ``model``; failures become a 400 listing each problem."""
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
-        problems = [printable(f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}") for e in exc.errors()]
+        problems = [f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors()]
         raise ValidationFailed(f"invalid {what}", problems=problems) from None
 
 
