@@ -59,6 +59,11 @@ def ws_deflate() -> bool:
     return os.environ.get("HALO_WS_DEFLATE", "false").lower() in ("1", "true", "yes")
 
 
+# uvicorn closes a socket whose client sends a larger message with close code=1009 (message too big),
+# before the app sees it (the catalogue's scan of the source finds the code in this line)
+WS_MAX_BYTES = 64 * 1024
+
+
 class ServerLoop:
     """A daemon thread running one event loop, shared by the servers started on it."""
 
@@ -97,6 +102,7 @@ class ServerThread:
             ws="websockets-sansio",
             ws_per_message_deflate=ws_deflate(),
             timeout_graceful_shutdown=DRAIN_DEADLINE_S,
+            ws_max_size=WS_MAX_BYTES,
         )
         self._server = uvicorn.Server(config)
         self._owns_loop = loop is None

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from halo_sim.backend import queries, responses
+from halo_sim.backend import responses
 from halo_sim.backend import schemas as s
 from halo_sim.backend.services.webhooks import XenditCallback
 from halo_sim.backend.tables import ChatSession, Customer, Device, PaymentRequest
@@ -141,7 +141,7 @@ def _chat_ops() -> dict[tuple[str, str], Operation]:
     return {
         ("GET", CHAT): Operation("A session the caller takes part in", ChatSession, "bearer", errors=("NOT_FOUND",)),
         ("GET", f"{CHAT}/messages"): Operation(
-            "Messages after a seq", responses.Messages, "bearer", query=queries.MessagesAfter, errors=("NOT_FOUND",)
+            "Messages after a seq", responses.Messages, "bearer", query=s.MessagesQuery, errors=("NOT_FOUND",)
         ),
         ("POST", f"{CHAT}/messages"): Operation(
             "Send a message",
@@ -173,7 +173,7 @@ def _control_ops() -> dict[tuple[str, str], Operation]:
         ("GET", "/api/control-center/stats/stream"): Operation(
             "Live figures as Server-Sent Events (`event: stats`, data: the figures as JSON)",
             responses.Stats,
-            query=queries.StatsStream,
+            query=s.StatsStreamQuery,
             media_type="text/event-stream",
         ),
         ("POST", WEBHOOK_PATH): Operation(
@@ -190,7 +190,7 @@ def _test_ops() -> dict[tuple[str, str], Operation]:
     payment = ("NOT_FOUND", "CUSTOMER_NOT_FOUND")
     send = ("NOT_FOUND", "CUSTOMER_NOT_FOUND", "NO_MITRA_YET", "SESSION_ENDED")
     ops = {
-        "reset-phone": _test("Delete a customer and all it owns", responses.ResetPhoneReport, s.PhoneRef),
+        "reset-phone": _test("Delete a customer and all it owns", responses.ResetPhoneReport, s.PhoneBody),
         "force-confirm-payment": _test(
             "Confirm a payment (optionally losing the event)",
             PaymentRequest,
@@ -256,11 +256,11 @@ def _test_ops() -> dict[tuple[str, str], Operation]:
         ("GET", f"{TEST}/ws-connection-state"): _test(
             "Which participants have a socket open",
             responses.WsState,
-            query=queries.SessionLookup,
+            query=s.SessionQuery,
             errors=SESSION_LOOKUP,
         ),
         ("GET", f"{TEST}/otp"): _test(
-            "The outstanding OTP of a phone", responses.OtpRead, query=queries.PhoneQuery, errors=("NOT_FOUND",)
+            "The outstanding OTP of a phone", responses.OtpRead, query=s.PhoneQuery, errors=("NOT_FOUND",)
         ),
         ("GET", f"{TEST}/state"): _test("The whole state", responses.StateDump),
         ("GET", f"{TEST}/discovery"): _test(

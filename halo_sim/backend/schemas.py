@@ -1,43 +1,66 @@
-"""Request bodies of the reference backend's HTTP and WS surface (pydantic v2).
+"""Request bodies and query parameters of the reference backend's HTTP surface (pydantic v2).
 
 Unknown fields are refused so a client sending ``notification_enabled`` instead
 of ``notifications_enabled`` learns it at once instead of silently getting the
-default.
+default.  Every string is a constrained type of :mod:`halo_sim.contract.fields`
+(no NUL, no lone surrogate, bounded length) and every number is finite and
+bounded, so nothing a Postgres column would refuse is ever stored.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from halo_sim.contract.fields import (
+    Clean,
+    DeviceToken,
+    Id,
+    Label,
+    LongText,
+    Metadata,
+    Name,
+    PhoneRef,
+    Secret,
+)
+
+MAX_MINUTES = 24 * 60
+MAX_LIST = 50  # prices, topics: a control center or a seed never needs more
+
 
 class Body(BaseModel):
-    """Base of every request body: strict about unknown fields."""
+    """Base of every request body: unknown fields refused, JSON types as sent (no "30" for 30), finite numbers."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+
+
+class Query(BaseModel):
+    """Base of every query-parameter model: values arrive as strings and are converted; others are ignored."""
+
+    model_config = ConfigDict(extra="ignore", allow_inf_nan=False)
 
 
 class OtpRequest(Body):
-    phone: str = Field(min_length=6, max_length=20)
+    phone: PhoneRef = Field(min_length=6, max_length=20)
 
 
 class OtpVerify(Body):
-    phone: str
-    code: str
+    phone: PhoneRef
+    code: Secret
 
 
 class DisplayName(Body):
-    display_name: str
+    display_name: Name
 
 
 class MitraLogin(Body):
-    phone: str
-    password: str
+    phone: PhoneRef
+    password: Secret
 
 
 class DeviceRegistration(Body):
-    fcm_token: str = Field(min_length=1)
+    fcm_token: DeviceToken
     platform: Literal["android", "ios", "web"] = "android"
     notifications_enabled: bool = True
 
@@ -47,100 +70,127 @@ class OnlineToggle(Body):
 
 
 class PaymentCreate(Body):
-    duration_minutes: int
-    product: str = "chat"
-    metadata: dict[str, Any] = Field(default_factory=dict)
-    targeted_mitra_id: str | None = None
-    topic_sensitivity: str | None = None
+    duration_minutes: int = Field(gt=0, le=MAX_MINUTES, description="Must also be one of the priced durations.")
+    product: Label = "chat"
+    metadata: Metadata = Field(default_factory=dict)
+    targeted_mitra_id: Id | None = None
+    topic_sensitivity: Label | None = None
 
 
 class ChatRequest(Body):
-    payment_request_id: str
+    payment_request_id: Id
 
 
 class PairingRetry(Body):
-    payment_request_id: str
+    payment_request_id: Id
     mode: Literal["same", "blast"] = "same"
 
 
 class MessageCreate(Body):
-    text: str = Field(max_length=4000)
+    text: LongText
 
 
 class PricePoint(Body):
-    duration_minutes: int = Field(gt=0, le=24 * 60)
-    amount: int = Field(ge=0)
+    duration_minutes: int = Field(gt=0, le=MAX_MINUTES)
+    amount: int = Field(ge=0, le=100_000_000)
+
+
+_Url = Annotated[str, Field(max_length=500), Clean]
 
 
 class SupportHandles(Body):
-    whatsapp: str | None = Field(default=None, pattern=r"^(https://|whatsapp://)\S+$", max_length=500)
-    telegram: str | None = Field(default=None, pattern=r"^(https://|tg://)\S+$", max_length=500)
+    whatsapp: _Url | None = Field(default=None, pattern=r"^(https://|whatsapp://)\S+$")
+    telegram: _Url | None = Field(default=None, pattern=r"^(https://|tg://)\S+$")
 
 
 class ConfigUpdate(Body):
     """What the control center may change at run time; absent parts stay as they are."""
 
-    prices: list[PricePoint] | None = Field(default=None, min_length=1)
+    prices: list[PricePoint] | None = Field(default=None, min_length=1, max_length=MAX_LIST)
     support: SupportHandles | None = None
 
 
 # --- /internal/_test ---------------------------------------------------------------
 
 
-class PhoneRef(Body):
-    phone: str
+class PhoneBody(Body):
+    phone: PhoneRef
 
 
 class PaymentRef(Body):
-    payment_request_id: str | None = None
-    phone: str | None = None
+    payment_request_id: Id | None = None
+    phone: PhoneRef | None = None
     lose_event: bool = Field(default=False, description="confirm without the event: a crash between commit and emit")
 
 
 class MitraRef(Body):
-    mitra_id: str | None = None
-    mitra_phone: str | None = None
+    mitra_id: Id | None = None
+    mitra_phone: PhoneRef | None = None
 
 
 class SessionMessage(Body):
-    session_id: str | None = None
-    customer_phone: str | None = None
-    text: str
+    session_id: Id | None = None
+    customer_phone: PhoneRef | None = None
+    text: LongText
 
 
 class RawPush(Body):
-    session_id: str | None = None
-    customer_phone: str | None = None
+    session_id: Id | None = None
+    customer_phone: PhoneRef | None = None
     to: Literal["customer", "mitra"] = "customer"
-    title: str = "Halo"
-    body: str = "Pesan baru"
+    title: Label = "Halo"
+    body: LongText = "Pesan baru"
 
 
 class MitraSeed(Body):
-    phone: str
-    display_name: str
-    password: str = "bestie123"
-    id: str | None = None
-    topics: list[str] = Field(default_factory=list)
+    phone: PhoneRef
+    display_name: Name
+    password: Secret = "bestie123"
+    id: Id | None = None
+    topics: list[Name] = Field(default_factory=list, max_length=MAX_LIST)
 
 
 class MitraExclude(Body):
-    exclude_mitra_id: str | None = None
-    exclude_mitra_phone: str | None = None
+    exclude_mitra_id: Id | None = None
+    exclude_mitra_phone: PhoneRef | None = None
 
 
 class HistorySeed(Body):
-    customer_phone: str
-    mitra_phone: str | None = None
-    mitra_display_name: str | None = None
-    topics: list[str] | None = Field(default=None, description="replaces the mitra's topics when given")
-    duration_minutes: int = 30
-    days_ago: float = 1.0
+    customer_phone: PhoneRef
+    mitra_phone: PhoneRef | None = None
+    mitra_display_name: Name | None = None
+    topics: list[Name] | None = Field(
+        default=None, max_length=MAX_LIST, description="replaces the mitra's topics when given"
+    )
+    duration_minutes: int = Field(default=30, gt=0, le=MAX_MINUTES)
+    days_ago: float = Field(default=1.0, ge=0, le=3650)
 
 
 class ClockAdvance(Body):
-    seconds: float = Field(ge=0)
+    seconds: float = Field(ge=0, le=366 * 24 * 3600, description="At most a year per step.")
 
 
 class ResetAll(Body):
-    seed: int | None = None
+    seed: int | None = Field(default=None, ge=0, le=2**63 - 1)
+
+
+# --- query parameters -----------------------------------------------------------------------
+
+
+class MessagesQuery(Query):
+    after_seq: int = Field(default=0, ge=0, le=2**31 - 1, description="Messages after this seq.")
+
+
+class StatsStreamQuery(Query):
+    interval: float = Field(default=1.0, ge=0, le=3600, description="Seconds between events (0.05 at least).")
+    limit: int = Field(default=0, ge=0, le=1_000_000, description="Events to send; 0 = until the client leaves.")
+
+
+class PhoneQuery(Query):
+    phone: PhoneRef
+
+
+class SessionQuery(Query):
+    session_id: Id | None = None
+    customer_phone: PhoneRef | None = None
+    phone: PhoneRef | None = None

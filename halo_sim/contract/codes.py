@@ -145,6 +145,12 @@ REFUSAL_CODES: tuple[RefusalCode, ...] = (
     ),
     RefusalCode("METHOD_NOT_ALLOWED", 405, "The path exists but does not take this method.", "any route"),
     RefusalCode(
+        "PAYLOAD_TOO_LARGE",
+        413,
+        "The request body is over 64 KiB (`limit`), or the query string over 2 KiB; nothing was read further.",
+        "any route with a body or query parameters",
+    ),
+    RefusalCode(
         "PAYMENT_EXPIRED",
         409,
         "The payment was confirmed longer than `HALO_PAID_VALIDITY_S` ago: no new pairing attempt; "
@@ -268,6 +274,7 @@ REFUSAL_CODES: tuple[RefusalCode, ...] = (
         "ws_close",
     ),
     RefusalCode("1001", None, "The backend is shutting down (going away).", "/ws", "ws_close"),
+    RefusalCode("1009", None, "A client frame over 64 KiB (message too big): closed by the server.", "/ws", "ws_close"),
 )
 
 BY_CODE: dict[str, RefusalCode] = {entry.code: entry for entry in REFUSAL_CODES}

@@ -15,7 +15,7 @@ import sys
 import types
 from enum import Enum
 from pathlib import Path
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel
 
@@ -31,6 +31,8 @@ def type_name(annotation: Any) -> str:
     origin = get_origin(annotation)
     if annotation is Any:
         return "any"
+    if origin is Annotated:  # a constrained type (halo_sim.contract.fields): shown as its base type
+        return type_name(get_args(annotation)[0])
     if origin is Literal:
         return "|".join(str(a) for a in get_args(annotation))
     if origin in (Union, types.UnionType):

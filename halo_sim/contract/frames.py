@@ -13,11 +13,13 @@ from typing import Annotated, Any, ClassVar, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from halo_sim.contract.fields import Clean, Id, Label
 from halo_sim.domain.delivery import Channel
 from halo_sim.domain.pairing import Mode
 
 Role = Literal["customer", "mitra"]
 SessionId = Annotated[str, Field(min_length=1, description="The chat_session the frame is about.")]
+SessionRef = Annotated[Id, Field(description="The chat_session the command is about.")]
 
 
 EndReason = Literal["time_over", "ended_by_customer", "ended_by_mitra"]
@@ -39,8 +41,9 @@ class ServerFrame(Frame):
 
 
 class ClientFrame(Frame):
-    """Sent by an app over its socket: a small command."""
+    """Sent by an app over its socket: a small command; JSON types as sent, strings a Postgres text column takes."""
 
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
     direction: ClassVar[str] = "client→server"
 
 
@@ -264,23 +267,25 @@ class ChatMessageCommand(ClientFrame):
     """A participant of an active session writes; answered with ``message_ack`` (or ``error``)."""
 
     type: Literal["chat_message"] = "chat_message"
-    session_id: SessionId
-    text: str = Field(min_length=1, max_length=4000, description="The message (1–4000 characters).")
-    client_id: str | None = Field(default=None, description="The app's own id for the message, echoed in the ack.")
+    session_id: SessionRef
+    text: Annotated[str, Field(min_length=1, max_length=4000), Clean] = Field(
+        description="The message (1–4000 characters)."
+    )
+    client_id: Label | None = Field(default=None, description="The app's own id for the message, echoed in the ack.")
 
 
 class AcceptOfferCommand(ClientFrame):
     """A mitra accepts an offer; the winner gets ``offer_accepted``, a refusal comes back as ``error``."""
 
     type: Literal["accept_offer"] = "accept_offer"
-    session_id: SessionId
+    session_id: SessionRef
 
 
 class RejectOfferCommand(ClientFrame):
     """A mitra declines an offer; answered with ``offer_rejected`` (or ``error``)."""
 
     type: Literal["reject_offer"] = "reject_offer"
-    session_id: SessionId
+    session_id: SessionRef
 
 
 # --- registries: the unions are the lists (a frame is declared by adding its model there) ---------------

@@ -6,9 +6,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from halo_sim.backend.routes.common import backend_of, body, caller, ok, render
-from halo_sim.backend.schemas import MessageCreate
-from simkit.errors import ValidationFailed
+from halo_sim.backend.routes.common import backend_of, body, caller, ok, query, render
+from halo_sim.backend.schemas import MessageCreate, MessagesQuery
 
 
 async def get_session(request: Request) -> JSONResponse:
@@ -19,10 +18,8 @@ async def get_session(request: Request) -> JSONResponse:
 async def list_messages(request: Request) -> JSONResponse:
     """What a reconnecting app fetches: every message after ``after_seq``."""
     who = caller(request)
-    raw = request.query_params.get("after_seq", "0")
-    if not raw.isdigit():
-        raise ValidationFailed("after_seq must be a non-negative integer")
-    messages = backend_of(request).chat.messages(request.path_params["session_id"], who, int(raw))
+    after_seq = query(request, MessagesQuery).after_seq
+    messages = backend_of(request).chat.messages(request.path_params["session_id"], who, after_seq)
     return ok({"messages": messages})
 
 

@@ -25,23 +25,68 @@ def backend_of(conn: HTTPConnection) -> ReferenceBackend:
     return conn.app.state.backend  # type: ignore[no-any-return]
 
 
-def parse(model: type[M], raw: Any) -> M:
+MAX_BODY_BYTES = 64 * 1024
+MAX_QUERY_BYTES = 2048
+
+
+class TooLarge(DomainError):
+    """A request body or query string beyond the edge's limit (read no further than the limit)."""
+
+    status_code = 413
+    code = "PAYLOAD_TOO_LARGE"
+
+
+def parse(model: type[M], raw: Any, what: str = "request body") -> M:
     """Validate ``raw`` against ``model``; failures become a 400 listing each problem."""
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
         problems = [f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors()]
-        raise ValidationFailed("invalid request body", problems=problems) from None
+        raise ValidationFailed(f"invalid {what}", problems=problems) from None
 
 
 async def body(request: Request, model: type[M]) -> M:
-    """The request's JSON body as ``model`` (an empty body counts as ``{}``)."""
-    raw = await request.body()
+    """The request's JSON body as ``model`` (an empty body counts as ``{}``).
+
+    Strict JSON: NaN and Infinity, which :func:`json.loads` accepts, are refused, as is
+    nesting deeper than the parser's recursion limit; bodies over ``MAX_BODY_BYTES`` get 413.
+    """
+    raw = await _read_limited(request)
     try:
-        data = json.loads(raw) if raw.strip() else {}
-    except ValueError:
+        data = json.loads(raw, parse_constant=_refuse_constant) if raw.strip() else {}
+    except (ValueError, RecursionError):
         raise ValidationFailed("body is not valid JSON") from None
     return parse(model, data)
+
+
+def query(request: Request, model: type[M]) -> M:
+    """The request's query parameters as ``model``; query strings over ``MAX_QUERY_BYTES`` get 413."""
+    if len(request.scope.get("query_string", b"")) > MAX_QUERY_BYTES:
+        raise TooLarge(f"the query string is longer than {MAX_QUERY_BYTES} bytes")
+    return parse(model, dict(request.query_params), "query parameters")
+
+
+async def _read_limited(request: Request) -> bytes:
+    """The body, refused as soon as it (or its declared length) passes the limit."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise _too_large()
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise _too_large()
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large() -> TooLarge:
+    return TooLarge(f"the request body is larger than {MAX_BODY_BYTES} bytes", limit=MAX_BODY_BYTES)
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
 def bearer(conn: HTTPConnection) -> str | None:

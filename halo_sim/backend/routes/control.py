@@ -15,10 +15,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, StreamingResponse
 from starlette.routing import Route
 
-from halo_sim.backend.routes.common import backend_of, body, ok
+from halo_sim.backend.routes.common import backend_of, body, ok, query
 from halo_sim.backend.routes.internal import guard
-from halo_sim.backend.schemas import ConfigUpdate, SupportHandles
-from simkit.errors import ValidationFailed
+from halo_sim.backend.schemas import ConfigUpdate, StatsStreamQuery, SupportHandles
 
 MIN_INTERVAL_S = 0.05
 
@@ -40,14 +39,6 @@ async def stats(request: Request) -> JSONResponse:
     return ok(backend_of(request).control.stats())
 
 
-def _number(request: Request, name: str, default: float) -> float:
-    raw = request.query_params.get(name)
-    try:
-        return default if raw is None else float(raw)
-    except ValueError:
-        raise ValidationFailed(f"query parameter {name} must be a number") from None
-
-
 async def _closing_within(closing: asyncio.Event, seconds: float) -> bool:
     """Wait ``seconds``, or less if the server starts closing; True when it does."""
     try:
@@ -58,16 +49,18 @@ async def _closing_within(closing: asyncio.Event, seconds: float) -> bool:
 
 
 async def stats_stream(request: Request) -> StreamingResponse:
-    interval = max(MIN_INTERVAL_S, _number(request, "interval", 1.0))
-    limit = int(_number(request, "limit", 0))
+    params = query(request, StatsStreamQuery)
+    interval, limit = max(MIN_INTERVAL_S, params.interval), params.limit
     backend = backend_of(request)
     control = backend.control
 
     async def events() -> AsyncIterator[str]:
         sent = 0
-        while not limit or sent < limit:
+        while True:
             yield f"event: stats\ndata: {json.dumps(control.stats())}\n\n"
             sent += 1
+            if sent == limit:
+                return  # no wait after the last event: a bounded stream ends as soon as it is sent
             if await _closing_within(backend.closing, interval):
                 return  # the server drains: end the stream instead of holding the shutdown up
 

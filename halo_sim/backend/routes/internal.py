@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from halo_sim.backend.config import is_loopback
-from halo_sim.backend.routes.common import backend_of, body, ok, render
+from halo_sim.backend.routes.common import backend_of, body, ok, query, render
 from halo_sim.backend.schemas import (
     ClockAdvance,
     HistorySeed,
@@ -27,13 +27,15 @@ from halo_sim.backend.schemas import (
     MitraRef,
     MitraSeed,
     PaymentRef,
-    PhoneRef,
+    PhoneBody,
+    PhoneQuery,
     RawPush,
     ResetAll,
     SessionMessage,
+    SessionQuery,
 )
 from halo_sim.backend.services.deps import Role
-from simkit.errors import Conflict, DomainError, Forbidden, NotFound, Unauthorized, ValidationFailed
+from simkit.errors import Conflict, DomainError, Forbidden, NotFound, Unauthorized
 
 PREFIX = "/internal/_test"
 READ_ONLY = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -72,7 +74,7 @@ def _is_json(content_type: str) -> bool:
 
 
 async def reset_phone(request: Request) -> JSONResponse:
-    data = await body(request, PhoneRef)
+    data = await body(request, PhoneBody)
     return ok(backend_of(request).testing.reset_phone(data.phone))
 
 
@@ -106,8 +108,8 @@ async def accept_latest_pending(request: Request) -> JSONResponse:
 
 async def ws_connection_state(request: Request) -> JSONResponse:
     testing = backend_of(request).testing
-    q = request.query_params
-    return ok(testing.ws_state(testing.session_of(q.get("session_id"), q.get("customer_phone") or q.get("phone"))))
+    q = query(request, SessionQuery)
+    return ok(testing.ws_state(testing.session_of(q.session_id, q.customer_phone or q.phone)))
 
 
 async def _send_as(request: Request, role: Role) -> JSONResponse:
@@ -174,9 +176,7 @@ async def seed_history_session(request: Request) -> JSONResponse:
 
 
 async def read_otp(request: Request) -> JSONResponse:
-    phone = request.query_params.get("phone")
-    if not phone:
-        raise ValidationFailed("query parameter phone is required")
+    phone = query(request, PhoneQuery).phone
     challenge = backend_of(request).auth.read_otp(phone)
     return ok({"phone": phone, "code": challenge.code, "wrong_attempts": challenge.wrong_attempts})
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 import hmac
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from halo_sim.backend.services.deps import Deps
 from halo_sim.backend.services.payments import PAID, PaymentService
+from halo_sim.contract.fields import Id
 from halo_sim.domain.payment import PaymentEvent, PaymentStatus
 from simkit.bounded import BoundedLog
 from simkit.errors import Unauthorized
@@ -27,12 +28,12 @@ WEBHOOK_LOG_CAP = 1000
 class XenditCallback(BaseModel):
     """The fields of an invoice callback the backend acts on; the rest is kept, not required."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
 
-    id: str
-    external_id: str
+    id: Id
+    external_id: Id
     status: WebhookStatus
-    paid_amount: float | None = None
+    paid_amount: float | None = Field(default=None, ge=0)
 
 
 class XenditWebhook:
