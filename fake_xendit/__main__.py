@@ -7,6 +7,7 @@ bound, so ``--port 0`` is usable from scripts.
 from __future__ import annotations
 
 import argparse
+import logging
 import signal
 import sys
 import threading
@@ -14,6 +15,7 @@ from collections.abc import Sequence
 from types import FrameType
 
 from fake_xendit.callbacks import DEFAULT_SCHEDULE, XENDIT_REAL_SCHEDULE, CallbackDispatcher
+from fake_xendit.keys import TEST_KEY_PREFIX
 from fake_xendit.models import XenditBackend
 from fake_xendit.routes import create_app
 from simkit.clock import SystemClock
@@ -26,7 +28,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m fake_xendit", description="Fake Xendit Invoice API")
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (0.0.0.0 for an emulator)")
     parser.add_argument("--port", type=int, default=0, help="port to bind; 0 picks a free one")
-    parser.add_argument("--secret-key", default="xnd_development_fake", help="the API key clients must send")
+    parser.add_argument(
+        "--secret-key",
+        default=None,
+        help="accept this API key only (default: any test-mode key, xnd_development_…)",
+    )
     parser.add_argument("--callback-url", default=None, help="where invoice callbacks are POSTed")
     parser.add_argument("--callback-token", default="fake-callback-token", help="sent as x-callback-token")
     parser.add_argument("--base-url", default=None, help="public URL used in invoice_url (default: as requested)")
@@ -38,9 +44,17 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def accepted_keys(secret_key: str | None) -> str:
+    """What the start-up line says about keys, so a 401 later is no surprise."""
+    if secret_key is None:
+        return f"accepts any test-mode key {TEST_KEY_PREFIX}…; production keys are refused"
+    return f"accepts only the secret key {secret_key!r}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Serve until interrupted (Ctrl-C or SIGTERM)."""
     args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(name)s: %(levelname)s %(message)s")
     backend = XenditBackend(
         Scheduler(SystemClock(speed=args.speed)),
         secret_key=args.secret_key,
@@ -51,7 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     dispatcher = CallbackDispatcher(backend, XENDIT_REAL_SCHEDULE if args.real_retries else DEFAULT_SCHEDULE)
     server = ServerThread(create_app(backend, dispatcher), host=args.host, port=args.port, name="fake-xendit").start()
-    print(f"fake xendit listening on {server.url}  (secret key {args.secret_key!r})", flush=True)
+    print(f"fake xendit listening on {server.url}  ({accepted_keys(args.secret_key)})", flush=True)
     stop = threading.Event()
 
     def on_signal(signum: int, _: FrameType | None) -> None:

@@ -37,8 +37,9 @@ def xendit(
     host: Annotated[str, typer.Option(help="Interface to bind (0.0.0.0 for an emulator's browser).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to bind (0 = any free port).")] = 9098,
     secret_key: Annotated[
-        str, typer.Option(help="The API key clients must send (Basic auth username).")
-    ] = "xnd_development_fake",
+        str | None,
+        typer.Option(help="Accept only this API key (default: any test-mode key, xnd_development_…)."),
+    ] = None,
     callback_url: Annotated[
         str | None, typer.Option(help="Where invoice callbacks are POSTed (your backend's webhook).")
     ] = None,
@@ -57,13 +58,12 @@ def xendit(
                 host,
                 "--port",
                 str(port),
-                "--secret-key",
-                secret_key,
                 "--callback-token",
                 callback_token,
                 "--speed",
                 str(speed),
                 *(["--callback-url", callback_url] if callback_url else []),
+                *(["--secret-key", secret_key] if secret_key else []),
             ]
         )
     )
