@@ -19,7 +19,7 @@ import json
 import re
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -34,20 +34,16 @@ from fake_fcm.errors import (
     Unregistered,
     error_for_code,
 )
+from fake_fcm.fields import MESSAGE, REQUEST, TARGETS, expect_object, to_proto_names
 from simkit.clock import Clock, SystemClock, isoformat
 from simkit.fakekit import RecordedCall
 
 MAX_MESSAGE_BYTES = 4096
 DRY_RUN_MESSAGE_ID = "fake_message_id"  # what FCM names a message that was only validated
-TARGET_FIELDS = ("token", "fid", "topic", "condition")
+TARGET_FIELDS = TARGETS
 DEVICE_TARGETS = frozenset({"token", "fid"})
-BODY_FIELDS = frozenset({"message", "validate_only"})
-MESSAGE_FIELDS = frozenset(
-    {"name", "data", "notification", "android", "webpush", "apns", "fcm_options", *TARGET_FIELDS}
-)
 PRIORITY_TYPE = "type.googleapis.com/google.firebase.fcm.v1.AndroidMessagePriority"
 DURATION_TYPE = "type.googleapis.com/google.protobuf.Duration"
-NOTIFICATION_FIELDS = frozenset({"title", "body", "image"})
 ANDROID_PRIORITIES = frozenset({"normal", "high"})
 RESERVED_DATA_KEYS = frozenset({"from", "notification", "message_type"})
 RESERVED_DATA_PREFIXES = ("google", "gcm")
@@ -138,21 +134,24 @@ class SendRequest:
 
 
 def parse_request(body: object) -> SendRequest:
-    """Check a send request body the way FCM does, or raise INVALID_ARGUMENT naming the field."""
-    request = _object(body, "")
-    _known_fields(request, BODY_FIELDS, "")
+    """Check a send request body the way FCM does, or raise INVALID_ARGUMENT naming the field.
+
+    Field names may come in proto (``validate_only``) or JSON (``validateOnly``) spelling;
+    the request's ``message`` is the snake_case form the rules and the inbox use.
+    """
+    request = to_proto_names(body, REQUEST, "")
     if "message" not in request:
         raise InvalidArgument("Request is missing required field 'message'.", "message")
     validate_only = request.get("validate_only", False)
     if not isinstance(validate_only, bool):
         raise _bad_value("validate_only", "TYPE_BOOL", validate_only)
-    message = _object(request["message"], "message")
+    message = request["message"]
     return SendRequest(message, validate_message(message), validate_only)
 
 
 def validate_message(message: dict[str, Any]) -> Target:
-    """Apply FCM's rules to a ``message`` object and return its single target."""
-    _known_fields(message, MESSAGE_FIELDS, "message")
+    """Apply FCM's rules to a ``message`` object (names in either spelling) and return its single target."""
+    message = to_proto_names(message, MESSAGE, "message")
     target = target_of(message)
     _check_data(message.get("data"), "message.data")
     _check_notification(message.get("notification"))
@@ -195,9 +194,7 @@ def _check_data(data: object, field: str) -> None:
 def _check_notification(notification: object) -> None:
     if notification is None:
         return
-    fields = _object(notification, "message.notification")
-    _known_fields(fields, NOTIFICATION_FIELDS, "message.notification")
-    for name, value in fields.items():
+    for name, value in _object(notification, "message.notification").items():
         _string(value, f"message.notification.{name}")
 
 
@@ -224,11 +221,7 @@ def _check_size(message: Mapping[str, Any]) -> None:
         raise InvalidArgument(f"Message is too big ({size} bytes > {MAX_MESSAGE_BYTES}).", "message")
 
 
-def _object(value: object, field: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        where = f" at '{field}'" if field else ""
-        raise InvalidArgument(f"Invalid JSON payload received. Expected an object{where}.", field or None)
-    return value
+_object = expect_object
 
 
 def _string(value: object, field: str, required: bool = False) -> str:
@@ -237,17 +230,6 @@ def _string(value: object, field: str, required: bool = False) -> str:
     if required and not value:
         raise InvalidArgument(f"Invalid value at '{field}': must not be empty.", field)
     return value
-
-
-def _known_fields(obj: Mapping[str, Any], allowed: Iterable[str], where: str) -> None:
-    """Unknown names are rejected as by Google's proto JSON parser: they are usually typos."""
-    for name in obj:
-        if name not in allowed:
-            at = f" at '{where}'" if where else ""
-            raise InvalidArgument(
-                f'Invalid JSON payload received. Unknown name "{name}"{at}: Cannot find field.',
-                f"{where}.{name}" if where else name,
-            )
 
 
 def _bad_value(field: str, type_name: str, value: object) -> InvalidArgument:

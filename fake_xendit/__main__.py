@@ -10,6 +10,7 @@ configures both; a callback token set nowhere is random, printed once at start.
 from __future__ import annotations
 
 import argparse
+import logging
 import secrets
 import signal
 import sys
@@ -18,6 +19,7 @@ from collections.abc import Sequence
 from types import FrameType
 
 from fake_xendit.callbacks import DEFAULT_SCHEDULE, XENDIT_REAL_SCHEDULE, CallbackDispatcher
+from fake_xendit.keys import TEST_KEY_PREFIX
 from fake_xendit.models import XenditBackend
 from fake_xendit.routes import create_app
 from simkit.clock import SystemClock
@@ -33,8 +35,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=0, help="port to bind; 0 picks a free one")
     parser.add_argument(
         "--secret-key",
-        default=setting("XENDIT_SECRET_KEY", "xnd_development_fake"),
-        help="the API key clients must send (XENDIT_SECRET_KEY)",
+        default=setting("XENDIT_SECRET_KEY"),
+        help="accept this API key only (XENDIT_SECRET_KEY; unset: any test-mode key, xnd_development_…)",
     )
     parser.add_argument("--callback-url", default=None, help="where invoice callbacks are POSTed")
     parser.add_argument(
@@ -51,11 +53,19 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def accepted_keys(secret_key: str | None) -> str:
+    """What the start-up line says about keys, so a 401 later is no surprise."""
+    if secret_key is None:
+        return f"accepts any test-mode key {TEST_KEY_PREFIX}…; production keys are refused"
+    return f"accepts only the secret key {secret_key!r}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Serve until interrupted (Ctrl-C or SIGTERM)."""
     args = parse_args(argv)
     generated = args.callback_token is None
     args.callback_token = args.callback_token or secrets.token_hex(32)
+    logging.basicConfig(level=logging.INFO, format="%(name)s: %(levelname)s %(message)s")
     backend = XenditBackend(
         Scheduler(SystemClock(speed=args.speed)),
         secret_key=args.secret_key,
@@ -66,7 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     dispatcher = CallbackDispatcher(backend, XENDIT_REAL_SCHEDULE if args.real_retries else DEFAULT_SCHEDULE)
     server = ServerThread(create_app(backend, dispatcher), host=args.host, port=args.port, name="fake-xendit").start()
-    print(f"fake xendit listening on {server.url}  (secret key {args.secret_key!r})", flush=True)
+    print(f"fake xendit listening on {server.url}  ({accepted_keys(args.secret_key)})", flush=True)
     if generated:  # the backend must be told it: print it once (a fake's token, on the developer's own console)
         print(f"  callback token (generated; set XENDIT_CALLBACK_TOKEN to choose): {args.callback_token}", flush=True)
     stop = threading.Event()

@@ -37,12 +37,20 @@ INJECTABLE_CODES: tuple[str, ...] = get_args(InjectableCode)
 class XenditError(Exception):
     """A refusal carrying Xendit's status, error code and message."""
 
-    def __init__(self, status: int, error_code: str, message: str, errors: list[dict[str, Any]] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        error_code: str,
+        message: str,
+        errors: list[dict[str, Any]] | None = None,
+        reason: str | None = None,
+    ) -> None:
         super().__init__(f"{status} {error_code}: {message}")
         self.status = status
         self.error_code = error_code
         self.message = message
         self.errors = errors
+        self.reason = reason  # for the fake's log only: Xendit's body never says why a key was refused
 
     def to_body(self) -> dict[str, Any]:
         """The JSON body Xendit answers with (``errors`` only for validation failures)."""
@@ -62,9 +70,9 @@ class XenditError(Exception):
         return cls(400, "API_VALIDATION_ERROR", str(errors[0]["message"]), errors)
 
     @classmethod
-    def invalid_api_key(cls) -> XenditError:
-        """401 for a missing or wrong secret key."""
-        return cls(401, "INVALID_API_KEY", "API key is invalid")
+    def invalid_api_key(cls, reason: str = "invalid API key") -> XenditError:
+        """401 for a missing or wrong secret key; ``reason`` goes to the log, the body is Xendit's."""
+        return cls(401, "INVALID_API_KEY", "API key is invalid", reason=reason)
 
     @classmethod
     def access_suspended(cls) -> XenditError:

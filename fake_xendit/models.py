@@ -32,9 +32,6 @@ Decisions on Xendit behaviour (sources: Xendit's API reference and the official
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hmac
 import json
 import math
 import re
@@ -45,6 +42,7 @@ from typing import Any, TypeGuard
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from fake_xendit.errors import InjectableCode, XenditError
+from fake_xendit.keys import basic_username, key_refusal
 from simkit.clock import isoformat
 from simkit.fakekit import RecordedCall
 from simkit.scheduler import Scheduler, Timer
@@ -281,7 +279,7 @@ class ConfigUpdate(BaseModel):
     callback_token: str = ""
     base_url: str | None = None
     merchant_name: str = Field(default="", min_length=1)
-    secret_key: str = Field(default="", min_length=1)
+    secret_key: str | None = Field(default=None, min_length=1)  # None: any test-mode key
 
 
 def validation_message(exc: ValidationError) -> str:
@@ -448,7 +446,7 @@ class XenditBackend:
     def __init__(
         self,
         scheduler: Scheduler,
-        secret_key: str = "xnd_development_fake",
+        secret_key: str | None = None,
         callback_url: str | None = None,
         callback_token: str = "fake-callback-token",
         base_url: str | None = None,
@@ -603,17 +601,11 @@ class XenditBackend:
     # --- auth and injected API faults ---------------------------------------------------
 
     def check_auth(self, authorization: str | None) -> None:
-        """HTTP Basic, the secret key as username and an empty password, compared in constant time."""
-        scheme, _, encoded = (authorization or "").partition(" ")
-        if scheme.lower() != "basic" or not encoded:
-            raise XenditError.invalid_api_key()
-        try:
-            decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
-            raise XenditError.invalid_api_key() from None
-        username, _, password = decoded.partition(":")
-        if not hmac.compare_digest(username.encode(), self.secret_key.encode()) or password:
-            raise XenditError.invalid_api_key()
+        """HTTP Basic with the key as username: any test-mode key, or only ``secret_key`` when one is set."""
+        key, problem = basic_username(authorization)
+        refusal = problem if key is None else key_refusal(key, self.secret_key)
+        if refusal is not None:
+            raise XenditError.invalid_api_key(refusal)
 
     def take_api_fault(self) -> XenditError | None:
         """Consume one injected API failure, if any is armed."""

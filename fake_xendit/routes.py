@@ -33,6 +33,7 @@ checkout page.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -52,6 +53,9 @@ from fake_xendit.models import Invoice, XenditBackend, validation_message
 from simkit.clock import SystemClock
 from simkit.fakekit import CallRecorder, control_routes
 from simkit.scheduler import Scheduler
+
+#: Every refused request is logged here with its reason (a 401 body never says why).
+log = logging.getLogger("fake_xendit")
 
 
 class PayRequest(BaseModel):
@@ -97,13 +101,22 @@ def create_app(backend: XenditBackend | None = None, dispatcher: CallbackDispatc
     return app
 
 
-async def _xendit_error(_: Request, exc: Exception) -> Response:
+async def _xendit_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, XenditError)
+    log.warning(
+        "refused %s %s: %s %s, %s",
+        request.method,
+        request.url.path,
+        exc.status,
+        exc.error_code,
+        exc.reason or exc.message,
+    )
     return JSONResponse(exc.to_body(), status_code=exc.status)
 
 
-async def _unexpected_error(_: Request, exc: Exception) -> Response:
+async def _unexpected_error(request: Request, exc: Exception) -> Response:
     """A bug in the fake still answers in Xendit's shape, so a client's error path is what runs."""
+    log.error("failed %s %s: %r", request.method, request.url.path, exc, exc_info=exc)
     return JSONResponse(XenditError.server_error(f"fake_xendit: {exc!r}").to_body(), status_code=500)
 
 

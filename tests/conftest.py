@@ -1,14 +1,23 @@
-"""Shared fixtures: the repository's folders, and pytester for the plugin tests."""
+"""Shared fixtures: the repository's folders, pytester for the plugin tests, the Node SDK driver."""
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 pytest_plugins = ["pytester"]
 
 ROOT = Path(__file__).resolve().parent.parent
+NODE_DIR = ROOT / "tests" / "node"
+NODE_TIMEOUT_S = 120  # only a guard against a hung process; never asserted on
+NodeRun = Callable[..., Any]
 
 
 @pytest.fixture(scope="session")
@@ -21,3 +30,36 @@ def scenarios_dir() -> Path:
 def data_dir() -> Path:
     """Scenario files made for tests (broken and deliberately failing ones)."""
     return ROOT / "tests" / "scenario" / "data"
+
+
+@pytest.fixture(scope="session")
+def node_sdk() -> NodeRun:
+    """Run a script of tests/node/ (the official Node SDKs) with JSON on stdin; answer its JSON output.
+
+    Outside CI a machine without ``node`` or without ``npm ci --prefix tests/node`` skips, saying
+    which; in CI (``CI`` set) that is a failure, so the conformance tests cannot silently vanish.
+    """
+    node = shutil.which("node")
+    missing = None if node else "node is not installed (apt-get install -y nodejs npm)"
+    if missing is None and not (NODE_DIR / "node_modules").is_dir():
+        missing = "tests/node/node_modules is missing (run: npm ci --prefix tests/node)"
+    if missing is not None:
+        if os.environ.get("CI"):
+            pytest.fail(f"Node SDK tests cannot run in CI: {missing}")
+        pytest.skip(missing)
+    assert node is not None
+
+    def run(script: str, stdin: Any, *args: str, env: Mapping[str, str] | None = None) -> Any:
+        done = subprocess.run(
+            [node, str(NODE_DIR / script), *args],
+            input=json.dumps(stdin),
+            capture_output=True,
+            text=True,
+            timeout=NODE_TIMEOUT_S,
+            env={**os.environ, **(env or {})},
+            check=False,
+        )
+        assert done.returncode == 0, f"node {script} exited {done.returncode}: {done.stderr}"
+        return json.loads(done.stdout)
+
+    return run

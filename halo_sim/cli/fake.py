@@ -45,7 +45,7 @@ def xendit(
     port: Annotated[int, typer.Option(help="Port to bind (0 = any free port).")] = 9098,
     secret_key: Annotated[
         str | None,
-        typer.Option(help="The API key clients must send (Basic auth username); default XENDIT_SECRET_KEY."),
+        typer.Option(help="Accept only this API key (default XENDIT_SECRET_KEY; unset: any test-mode key)."),
     ] = None,
     callback_url: Annotated[
         str | None, typer.Option(help="Where invoice callbacks are POSTed (your backend's webhook).")
@@ -71,6 +71,7 @@ def xendit(
                 "--speed",
                 str(speed),
                 *(["--callback-url", callback_url] if callback_url else []),
+                *(["--secret-key", secret_key] if secret_key else []),
             ]
         )
     )

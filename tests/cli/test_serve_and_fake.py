@@ -102,6 +102,18 @@ def test_fake_xendit_runs_alone_and_creates_invoices_with_basic_auth(tmp_path: P
         assert refused.status_code == 401 and refused.json()["error_code"] == "INVALID_API_KEY"
 
 
+def test_fake_xendit_without_a_key_takes_any_test_key_and_logs_a_refused_live_key(tmp_path: Path) -> None:
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/v2/invoices"
+    body = {"external_id": "pay-1", "amount": 25000}
+    with _process(["fake", "xendit", "--port", str(port)], "fake xendit listening", tmp_path) as (proc, seen):
+        assert "accepts any test-mode key" in seen
+        assert httpx.post(url, auth=("xnd_development_from_dot_env", ""), json=body).status_code == 200
+        assert httpx.post(url, auth=("xnd_production_live_secret", ""), json=body).status_code == 401
+    assert proc.stdout is not None
+    assert "refused POST /v2/invoices: 401 INVALID_API_KEY, production key" in proc.stdout.read()
+
+
 def test_serve_stops_cleanly_on_sigterm(scenarios_dir: Path) -> None:
     port = _free_port()
     with _process(["serve", "--port", str(port)], "test hooks", scenarios_dir.parent, signal.SIGTERM) as (proc, _):

@@ -97,10 +97,11 @@ def fake_factory() -> Iterator[Callable[..., RunningFake]]:
     servers: list[ServerThread] = []
 
     def start(callback_url: str | None = None, **backend_kwargs: Any) -> RunningFake:
+        """``secret_key=None`` gives the fake's default (any test-mode key); SECRET only otherwise."""
         clock = VirtualClock()
+        backend_kwargs.setdefault("secret_key", SECRET)
         backend = XenditBackend(
             Scheduler(clock),
-            secret_key=SECRET,
             callback_url=callback_url,
             callback_token=TOKEN,
             **backend_kwargs,
