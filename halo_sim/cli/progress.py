@@ -27,6 +27,7 @@ class SuiteProgress:
     def __init__(self, console: Console) -> None:
         self.console = console
         self.rows: list[tuple[str, str, float, str]] = []
+        self.causes: list[tuple[str, str]] = []  # (outcome, cause) of each scenario that did not pass
         self.progress = Progress(
             TextColumn("{task.description}"),
             BarColumn(),
@@ -67,7 +68,10 @@ class SuiteProgress:
     def pytest_runtest_logreport(self, report: Any) -> None:
         if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
             outcome = "error" if report.when == "setup" and report.failed else report.outcome
-            self.rows.append((report.nodeid.split("::")[-1], outcome, report.duration, reason_of(report)))
+            reason = reason_of(report)
+            self.rows.append((report.nodeid.split("::")[-1], outcome, report.duration, reason))
+            if outcome != "passed":
+                self.causes.append((outcome, str(dict(report.user_properties).get("cause") or reason)))
             self.progress.advance(self.task)
             self.progress.refresh()
 
@@ -89,12 +93,20 @@ class SuiteProgress:
         table.columns[0].no_wrap = True
         for name, outcome, seconds, reason in sorted(self.rows, key=lambda r: (r[1] == "passed", r[0])):
             table.add_row(escape(name), f"[{STYLES[outcome]}]{outcome}[/]", f"{seconds:.2f} s", escape(reason))
-        return Group(table, *self.skip_lines())
+        return Group(table, *self.grouped())
 
-    def skip_lines(self) -> list[Text]:
-        """``skipped N: reason`` per distinct reason, the most frequent first."""
-        reasons = Counter(reason for _, outcome, _, reason in self.rows if outcome == "skipped")
-        return [Text(f"skipped {count}: {reason}", style="yellow") for reason, count in reasons.most_common()]
+    def grouped(self) -> list[Text]:
+        """``skipped N: reason`` per distinct skip reason, and ``failed N: cause`` for a cause several share.
+
+        Twenty scenarios skipped for one missing capability, or failing because the
+        target went down, read as one line each instead of twenty rows to compare.
+        """
+        counts = Counter(self.causes)
+        return [
+            Text(f"{outcome} {count}: {cause}", style=STYLES[outcome])
+            for (outcome, cause), count in counts.most_common()
+            if outcome == "skipped" or count > 1
+        ]
 
 
 def reason_of(report: Any) -> str:

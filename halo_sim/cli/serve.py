@@ -28,9 +28,11 @@ def serve(
     ] = None,
 ) -> None:
     """Serve the reference backend, fake FCM and fake Xendit until Ctrl-C or SIGTERM; prints their URLs."""
+    from halo_sim.cli.startup import check_start
     from halo_sim.stack import Stack, StackOptions
     from simkit.clock import SystemClock, VirtualClock
 
+    check_start(host, {"--port": port, "--fcm-port": fcm_port}, state_file)  # one line, exit 2, if it cannot start
     console = Console()
     clock = VirtualClock() if virtual_clock else SystemClock(speed)
     stack = Stack(

@@ -144,6 +144,9 @@ class ScenarioItem(pytest.Item):
 
         result = asyncio.run(run_scenario(self.scenario, _target(self.config), seed=self.config.getoption("halo_seed")))
         self.user_properties.append(("seed", result.seed))
+        if result.status != "passed":
+            self.user_properties.append(("reason", result.headline()))  # the suite summary's one line
+            self.user_properties.append(("cause", result.reason))  # what the summary groups by
         if result.status == "skipped":
             pytest.skip(result.reason)
         if result.status != "passed":
@@ -155,7 +158,7 @@ class ScenarioItem(pytest.Item):
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
         if isinstance(excinfo.value, ScenarioFailed):
             result = excinfo.value.result
-            steps = [f"  {s.status:>7} {s.phase:<5} {s.title}" for s in result.steps]
+            steps = [f"  {s.status:>7} {s.phase:<7} {s.title}" for s in result.steps]
             return "\n".join([result.failure_text(), "", f"steps (seed {result.seed}):", *steps])
         return super().repr_failure(excinfo)
 

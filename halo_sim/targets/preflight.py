@@ -28,7 +28,7 @@ def preflight(target: Target, timeout: float = TIMEOUT_S) -> None:
     except httpx.TransportError as exc:
         raise TargetError(unreachable(target, exc)) from None
     if status == 401 and target.has("test_endpoints"):
-        raise TargetError(token_refused(target))
+        raise TargetError(token_refused(target, TOKEN_CHECK))
 
 
 def unreachable(target: Target, exc: BaseException) -> str:
@@ -42,11 +42,11 @@ def unreachable(target: Target, exc: BaseException) -> str:
     )
 
 
-def token_refused(target: Target) -> str:
+def token_refused(target: Target, path: str) -> str:
     """A 401 from the test hooks: the token is missing or is not the backend's."""
     state = "was refused" if target.test_token else "is missing"
     return (
-        f"target {target.name!r} answered 401 on {TOKEN_CHECK}: the test token {state}; "
+        f"target {target.name!r} answered 401 on {path}: the test token {state}; "
         "export HALO_TEST_TOKEN (a URL target) or the variable its test_token_env names (halo-sim.yaml) "
         "with the backend's test token"
     )
