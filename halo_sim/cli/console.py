@@ -45,7 +45,7 @@ class ConsoleReporter:
         """Where the failing step is written, and how (the README's promise)."""
         self._indented(6, f"[bold]at {escape(result.where(record))}[/]")
         for text in step_yaml(result.path, record.line):
-            self.console.print(Padding(Text(text, style="cyan"), (0, 0, 0, 8)), highlight=False, soft_wrap=True)
+            self.console.print(Text(" " * 8 + text, style="cyan"), highlight=False, soft_wrap=True)  # never re-wrapped
 
     def _indented(self, indent: int, markup: str) -> None:
         """Wrapped at word boundaries to the console's width, continuation lines under the first."""

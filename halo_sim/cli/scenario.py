@@ -128,9 +128,9 @@ def validate(
     for file in files:
         try:
             load_scenario(file)
-            console.print(f"[green]✓[/] {escape(str(file))}", highlight=False)
+            console.print(f"[green]✓[/] {escape(str(file))}", highlight=False, soft_wrap=True)
         except ScenarioFileError as exc:
             problems += len(exc.problems)
-            console.print(f"[red]✗ {escape(str(exc))}[/]", highlight=False)
+            console.print(f"[red]✗ {escape(str(exc))}[/]", highlight=False, soft_wrap=True)  # file:line stays whole
     console.print(f"{len(files)} file(s), {problems} problem(s)")
     raise typer.Exit(EXIT_USAGE if problems or not files else 0)
