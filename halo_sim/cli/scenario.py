@@ -9,8 +9,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
+from halo_sim.cli.failure import Refused
 from simkit.errors import HaloSimError, ScenarioFileError
 
 EXIT_FAILED = 1
@@ -38,8 +38,15 @@ def run(
     report_dir: Annotated[
         Path, typer.Option(help="Where a failed run's report (steps, transcript, frames) is written.")
     ] = Path(".halo-sim/reports"),
+    allow_skips: Annotated[
+        bool, typer.Option(help="Exit 0 even when every scenario skipped (nothing was verified).")
+    ] = False,
 ) -> None:
-    """Run scenarios step by step. Exit 0 when all pass, 1 when one fails, 2 on bad usage or a bad file."""
+    """Run scenarios step by step.
+
+    Exit 0 when all pass, 1 when one fails or every one skipped (unless --allow-skips),
+    2 on bad usage, a bad file or a target that cannot be used.
+    """
     from halo_sim.scenario.loader import find_scenario, load_scenario
 
     console = Console()
@@ -52,19 +59,27 @@ def run(
     failed = [r for r in results if r.status in ("failed", "error")]
     for result in failed:
         console.print(f"[dim]report: {result.write(report_dir)}[/]")
+    if not failed and all(r.status == "skipped" for r in results) and not allow_skips:
+        console.print(
+            "[bold red]every scenario skipped:[/] nothing was verified; pass --allow-skips to accept it",
+            highlight=False,
+        )
+        raise typer.Exit(EXIT_FAILED)
     raise typer.Exit(EXIT_FAILED if failed else 0)
 
 
 def _run_all(console: Console, scenarios: list, target_name: str, seed: int | None) -> list:  # type: ignore[type-arg]
     from halo_sim.cli.console import ConsoleReporter
     from halo_sim.scenario.runner import run_scenario
+    from halo_sim.targets.preflight import preflight
     from halo_sim.targets.resolve import open_target
 
+    target = open_target(target_name)  # a refusal is one line (the root group's), exit 2
     try:
-        target = open_target(target_name)
-    except HaloSimError as exc:
-        console.print(f"[red]{escape(str(exc))}[/]")
-        raise typer.Exit(EXIT_USAGE) from None
+        preflight(target)
+    except HaloSimError:
+        target.close(wait=False)
+        raise
     reporter = ConsoleReporter(console)
     results = []
     try:
@@ -78,25 +93,24 @@ def _run_all(console: Console, scenarios: list, target_name: str, seed: int | No
     return results
 
 
-def list_scenarios(scenarios_dir: ScenariosDir = None) -> None:
-    """List the scenarios of the folder: id, tags, number of steps, name."""
-    from halo_sim.scenario.loader import discover, load_scenario
+def list_scenarios(
+    scenarios_dir: ScenariosDir = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON array: id, tags, steps, name, path, problem.")
+    ] = False,
+) -> None:
+    """List the scenarios of the folder: id, tags, number of steps, name (ids are never shortened).
+
+    A table on a terminal; tab-separated rows when piped (for grep and cut); ``--json`` for scripts.
+    """
+    from halo_sim.cli.listing import listing, print_rows
 
     folder = _folder(scenarios_dir)
     if folder is None:
-        Console(stderr=True).print("[red]no scenarios/ folder here or above; give --scenarios-dir[/]")
-        raise typer.Exit(EXIT_USAGE)
-    table = Table("id", "tags", "steps", "name", title=str(folder))
-    broken = 0
-    for path in discover(folder):
-        try:
-            s = load_scenario(path)
-            table.add_row(s.id, ", ".join(s.tags), str(len(s.steps)), s.name)
-        except ScenarioFileError as exc:
-            broken += 1
-            table.add_row(path.stem, "", "", f"[red]invalid: {escape(exc.problems[0][1])}[/]")
-    Console().print(table)
-    raise typer.Exit(EXIT_USAGE if broken else 0)
+        raise Refused("no scenarios/ folder here or above; give --scenarios-dir")
+    rows = listing(folder)
+    print_rows(rows, folder, as_json)
+    raise typer.Exit(EXIT_USAGE if any(r.problem for r in rows) else 0)
 
 
 def validate(
@@ -114,9 +128,9 @@ def validate(
     for file in files:
         try:
             load_scenario(file)
-            console.print(f"[green]✓[/] {escape(str(file))}", highlight=False)
+            console.print(f"[green]✓[/] {escape(str(file))}", highlight=False, soft_wrap=True)
         except ScenarioFileError as exc:
             problems += len(exc.problems)
-            console.print(f"[red]✗ {escape(str(exc))}[/]", highlight=False)
+            console.print(f"[red]✗ {escape(str(exc))}[/]", highlight=False, soft_wrap=True)  # file:line stays whole
     console.print(f"{len(files)} file(s), {problems} problem(s)")
     raise typer.Exit(EXIT_USAGE if problems or not files else 0)

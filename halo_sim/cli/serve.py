@@ -52,10 +52,13 @@ def serve(
 ) -> None:
     """Serve the reference backend, fake FCM and fake Xendit until Ctrl-C or SIGTERM; prints their URLs."""
     from halo_sim.backend.persistence import StateFileError
+    from halo_sim.cli.startup import check_start
     from halo_sim.stack import Stack, StackOptions
     from simkit.clock import SystemClock, VirtualClock
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    ports = {"--port": port, "--fcm-port": fcm_port, "--xendit-port": xendit_port}
+    check_start(host, ports)  # one line, exit 2, if a port is taken
     console = Console()
     _refuse_an_open_test_surface(host, seed, test_token)
     clock = VirtualClock() if virtual_clock else SystemClock(speed)

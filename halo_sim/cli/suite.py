@@ -2,20 +2,25 @@
 
 Selection, parallelism (pytest-xdist), JUnit XML and sharding are pytest's; this
 command only spells the options, shows live progress and a summary table with
-rich, and turns pytest's exit code into ours (0 pass, 1 failure, 2 bad usage or
-nothing selected).
+rich, refuses what cannot work before pytest starts (a bad path, tag, shard or
+target: one line), and turns pytest's exit code into ours (0 pass, 1 failure or
+everything skipped, 2 bad usage or nothing selected).
 """
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
+
+from halo_sim.cli.failure import Refused, refuse
+from simkit.errors import ScenarioFileError
+
+if TYPE_CHECKING:
+    from halo_sim.cli.progress import SuiteProgress
 
 LEAN = [
     "-p",
@@ -27,53 +32,52 @@ LEAN = [
     "-W",
     "ignore::pytest.PytestAssertRewriteWarning",
 ]
-STYLES = {"passed": "green", "failed": "red", "skipped": "yellow", "error": "red"}
+EXIT_SKIPPED = 1
 
 
-class SuiteProgress:
-    """A pytest plugin object: advances a rich progress bar and keeps one row per scenario."""
+def scenario_files(paths: list[Path]) -> list[Path]:
+    """The files the plugin collects: YAML files of a folder named ``scenarios``; a bad path is refused."""
+    found: list[Path] = []
+    for path in paths:
+        if not path.exists():
+            raise Refused(f"no such file or folder: {path}; give scenario files or folders (default: scenarios/)")
+        candidates = sorted(path.rglob("*.y*ml")) if path.is_dir() else [path]
+        found += [f for f in candidates if f.suffix in (".yaml", ".yml") and f.parent.name == "scenarios"]
+    if not found:
+        shown = ", ".join(str(p) for p in paths)
+        raise Refused(f"no scenario files in {shown}: scenarios are the .yaml files of a folder named scenarios/")
+    return found
 
-    def __init__(self, console: Console) -> None:
-        self.console = console
-        self.rows: list[tuple[str, str, float, str]] = []
-        self.progress = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
+
+def known_tags(files: list[Path]) -> set[str]:
+    """Every tag the files carry (a broken file is left to the run, which reports it with its line)."""
+    from halo_sim.scenario.loader import load_scenario
+
+    tags: set[str] = set()
+    for file in files:
+        try:
+            tags |= set(load_scenario(file).tags)
+        except ScenarioFileError:
+            continue
+    return tags
+
+
+def preflight(paths: list[Path], tags: list[str], target: str, targets: Path | None, shard: str | None) -> None:
+    """Everything that would make the run pointless, refused before pytest starts (one line each)."""
+    import pytest
+
+    from halo_sim.scenario.pytest_plugin import check_options
+
+    known = known_tags(scenario_files(paths))
+    unknown = sorted(set(tags) - known)
+    if unknown:
+        raise Refused(
+            f"unknown tag {unknown[0]!r}: no selected scenario has it (known: {', '.join(sorted(known)) or 'none'})"
         )
-        self.task = self.progress.add_task("scenarios", total=None)
-
-    def pytest_collection_finish(self, session: Any) -> None:
-        self.progress.update(self.task, total=len(session.items))
-        self.progress.start()
-
-    def pytest_runtest_logreport(self, report: Any) -> None:
-        if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
-            outcome = "error" if report.when == "setup" and report.failed else report.outcome
-            reason = _reason(report)
-            self.rows.append((report.nodeid.split("::")[-1], outcome, report.duration, reason))
-            self.progress.advance(self.task)
-
-    def pytest_sessionfinish(self) -> None:
-        self.progress.stop()
-
-    def summary(self) -> Table:
-        """One row per scenario, failures and skips with their reason."""
-        table = Table("scenario", "result", "time", "reason", title="halo-sim suite")
-        for name, outcome, seconds, reason in sorted(self.rows, key=lambda r: (r[1] == "passed", r[0])):
-            table.add_row(escape(name), f"[{STYLES[outcome]}]{outcome}[/]", f"{seconds:.2f} s", escape(reason))
-        return table
-
-
-def _reason(report: Any) -> str:
-    if report.skipped and isinstance(report.longrepr, tuple):
-        return str(report.longrepr[2]).removeprefix("Skipped: ")
-    if report.failed:
-        return str(report.longrepr).splitlines()[0][:140]
-    return ""
+    try:
+        check_options(target, str(targets) if targets else None, shard)
+    except pytest.UsageError as exc:
+        raise Refused(str(exc)) from None
 
 
 def pytest_args(
@@ -124,18 +128,26 @@ def suite(
         ".halo-sim/reports"
     ),
     coverage: Annotated[bool, typer.Option(help="Report which state-machine transitions the suite exercised.")] = False,
+    allow_skips: Annotated[
+        bool, typer.Option(help="Exit 0 even when every selected scenario skipped (nothing was verified).")
+    ] = False,
 ) -> None:
-    """Run a suite of scenarios in parallel with live progress, a summary and optional JUnit XML."""
+    """Run a suite of scenarios in parallel with live progress, a summary and optional JUnit XML.
+
+    Exit 0 when all pass, 1 when one fails or when every one skipped (unless --allow-skips),
+    2 on bad usage (a bad path, tag, shard or target: one line saying so) or nothing selected.
+    """
     import pytest
 
+    from halo_sim.cli.progress import SuiteProgress, pinned_console
     from halo_sim.scenario.loader import default_scenarios_dir
 
-    console = Console()
+    console = pinned_console(sys.stdout)
     folder = default_scenarios_dir()
     chosen = paths or ([folder] if folder else [])
     if not chosen:
-        console.print("[red]no scenarios/ folder here or above; give the paths to run[/]")
-        raise typer.Exit(2)
+        raise Refused("no scenarios/ folder here or above; give the scenario files or folders to run")
+    preflight(chosen, tag or [], target, targets, shard)
     coverage_file = report_dir / "coverage.json" if coverage else None
     progress = SuiteProgress(console)
     code = pytest.main(
@@ -159,4 +171,20 @@ def suite(
         from halo_sim.coverage import print_report
 
         print_report(coverage_file, console)
-    raise typer.Exit({0: 0, 1: 1}.get(int(code), 2))
+    raise typer.Exit(_exit_code(int(code), progress, console, allow_skips))
+
+
+def _exit_code(code: int, progress: SuiteProgress, console: Console, allow_skips: bool) -> int:
+    """pytest's exit code as ours; a run that only skipped fails unless skips are allowed."""
+    import pytest
+
+    if code == pytest.ExitCode.NO_TESTS_COLLECTED:
+        raise refuse("nothing selected: no scenario matches these tags, exclusions and shard")
+    if code == 0 and progress.all_skipped() and not allow_skips:
+        console.print(
+            f"[bold red]every selected scenario skipped ({len(progress.rows)}):[/] nothing was verified; "
+            "fix the causes above, or pass --allow-skips to accept it",
+            highlight=False,
+        )
+        return EXIT_SKIPPED
+    return {0: 0, 1: 1}.get(code, 2)

@@ -18,12 +18,12 @@ from pydantic import ValidationError
 from halo_sim.scenario.frame_check import frame_problems
 from halo_sim.scenario.resolve import UnknownStep, resolve
 from halo_sim.scenario.schema import Scenario, Step
-from halo_sim.scenario.template import TEMPLATE, names_in
+from halo_sim.scenario.template import TEMPLATE, paths_in
+from halo_sim.scenario.variables import ALWAYS_DEFINED, unknown_variables
 from halo_sim.targets.routes import DEFAULT_ROUTES
 from simkit.errors import ScenarioFileError
 from simkit.yamlsrc import Located, load_located
 
-ALWAYS_DEFINED = {"faker", "seed", "target"}
 FRAME_STEPS = ("expect_frame", "expect_no_frame", "send_frame")  # need the actor's socket, hence its app open
 Problem = tuple[int | None, str]
 
@@ -152,10 +152,9 @@ def _check_step(scenario: Scenario, step: Step, index: int, defined: set[str], l
         resolved = resolve(step, scenario)
     except UnknownStep as exc:
         return [(step.line, f"{where}: {exc}")]
-    problems = [
-        (step.line, f"{where}: undefined variable {{{{ {name} }}}} (not saved by an earlier step)")
-        for name in sorted(names_in([step.args, step.expect]) - defined)
-    ]
+    saved = defined - set(scenario.actors)
+    found = unknown_variables(paths_in([step.args, step.expect]), scenario.actors, saved)
+    problems: list[Problem] = [(step.line, f"{where}: {message}") for message in found]
     if resolved.plugin is not None:
         problems += _check_args(step, index, resolved.plugin.args, located)
         if step.action == "parallel" and not problems:

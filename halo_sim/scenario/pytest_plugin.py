@@ -21,7 +21,7 @@ import pytest
 from halo_sim.scenario.loader import load_scenario
 from halo_sim.scenario.report import ScenarioResult
 from halo_sim.scenario.schema import Scenario
-from simkit.errors import ScenarioFileError
+from simkit.errors import HaloSimError, ScenarioFileError
 
 TARGET_KEY = pytest.StashKey[Any]()
 
@@ -70,6 +70,26 @@ def parse_shard(text: str) -> tuple[int, int]:
     if not 1 <= k <= n:
         raise pytest.UsageError(f"--halo-shard {text!r}: K must be between 1 and N")
     return k, n
+
+
+def check_options(target: str, targets_file: str | None, shard: str | None) -> None:
+    """Refuse bad option values before anything is collected or started, each as one :class:`pytest.UsageError`.
+
+    A bad shard or an unknown, half-configured or unreachable target would otherwise
+    fail every scenario with the same traceback (or, on xdist workers, crash as an
+    INTERNALERROR); ``halo-sim suite`` calls this too and prints the message as its one line.
+    """
+    if shard:
+        parse_shard(shard)
+    if target == "embedded":
+        return
+    from halo_sim.targets.preflight import preflight
+    from halo_sim.targets.resolve import open_target
+
+    try:
+        preflight(open_target(target, Path(targets_file) if targets_file else None))
+    except HaloSimError as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 def shard_of(nodeid: str, shards: int) -> int:
@@ -124,6 +144,9 @@ class ScenarioItem(pytest.Item):
 
         result = asyncio.run(run_scenario(self.scenario, _target(self.config), seed=self.config.getoption("halo_seed")))
         self.user_properties.append(("seed", result.seed))
+        if result.status != "passed":
+            self.user_properties.append(("reason", result.headline()))  # the suite summary's one line
+            self.user_properties.append(("cause", result.reason))  # what the summary groups by
         if result.status == "skipped":
             pytest.skip(result.reason)
         if result.status != "passed":
@@ -135,7 +158,7 @@ class ScenarioItem(pytest.Item):
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
         if isinstance(excinfo.value, ScenarioFailed):
             result = excinfo.value.result
-            steps = [f"  {s.status:>7} {s.phase:<5} {s.title}" for s in result.steps]
+            steps = [f"  {s.status:>7} {s.phase:<7} {s.title}" for s in result.steps]
             return "\n".join([result.failure_text(), "", f"steps (seed {result.seed}):", *steps])
         return super().repr_failure(excinfo)
 
@@ -163,7 +186,9 @@ def _coverage_worker(config: pytest.Config) -> str | None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """``--halo-coverage FILE``: record transitions (see :mod:`halo_sim.coverage`)."""
+    """Option values checked once (by the controller, not each xdist worker); ``--halo-coverage`` recording."""
+    if _coverage_worker(config) is None:
+        check_options(config.getoption("halo_target"), config.getoption("halo_targets"), config.getoption("halo_shard"))
     if config.getoption("halo_coverage", None):
         from halo_sim.coverage import session_started
 

@@ -7,6 +7,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from halo_sim.scenario.snippet import step_yaml
+
 Status = Literal["passed", "failed", "skipped", "error"]
 
 
@@ -45,13 +47,25 @@ class ScenarioResult:
         """The step that failed (or crashed), if any."""
         return next((s for s in self.steps if s.status in ("failed", "error")), None)
 
-    def failure_text(self) -> str:
-        """What went wrong, as people read it: the step, its line, the difference."""
+    def headline(self) -> str:
+        """One line: which step failed, where, and why (the skip or error reason when no step failed)."""
         step = self.failed_step
         if step is None:
             return self.reason
-        where = f"{self.path}:{step.line}" if step.line else self.path
-        return "\n".join([f"{step.phase} step {step.index + 1} '{step.title}' ({where}) {step.status}:", *step.details])
+        return f"{step_name(step)} '{step.title}' {step.status} at {self.where(step)}: {step.summary}"
+
+    def where(self, step: StepRecord) -> str:
+        """``file:line`` of a step (the file alone for the setup steps an actor's spec implies)."""
+        return f"{self.path}:{step.line}" if step.line else self.path
+
+    def failure_text(self) -> str:
+        """What went wrong, as people read it: the step, its file:line, the difference, the step's YAML."""
+        step = self.failed_step
+        if step is None:
+            return self.reason
+        source = step_yaml(self.path, step.line)
+        shown = [f"the step ({self.where(step)}):", *(f"  {text}" for text in source)] if source else []
+        return "\n".join([self.headline(), *step.details, *shown])
 
     def write(self, folder: Path) -> Path:
         """Save the whole result (steps, transcript, frames) as JSON; returns the file."""
@@ -59,6 +73,12 @@ class ScenarioResult:
         path = folder / f"{self.id}.json"
         path.write_text(json.dumps(asdict(self), indent=2, ensure_ascii=False, default=str), encoding="utf-8")
         return path
+
+
+def step_name(step: StepRecord) -> str:
+    """``step 3``, ``setup step 1`` or ``cleanup step 2`` (never "step step")."""
+    prefix = "" if step.phase == "step" else f"{step.phase} "
+    return f"{prefix}step {step.index + 1}"
 
 
 class Reporter(Protocol):

@@ -10,6 +10,7 @@ an unexpected exception is recorded as an error with its traceback, never lost.
 
 from __future__ import annotations
 
+import contextlib
 import random
 import time
 import traceback
@@ -63,12 +64,35 @@ async def run_scenario(
             await _run_phase(ctx, result, "step", scenario.steps, reporter)
         except CapabilityMissing as exc:
             result.status, result.reason = "skipped", str(exc)
+            await _down_instead(ctx, result)
         except _Stop:
             pass
         finally:
             await _cleanup(ctx, result)
     result.seconds = round(time.perf_counter() - started, 4)
     return result
+
+
+def down(target: Target, exc: BaseException) -> str:
+    """A connection that failed, said as what it means: the target is down at this URL."""
+    url = target.base_url
+    if isinstance(exc, httpx.RequestError):
+        with contextlib.suppress(RuntimeError):  # an exception raised outside a request has none
+            url = str(exc.request.url.copy_with(path="/", query=None)).rstrip("/")
+    elif isinstance(exc, ConnectionError):
+        url = target.ws_url
+    cause = "connection refused" if isinstance(exc, (httpx.ConnectError, ConnectionRefusedError)) else repr(exc)
+    return f"target {target.name!r} is down or unreachable at {url} ({cause})"
+
+
+async def _down_instead(ctx: RunContext, result: ScenarioResult) -> None:
+    """A skip on a live target that does not answer at all is an error with that cause, not a missing feature."""
+    if not ctx.target.live:
+        return
+    try:
+        await ctx.http.get(ctx.target.base_url + "/health", timeout=3.0)
+    except httpx.TransportError as exc:
+        result.status, result.reason = "error", down(ctx.target, exc)
 
 
 def _context(scenario: Scenario, target: Target, http: httpx.AsyncClient, seed: int) -> RunContext:
@@ -153,6 +177,8 @@ async def _run_phase(
             record.status, record.summary, record.details = "failed", exc.args[0], exc.diff
         except ScenarioError as exc:
             record.status, record.summary = "failed", str(exc)
+        except (httpx.TransportError, ConnectionError) as exc:  # the cause is the target, not this step
+            record.status, record.summary = "error", down(ctx.target, exc)
         except Exception as exc:  # a crash mid-run must still leave a report
             record.status, record.summary = "error", f"{type(exc).__name__}: {exc}"
             record.details = traceback.format_exc().splitlines()

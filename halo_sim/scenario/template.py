@@ -63,12 +63,17 @@ def render(value: Any, variables: Mapping[str, Any]) -> Any:
     return value
 
 
-def names_in(value: Any) -> set[str]:
-    """The root variable names a value's templates use (for validation before a run)."""
+def paths_in(value: Any) -> set[str]:
+    """The dotted paths a value's templates use (``customer.fcm_token``), for validation before a run."""
     if isinstance(value, str):
-        return {m.group(1).split(".")[0] for m in TEMPLATE.finditer(value)}
+        return {m.group(1) for m in TEMPLATE.finditer(value)}
     if isinstance(value, Mapping):
-        return set().union(*(names_in(v) for v in value.values())) if value else set()
+        return set().union(*(paths_in(v) for v in value.values())) if value else set()
     if isinstance(value, list):
-        return set().union(*(names_in(v) for v in value)) if value else set()
+        return set().union(*(paths_in(v) for v in value)) if value else set()
     return set()
+
+
+def names_in(value: Any) -> set[str]:
+    """The root variable names a value's templates use."""
+    return {path.split(".")[0] for path in paths_in(value)}
