@@ -107,3 +107,30 @@ def test_unconfigured_xendit_secrets_are_random_per_stack(monkeypatch: pytest.Mo
     finally:
         for stack in stacks:
             stack.stop()
+
+
+def test_shared_variables_have_no_halo_prefix() -> None:
+    """XENDIT_* and FCM_* are the real backend's names; a HALO_-prefixed copy is not read."""
+    settings = Settings.from_env({"HALO_FCM_BASE_URL": "http://elsewhere", "HALO_XENDIT_ENABLED": "true"})
+    assert (settings.fcm_base_url, settings.xendit_enabled) == (Settings().fcm_base_url, False)
+
+
+def test_an_empty_value_means_unset() -> None:
+    settings = Settings.from_env({"HALO_SEED": "", "HALO_OTP_DEV_CODE": "", "FCM_PROJECT_ID": ""})
+    assert (settings.seed, settings.otp_dev_code, settings.fcm_project_id) == (0, None, "halo-dev")
+
+
+def test_explicit_overrides_win_over_the_environment() -> None:
+    assert Settings.from_env({"HALO_SEED": "42"}, seed=7).seed == 7
+
+
+def test_without_a_mapping_the_process_environment_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HALO_PAIRING_TIMEOUT_S", "45")
+    monkeypatch.setenv("XENDIT_CALLBACK_TOKEN", "from-process-env")
+    settings = Settings.from_env()
+    assert (settings.pairing_timeout_s, settings.xendit_callback_token) == (45.0, "from-process-env")
+
+
+def test_production_env_from_the_environment_removes_the_test_endpoints() -> None:
+    assert Settings.from_env({"HALO_ENV": "test"}).test_endpoints_enabled is True
+    assert Settings.from_env({"HALO_ENV": "production"}).test_endpoints_enabled is False

@@ -229,3 +229,16 @@ def test_system_clock_driver_fires_a_due_timer_and_stops() -> None:
     asyncio.run(run())
     assert scheduler._driver is None
     assert scheduler.pending() == []
+
+
+def test_clear_with_an_owner_cancels_only_that_owners_timers() -> None:
+    """The backend resets itself on a scheduler the fakes share; their timers must survive."""
+    scheduler = virtual()
+    fired: list[str] = []
+    scheduler.call_later(5, appender(fired, "backend"), "b", owner="backend")
+    scheduler.call_later(5, appender(fired, "fake"), "f", owner="fake_xendit")
+    scheduler.call_later(5, appender(fired, "anonymous"), "a")
+    scheduler.clear(owner="backend")
+    assert [t.name for t in scheduler.pending()] == ["f", "a"]
+    asyncio.run(scheduler.advance(10))
+    assert fired == ["fake", "anonymous"]
