@@ -120,7 +120,7 @@ class Stack:
             restore()
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise persistence.StateFileError(
-                f"{self.options.state_file}: the saved state does not fit ({type(exc).__name__}: {exc}); "
+                f"{self.options.state_file}: the saved state does not restore ({type(exc).__name__}: {exc}); "
                 "move it away to start fresh"
             ) from None
 

@@ -175,7 +175,9 @@ def _discover(base: str, token: str | None) -> dict[str, Any] | None:
     try:
         answer = httpx.get(f"{base}{DISCOVERY_PATH}", headers=headers, timeout=DISCOVERY_TIMEOUT_S)
     except httpx.HTTPError as exc:
-        raise TargetError(f"cannot reach {base} ({_why(exc)}): is the backend running at that URL?") from None
+        raise TargetError(
+            f"the target is down or unreachable at {base} ({_why(exc)}): is its backend running?"
+        ) from None
     if answer.status_code in (401, 403):
         code = _code(answer)
         raise TargetError(

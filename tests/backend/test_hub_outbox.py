@@ -129,3 +129,30 @@ def test_a_socket_whose_send_fails_is_forgotten() -> None:
         return hub
 
     assert not asyncio.run(main()).is_connected(("customer", "c"))
+
+
+def test_send_reaches_every_open_socket_of_that_user_only() -> None:
+    async def main() -> tuple[list[Any], list[Any], list[Any], int]:
+        hub = Hub()
+        phone, tablet, other = Reader(), Reader(), Reader()
+        hub.add(("mitra", "m1"), phone)
+        hub.add(("mitra", "m1"), tablet)
+        hub.add(("mitra", "m2"), other)
+        taken = await hub.send(("mitra", "m1"), {"type": "pairing_offer"})
+        await settle()
+        return phone.frames, tablet.frames, other.frames, taken
+
+    phone, tablet, other, taken = asyncio.run(main())
+    assert (phone, tablet, other, taken) == ([{"type": "pairing_offer"}], [{"type": "pairing_offer"}], [], 2)
+
+
+def test_close_all_closes_every_socket_with_the_code_and_forgets_them() -> None:
+    async def main() -> tuple[list[int | None], dict[str, int]]:
+        hub = Hub()
+        sockets = [Stalled(), Stalled()]
+        for i, socket in enumerate(sockets):
+            hub.add(("customer", str(i)), socket)
+        await hub.close_all(code=1001)
+        return [s.closed_with for s in sockets], hub.connections()
+
+    assert asyncio.run(main()) == ([1001, 1001], {})

@@ -110,7 +110,7 @@ def test_every_operation_answers_as_documented(case: Any, credentials: Credentia
     assert refused not in AUTH_CODES[OPERATIONS[key].auth], f"the credentials were refused: {response.text}"
 
 
-# --- 5xx found by probing past what the generator sends: strict xfails, so they fail loudly once fixed -------
+# --- 5xx once found by probing past what the generator sends (fixed by the edge validation) ------------------
 
 FOUND = "a 5xx found probing the documented query parameters; the fix belongs to issue 10's input validation"
 
@@ -124,17 +124,14 @@ def refusal(credentials: Credentials, path: str, key: tuple[str, str]) -> tuple[
     return response.status_code, response.json().get("error", "") if response.status_code < 500 else response.text
 
 
-@pytest.mark.xfail(strict=True, reason=f"{FOUND}: int(float('inf')) in routes/control.py raises OverflowError")
 def test_a_stream_limit_too_large_for_an_integer_is_refused(credentials: Credentials) -> None:
     assert refusal(credentials, STREAM[1] + "?limit=1e400", STREAM) == (400, "VALIDATION_ERROR")
 
 
-@pytest.mark.xfail(strict=True, reason=f"{FOUND}: int(float('nan')) in routes/control.py raises ValueError")
 def test_a_stream_limit_that_is_not_a_number_is_refused(credentials: Credentials) -> None:
     assert refusal(credentials, STREAM[1] + "?limit=nan", STREAM) == (400, "VALIDATION_ERROR")
 
 
-@pytest.mark.xfail(strict=True, reason=f"{FOUND}: '²'.isdigit() is true but int('²') raises (routes/chat.py)")
 def test_a_superscript_after_seq_is_refused(credentials: Credentials) -> None:
     key = ("GET", "/api/chat/sessions/{session_id}/messages")
     assert refusal(credentials, "/api/chat/sessions/x/messages?after_seq=%C2%B2", key) == (400, "VALIDATION_ERROR")

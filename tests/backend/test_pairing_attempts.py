@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from halo_sim.backend.config import Settings
 from halo_sim.backend.state import ReferenceBackend
@@ -15,7 +14,7 @@ from simkit.scheduler import Scheduler
 
 
 class Socket:
-    async def send_json(self, data: Any, mode: str = "text") -> None:
+    async def send_text(self, data: str) -> None:
         return None
 
 
@@ -26,7 +25,7 @@ def world(n_mitras: int = 2) -> tuple[ReferenceBackend, str]:
     ref.auth.set_display_name(customer.id, "Ayu")
     for i in range(n_mitras):
         ref.store.insert("mitras", Mitra(id=f"mitra-{i}", phone=f"+62811000770{i}", display_name="Rani", password="pw"))
-        ref.presence.set_online(f"mitra-{i}", True)
+        asyncio.run(ref.presence.set_online(f"mitra-{i}", True))
         ref.hub.add(("mitra", f"mitra-{i}"), Socket())
     return ref, customer.id
 
@@ -57,4 +56,4 @@ def test_a_declined_targeted_wait_does_not_use_up_one_of_the_blast_attempts() ->
     assert blasts == 3
     assert failed_frames(ref) == [("targeted", False), ("blast", False), ("blast", False), ("blast", True)]
     assert statuses == [PaymentStatus.CONFIRMED, PaymentStatus.CONFIRMED, PaymentStatus.FAILED_PAIRING]
-    assert [s.status for s in ref.store.rows("chat_sessions")] == [SessionStatus.FAILED] * 4
+    assert [s.status for s in ref.store.chat_sessions.all()] == [SessionStatus.FAILED] * 4

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import pytest
 
@@ -20,14 +19,14 @@ MITRA = "mitra-0"
 
 
 class Socket:
-    async def send_json(self, data: Any, mode: str = "text") -> None:
+    async def send_text(self, data: str) -> None:
         return None
 
 
 def backend() -> ReferenceBackend:
     ref = ReferenceBackend(Settings(env="test", fcm_base_url="http://127.0.0.1:9"), Scheduler(VirtualClock()))
     ref.store.insert("mitras", Mitra(id=MITRA, phone="+6281100077100", display_name="Rani", password="pw"))
-    ref.presence.set_online(MITRA, True)
+    asyncio.run(ref.presence.set_online(MITRA, True))
     ref.hub.add(("mitra", MITRA), Socket())
     return ref
 
@@ -55,13 +54,13 @@ def test_a_message_at_ends_at_is_refused_even_before_the_end_timer_fired() -> No
         customer = Principal("customer", session.customer_id)
         await ref.chat.send(session.id, customer, "masih di sini?")
         ref.scheduler.clock.advance(session.duration_minutes * 60)  # time moves, the timer has not run yet
-        assert session.status is SessionStatus.ACTIVE
+        assert ref.pairing.get(session.id).status is SessionStatus.ACTIVE
         with pytest.raises(Conflict) as caught:
             await ref.chat.send(session.id, customer, "halo?")
         return caught.value
 
     assert asyncio.run(scenario()).code == "SESSION_ENDED"
-    assert len(ref.store.rows("chat_messages")) == 1
+    assert len(ref.store.chat_messages.all()) == 1
 
 
 def test_ending_a_session_frees_the_mitra_for_a_blast_that_searched_meanwhile() -> None:
@@ -70,12 +69,12 @@ def test_ending_a_session_frees_the_mitra_for_a_blast_that_searched_meanwhile() 
     async def scenario() -> tuple[ChatSession, ChatSession]:
         first = await active(ref)
         waiting = await searching(ref, "Dewi")
-        assert waiting.offered_mitra_ids == []  # the only mitra is busy
+        assert waiting.offered_mitra_ids == ()  # the only mitra is busy
         await ref.sessions.end_by(first, Principal("customer", first.customer_id))
-        return first, waiting
+        return ref.pairing.get(first.id), ref.pairing.get(waiting.id)
 
     first, waiting = asyncio.run(scenario())
     assert first.status is SessionStatus.ENDED
     assert {"event": "chat_session.ended", "session_id": first.id, "mitra_id": MITRA} in ref.deps.bus.history
-    assert waiting.offered_mitra_ids == [MITRA]
+    assert waiting.offered_mitra_ids == (MITRA,)
     assert waiting.status is SessionStatus.PENDING_ACCEPTANCE

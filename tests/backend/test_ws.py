@@ -35,7 +35,7 @@ def api(stack: Stack) -> Iterator[httpx.Client]:
 
 @pytest.fixture(autouse=True)
 def fresh(api: httpx.Client) -> Iterator[None]:
-    api.post("/internal/_test/reset").raise_for_status()
+    api.post("/internal/_test/reset", json={}).raise_for_status()
     yield
     deadline = time.monotonic() + WAIT_S
     while api.get("/internal/_test/connections").json()["sockets"] != {}:

@@ -328,7 +328,7 @@ def test_a_state_file_that_fits_no_table_is_refused_the_same_way(tmp_path: Path)
         [*CLI, "serve", "--port", "0", "--state-file", str(state)], cwd=ROOT, capture_output=True, text=True, timeout=60
     )
     assert run.returncode == 2
-    assert run.stderr.count("\n") == 1 and str(state) in run.stderr and "does not fit" in run.stderr
+    assert run.stderr.count("\n") == 1 and str(state) in run.stderr and "does not restore" in run.stderr
 
 
 def test_a_save_that_fails_exits_non_zero_and_names_the_file(tmp_path: Path) -> None:

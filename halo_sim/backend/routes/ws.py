@@ -73,8 +73,8 @@ async def socket(ws: WebSocket) -> None:
 def _decoded(message: Mapping[str, Any]) -> Any:
     """The JSON of one text (or UTF-8 bytes) frame; what is not JSON becomes a refusal, not a dropped socket."""
     data = message.get("text")
-    if data is None:
-        data = message.get("bytes") or b""
+    if data is None:  # a binary frame: the apps speak JSON text frames only
+        return NOT_JSON
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError:
@@ -89,7 +89,7 @@ async def handle(ws: WebSocket, who: Principal, raw: Any) -> Frame | None:
     kind = raw.get("type") if isinstance(raw, dict) else None
     try:
         if raw is NOT_JSON:
-            raise ValidationFailed("the frame is not JSON text")
+            raise ValidationFailed("the frame is not JSON text (binary frames and invalid JSON are refused)")
         frame = _parse(raw)
         return await COMMANDS[frame.type](ws, who, frame)
     except DomainError as exc:
