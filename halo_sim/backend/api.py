@@ -48,7 +48,7 @@ class Operation:
 
     def codes(self) -> tuple[str, ...]:
         """Every refusal code this operation can answer: its auth's, its input's, its own."""
-        parsed = ("VALIDATION_ERROR",) if self.body or self.query else ()
+        parsed = ("VALIDATION_ERROR", "PAYLOAD_TOO_LARGE") if self.body or self.query else ()
         return tuple(dict.fromkeys((*AUTH_CODES[self.auth], *parsed, *self.errors)))
 
 
