@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
-from simkit.errors import HaloSimError, ScenarioFileError
+if TYPE_CHECKING:
+    from rich.console import Console
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -40,7 +37,11 @@ def run(
     ] = Path(".halo-sim/reports"),
 ) -> None:
     """Run scenarios step by step. Exit 0 when all pass, 1 when one fails, 2 on bad usage or a bad file."""
+    from rich.console import Console
+    from rich.markup import escape
+
     from halo_sim.scenario.loader import find_scenario, load_scenario
+    from simkit.errors import ScenarioFileError
 
     console = Console()
     try:
@@ -56,9 +57,14 @@ def run(
 
 
 def _run_all(console: Console, scenarios: list, target_name: str, seed: int | None) -> list:  # type: ignore[type-arg]
+    import asyncio
+
+    from rich.markup import escape
+
     from halo_sim.cli.console import ConsoleReporter
     from halo_sim.scenario.runner import run_scenario
     from halo_sim.targets.resolve import open_target
+    from simkit.errors import HaloSimError
 
     try:
         target = open_target(target_name)
@@ -80,7 +86,12 @@ def _run_all(console: Console, scenarios: list, target_name: str, seed: int | No
 
 def list_scenarios(scenarios_dir: ScenariosDir = None) -> None:
     """List the scenarios of the folder: id, tags, number of steps, name."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
     from halo_sim.scenario.loader import discover, load_scenario
+    from simkit.errors import ScenarioFileError
 
     folder = _folder(scenarios_dir)
     if folder is None:
@@ -105,7 +116,11 @@ def validate(
     ] = None,
 ) -> None:
     """Check scenario files without running them; every problem with file and line. Exit 2 if any."""
+    from rich.console import Console
+    from rich.markup import escape
+
     from halo_sim.scenario.loader import discover, load_scenario
+    from simkit.errors import ScenarioFileError
 
     console = Console()
     folder = _folder(None)

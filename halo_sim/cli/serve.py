@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import signal
-import threading
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 
 def serve(
@@ -28,6 +25,11 @@ def serve(
     ] = None,
 ) -> None:
     """Serve the reference backend, fake FCM and fake Xendit until Ctrl-C or SIGTERM; prints their URLs."""
+    import signal
+    import threading
+
+    from rich.console import Console
+
     from halo_sim.stack import Stack, StackOptions
     from simkit.clock import SystemClock, VirtualClock
 

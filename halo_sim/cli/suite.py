@@ -9,13 +9,13 @@ nothing selected).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
 
 LEAN = [
     "-p",
@@ -34,6 +34,8 @@ class SuiteProgress:
     """A pytest plugin object: advances a rich progress bar and keeps one row per scenario."""
 
     def __init__(self, console: Console) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
         self.console = console
         self.rows: list[tuple[str, str, float, str]] = []
         self.progress = Progress(
@@ -62,6 +64,9 @@ class SuiteProgress:
 
     def summary(self) -> Table:
         """One row per scenario, failures and skips with their reason."""
+        from rich.markup import escape
+        from rich.table import Table
+
         table = Table("scenario", "result", "time", "reason", title="halo-sim suite")
         for name, outcome, seconds, reason in sorted(self.rows, key=lambda r: (r[1] == "passed", r[0])):
             table.add_row(escape(name), f"[{STYLES[outcome]}]{outcome}[/]", f"{seconds:.2f} s", escape(reason))
@@ -127,6 +132,7 @@ def suite(
 ) -> None:
     """Run a suite of scenarios in parallel with live progress, a summary and optional JUnit XML."""
     import pytest
+    from rich.console import Console
 
     from halo_sim.scenario.loader import default_scenarios_dir
 
