@@ -1,10 +1,15 @@
-"""The root ``halo-sim`` app; sub-apps and commands live in sibling modules."""
+"""The root ``halo-sim`` app; sub-apps and commands live in sibling modules.
+
+Those modules import typer and the standard library only at the top; each command imports what
+it needs when it runs (rich, the loader, the backend, uvicorn...), so ``halo-sim --help`` or
+``halo-sim list`` does not pay for the servers.  ``tests/cli/test_entry_point.py`` keeps it so.
+"""
 
 from __future__ import annotations
 
 import typer
 
-from halo_sim.cli import analysis, authoring, fake, scenario, serve, suite, target, xendit
+from halo_sim.cli import analysis, authoring, collector, fake, scenario, serve, suite, target, xendit
 
 app = typer.Typer(
     name="halo-sim",
@@ -27,5 +32,6 @@ app.command("new")(authoring.new)
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point (collection paused for start-up: see :mod:`halo_sim.cli.collector`)."""
+    collector.pause()
     app()
