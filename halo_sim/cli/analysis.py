@@ -71,7 +71,6 @@ def _run(console: Console, scenario: Scenario, against: str, targets: Path | Non
 
     from rich.markup import escape
 
-    from halo_sim.cli import collector
     from halo_sim.scenario.diff import differential
     from halo_sim.targets.resolve import open_target
     from simkit.errors import HaloSimError
@@ -83,7 +82,6 @@ def _run(console: Console, scenario: Scenario, against: str, targets: Path | Non
         raise typer.Exit(EXIT_USAGE) from None
     try:
         reference = open_target("embedded")
-        collector.started()
         try:
             return asyncio.run(differential(scenario, reference, other, seed))
         finally:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from halo_sim.cli import analysis, authoring, collector, fake, scenario, serve, suite, target, xendit
+from halo_sim.cli import analysis, authoring, fake, scenario, serve, suite, target, teardown, xendit
 
 app = typer.Typer(
     name="halo-sim",
@@ -32,6 +32,8 @@ app.command("new")(authoring.new)
 
 
 def main() -> None:
-    """Console-script entry point (collection paused for start-up: see :mod:`halo_sim.cli.collector`)."""
-    collector.pause()
-    app()
+    """Console-script entry point; the process ends without the interpreter's teardown (see :mod:`.teardown`)."""
+    try:
+        app()
+    except SystemExit as done:
+        teardown.exit_now(done.code)

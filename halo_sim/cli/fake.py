@@ -23,12 +23,10 @@ def fcm(
     from rich.console import Console
 
     from fake_fcm import FcmBackend, create_app
-    from halo_sim.cli import collector
 
     Console().print(
         f"fake FCM on http://{host}:{port}  (send: /v1/projects/<project>/messages:send, inbox: /_fake/inbox)"
     )
-    collector.started()
     uvicorn.run(
         create_app(FcmBackend(project_id=project, expected_bearer=bearer)), host=host, port=port, log_level="warning"
     )
@@ -51,9 +49,7 @@ def xendit(
 ) -> None:
     """Fake Xendit Invoice API with a checkout page; point XENDIT_BASE_URL of any backend at it."""
     from fake_xendit.__main__ import main
-    from halo_sim.cli import collector
 
-    collector.started()
     raise typer.Exit(
         main(
             [

@@ -61,7 +61,6 @@ def _run_all(console: Console, scenarios: list, target_name: str, seed: int | No
 
     from rich.markup import escape
 
-    from halo_sim.cli import collector
     from halo_sim.cli.console import ConsoleReporter
     from halo_sim.scenario.runner import run_scenario
     from halo_sim.targets.resolve import open_target
@@ -72,7 +71,6 @@ def _run_all(console: Console, scenarios: list, target_name: str, seed: int | No
     except HaloSimError as exc:
         console.print(f"[red]{escape(str(exc))}[/]")
         raise typer.Exit(EXIT_USAGE) from None
-    collector.started()
     reporter = ConsoleReporter(console)
     results = []
     try:

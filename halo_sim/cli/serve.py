@@ -30,7 +30,6 @@ def serve(
 
     from rich.console import Console
 
-    from halo_sim.cli import collector
     from halo_sim.stack import Stack, StackOptions
     from simkit.clock import SystemClock, VirtualClock
 
@@ -51,7 +50,6 @@ def serve(
     for name, url in stack.urls().items():
         console.print(f"[bold]{name:>10}[/]  {url}")
     console.print(f"[dim]{'test hooks':>10}  {stack.backend_server.url}/internal/_test/state   (Ctrl-C to stop)[/]")
-    collector.started()
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())  # a supervisor's stop: same clean drain as Ctrl-C
     try:

@@ -134,7 +134,6 @@ def suite(
     import pytest
     from rich.console import Console
 
-    from halo_sim.cli import collector
     from halo_sim.scenario.loader import default_scenarios_dir
 
     console = Console()
@@ -145,7 +144,6 @@ def suite(
         raise typer.Exit(2)
     coverage_file = report_dir / "coverage.json" if coverage else None
     progress = SuiteProgress(console)
-    collector.started()
     code = pytest.main(
         pytest_args(
             chosen,

@@ -216,8 +216,6 @@ def relay(
 
     from rich.console import Console
 
-    from halo_sim.cli import collector
-
     console = Console(soft_wrap=True)  # one line per event, greppable; the terminal wraps
     if once and not replay:
         console.print(
@@ -231,7 +229,6 @@ def relay(
     api = settings.get(xendit_url, "XENDIT_BASE_URL") or XENDIT_API
     key = settings.require(console, secret_key, "XENDIT_SECRET_KEY", "--secret-key", "Xendit secret key")
     secret = settings.require(console, token, "XENDIT_CALLBACK_TOKEN", "--token", "callback token")
-    collector.started()
     try:
         code = asyncio.run(_relay(console, url, path, api, key, secret, interval, once, replay))
     except KeyboardInterrupt:  # Ctrl-C before the loop installed its own handler

@@ -48,16 +48,3 @@ def test_list_loads_scenarios_without_the_backend_the_fakes_or_faker(scenarios_d
     modules = _imported("from halo_sim.cli.app import main; main()", "list", cwd=scenarios_dir.parent)
     assert "halo_sim.scenario.loader" in modules
     assert _under(modules, SERVERS) == []
-
-
-def test_a_scenario_run_resumes_garbage_collection_once_started(scenarios_dir: Path) -> None:
-    report = "import atexit, gc; atexit.register(lambda: print('gc', gc.isenabled(), gc.get_freeze_count() > 0))"
-    done = subprocess.run(
-        [sys.executable, "-c", f"{report}; from halo_sim.cli.app import main; main()", "scenario", "01_smoke"],
-        cwd=scenarios_dir.parent,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "gc True True" in done.stdout
