@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from halo_sim.cli import analysis, authoring, fake, scenario, serve, suite, target, teardown, xendit
+from halo_sim.cli import analysis, authoring, extras, fake, scenario, serve, suite, target, teardown, xendit
 
 app = typer.Typer(
     name="halo-sim",
@@ -32,7 +32,8 @@ app.command("new")(authoring.new)
 
 
 def main() -> None:
-    """Console-script entry point; the process ends without the interpreter's teardown (see :mod:`.teardown`)."""
+    """Console-script entry point: no unused extras (:mod:`.extras`), no interpreter teardown (:mod:`.teardown`)."""
+    extras.skip_unused()
     try:
         app()
     except SystemExit as done:
