@@ -15,6 +15,7 @@ import asyncio
 import concurrent.futures
 import logging
 import os
+import socket
 import threading
 from types import TracebackType
 from typing import Any
@@ -23,7 +24,6 @@ import uvicorn
 
 from simkit.errors import ServerStartError
 
-POLL_S = 0.005
 #: How long a stop waits for clients: first for the app's drain hook (WebSockets closed with a
 #: code), then again for uvicorn to finish open responses (an endless SSE stream, a client that
 #: stopped reading), after which their tasks are cancelled.  Healthy clients take milliseconds;
@@ -83,6 +83,20 @@ class ServerLoop:
             self._thread.join(5)
 
 
+class _Uvicorn(uvicorn.Server):
+    """uvicorn's server, waking the thread that started it the moment start-up ends (bound, or failed)."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.startup_ended = threading.Event()
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        try:
+            await super().startup(sockets)
+        finally:
+            self.startup_ended.set()
+
+
 class ServerThread:
     """A uvicorn server bound to ``host:port`` (0 = any free port) on a :class:`ServerLoop`.
 
@@ -104,7 +118,7 @@ class ServerThread:
             timeout_graceful_shutdown=DRAIN_DEADLINE_S,
             ws_max_size=WS_MAX_BYTES,
         )
-        self._server = uvicorn.Server(config)
+        self._server = _Uvicorn(config)
         self._owns_loop = loop is None
         self._loop = loop
         self._task: concurrent.futures.Future[None] | None = None
@@ -118,21 +132,20 @@ class ServerThread:
             await self._server.serve()
         except BaseException as exc:  # uvicorn exits via SystemExit on bind errors: keep it off the shared loop
             self._failure = exc
+        finally:
+            self._server.startup_ended.set()  # also when it failed before its start-up (loading the app)
 
     def start(self, timeout: float = 10.0) -> ServerThread:
-        """Start serving and block until the socket is bound (or fail loudly)."""
+        """Start serving and block until the socket is bound (or fail loudly); woken by the server, not polling."""
         if self._loop is None:
             self._loop = ServerLoop(self.name)
         task = self._task = asyncio.run_coroutine_threadsafe(self._serve(), self._loop.loop)
-        waited = 0.0
-        while not self._server.started:
-            if task.done():
-                self._close_own_loop()
-                raise ServerStartError(f"{self.name} failed to start on {self.host}:{self.port}: {self._failure!r}")
-            if waited >= timeout:
-                raise ServerStartError(f"{self.name} did not start within {timeout} s")
-            threading.Event().wait(POLL_S)
-            waited += POLL_S
+        if not self._server.startup_ended.wait(timeout):
+            raise ServerStartError(f"{self.name} did not start within {timeout} s")
+        if not self._server.started:
+            concurrent.futures.wait([task], timeout)  # its failure is recorded when the task ends
+            self._close_own_loop()
+            raise ServerStartError(f"{self.name} failed to start on {self.host}:{self.port}: {self._failure!r}")
         self.port = self._server.servers[0].sockets[0].getsockname()[1]
         return self
 

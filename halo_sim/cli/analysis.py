@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
-
-from simkit.errors import HaloSimError, ScenarioFileError
 
 if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+
     from halo_sim.scenario.diff import Drift
     from halo_sim.scenario.schema import Scenario
 
@@ -46,7 +43,11 @@ def diff(
 
     Exit 0 no drift, 1 drift, 2 bad usage.
     """
+    from rich.console import Console
+    from rich.markup import escape
+
     from halo_sim.scenario.loader import default_scenarios_dir, find_scenario, load_scenario
+    from simkit.errors import ScenarioFileError
 
     console = Console()
     try:
@@ -66,8 +67,13 @@ def diff(
 
 
 def _run(console: Console, scenario: Scenario, against: str, targets: Path | None, seed: int | None) -> Drift:
+    import asyncio
+
+    from rich.markup import escape
+
     from halo_sim.scenario.diff import differential
     from halo_sim.targets.resolve import open_target
+    from simkit.errors import HaloSimError
 
     try:
         other = open_target(against, targets)
@@ -86,6 +92,9 @@ def _run(console: Console, scenario: Scenario, against: str, targets: Path | Non
 
 def drift_table(drift: Drift) -> Table:
     """The findings, one row each, under both runs' verdicts."""
+    from rich.markup import escape
+    from rich.table import Table
+
     ours, theirs = drift.reference, drift.other
     title = (
         f"{ours.id} (seed {ours.seed}): embedded [{VERDICTS[ours.status]}]{ours.status}[/] · "

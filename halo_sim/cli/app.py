@@ -1,4 +1,9 @@
-"""The root ``halo-sim`` app; sub-apps and commands live in sibling modules."""
+"""The root ``halo-sim`` app; sub-apps and commands live in sibling modules.
+
+Those modules import typer and the standard library only at the top; each command imports what
+it needs when it runs (rich, the loader, the backend, uvicorn...), so ``halo-sim --help`` or
+``halo-sim list`` does not pay for the servers.  ``tests/cli/test_entry_point.py`` keeps it so.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from halo_sim.cli import analysis, authoring, fake, scenario, serve, suite, target, xendit
+from halo_sim.cli import analysis, authoring, extras, fake, scenario, serve, suite, target, teardown, xendit
 from halo_sim.cli.failure import OneLineGroup, set_debug
 
 app = typer.Typer(
@@ -43,5 +48,9 @@ app.command("new")(authoring.new)
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point: no unused extras (:mod:`.extras`), no interpreter teardown (:mod:`.teardown`)."""
+    extras.skip_unused()
+    try:
+        app()
+    except SystemExit as done:
+        teardown.exit_now(done.code)

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
 EXIT_USAGE = 2
 
@@ -32,6 +29,11 @@ def schema(
     (files made by halo-sim new already start so), or map every scenario in settings.json:
     "yaml.schemas": {"./.halo-sim/scenario.schema.json": "scenarios/*.yaml"}
     """
+    import json
+
+    from rich.console import Console
+    from rich.markup import escape
+
     from halo_sim.scenario.scaffold import json_schema
 
     text = json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
@@ -63,6 +65,9 @@ def new(
 
     Exit 0 when written, 2 for a bad name or an existing file (without --force).
     """
+    from rich.console import Console
+    from rich.markup import escape
+
     from halo_sim.scenario.loader import load_scenario
     from halo_sim.scenario.scaffold import SCHEMA_FILE, render, valid_id
     from simkit.errors import ScenarioFileError

@@ -14,8 +14,6 @@ import traceback
 from typing import Any
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 from typer.core import TyperGroup
 
 from simkit.errors import HaloSimError
@@ -47,6 +45,9 @@ def refuse(message: str, exc: BaseException | None = None) -> typer.Exit:
     """Print ``error: message`` (and the traceback when debugging); returns the Exit to raise."""
     if exc is not None and debugging():
         traceback.print_exception(exc, file=sys.stderr)
+    from rich.console import Console
+    from rich.markup import escape
+
     Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {escape(one_line(message))}", highlight=False)
     return typer.Exit(EXIT_USAGE)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 app = typer.Typer(help="Run one fake service alone.", no_args_is_help=True)
 
@@ -26,6 +25,7 @@ def fcm(
 ) -> None:
     """Fake FCM HTTP v1; point the backend's FCM base URL at it. Inbox at /_fake/inbox."""
     import uvicorn
+    from rich.console import Console
 
     from fake_fcm import FcmBackend, create_app
     from simkit.envfile import setting

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
+if TYPE_CHECKING:
+    from rich.console import Console
 from halo_sim.cli.failure import Refused
 from simkit.errors import HaloSimError, ScenarioFileError
 
@@ -47,6 +46,9 @@ def run(
     Exit 0 when all pass, 1 when one fails or every one skipped (unless --allow-skips),
     2 on bad usage, a bad file or a target that cannot be used.
     """
+    from rich.console import Console
+    from rich.markup import escape
+
     from halo_sim.scenario.loader import find_scenario, load_scenario
 
     console = Console()
@@ -69,6 +71,8 @@ def run(
 
 
 def _run_all(console: Console, scenarios: list, target_name: str, seed: int | None) -> list:  # type: ignore[type-arg]
+    import asyncio
+
     from halo_sim.cli.console import ConsoleReporter
     from halo_sim.scenario.runner import run_scenario
     from halo_sim.targets.preflight import preflight
@@ -119,6 +123,9 @@ def validate(
     ] = None,
 ) -> None:
     """Check scenario files without running them; every problem with file and line. Exit 2 if any."""
+    from rich.console import Console
+    from rich.markup import escape
+
     from halo_sim.scenario.loader import discover, load_scenario
 
     console = Console()

@@ -8,15 +8,13 @@ Binding a non-loopback host with the test hooks on and no test token is refused
 
 from __future__ import annotations
 
-import logging
-import signal
-import sys
-import threading
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 def serve(
@@ -51,6 +49,13 @@ def serve(
     ] = None,
 ) -> None:
     """Serve the reference backend, fake FCM and fake Xendit until Ctrl-C or SIGTERM; prints their URLs."""
+    import logging
+    import signal
+    import sys
+    import threading
+
+    from rich.console import Console
+
     from halo_sim.backend.persistence import StateFileError
     from halo_sim.cli.startup import check_start
     from halo_sim.stack import Stack, StackOptions
@@ -104,6 +109,8 @@ def _refuse_an_open_test_surface(host: str, seed: int | None, test_token: str | 
 
     problem = Settings.from_env(seed=seed, test_token=test_token).exposure_problem(host)
     if problem is not None:
+        from rich.console import Console
+
         Console(stderr=True).print(f"[red]halo-sim serve: {problem}[/]", highlight=False, soft_wrap=True)
         raise typer.Exit(2)
 

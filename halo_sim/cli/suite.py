@@ -14,14 +14,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
 from halo_sim.cli.failure import Refused, refuse
 from simkit.errors import ScenarioFileError
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from halo_sim.cli.progress import SuiteProgress
 
+if TYPE_CHECKING:
+    from rich.console import Console
+
+# Plugins a scenario item never uses, whose import each pytest process (the controller and every
+# worker) would pay when they are installed: faker's, schemathesis' and respx' cost ~0.6 s a process.
 LEAN = [
     "-p",
     "no:cacheprovider",
@@ -29,6 +35,12 @@ LEAN = [
     "no:anyio",
     "-p",
     "no:hypothesispytest",
+    "-p",
+    "no:faker",
+    "-p",
+    "no:schemathesis",
+    "-p",
+    "no:respx",
     "-W",
     "ignore::pytest.PytestAssertRewriteWarning",
 ]

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
 if TYPE_CHECKING:
+    from rich.table import Table
+
     from halo_sim.targets.probe import Check
 
 EXIT_MISSING = 1
@@ -33,6 +31,11 @@ def check(
 
     Exit 0 when every declared capability answers, 1 when one is missing, 2 for an unknown target.
     """
+    import asyncio
+
+    from rich.console import Console
+    from rich.markup import escape
+
     from halo_sim.targets.probe import BASICS, probe
     from halo_sim.targets.resolve import open_target
     from simkit.errors import HaloSimError
@@ -64,6 +67,9 @@ def check(
 
 
 def _table(name: str, checks: list[Check]) -> Table:
+    from rich.markup import escape
+    from rich.table import Table
+
     from halo_sim.targets.probe import BASICS
 
     table = Table("check", "declared", "answers", "detail", title=f"target {escape(name)}")

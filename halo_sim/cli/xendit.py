@@ -8,18 +8,16 @@ the relay the Invoice API from ``XENDIT_BASE_URL`` and ``XENDIT_SECRET_KEY``.
 
 from __future__ import annotations
 
-import asyncio
 import os
-import signal
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from halo_sim.relay import Delivery, Relay
 
 EXIT_REFUSED = 1
@@ -58,6 +56,13 @@ CallbackToken = Annotated[
 WebhookPath = Annotated[
     str | None, typer.Option("--path", help="Webhook path, if not /api/shared/payment/webhooks/xendit.")
 ]
+
+
+def escape(text: str) -> str:
+    """rich's markup escape, imported when something is printed (not by ``halo-sim --help``)."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
 
 
 def read_dotenv(path: Path) -> dict[str, str]:
@@ -124,6 +129,8 @@ def fire_webhook(
     path: WebhookPath = None,
 ) -> None:
     """Send one Xendit invoice callback to a backend. Exit 0 on 2xx, 1 on another answer, 2 if not sent."""
+    from rich.console import Console
+
     from halo_sim.relay import fire_webhook as fire
 
     console = Console(soft_wrap=True)  # one line per event, greppable; the terminal wraps
@@ -205,6 +212,10 @@ def relay(
     ] = False,
 ) -> None:
     """Poll Xendit for invoice status changes and forward each as a signed callback to a backend; Ctrl-C stops."""
+    import asyncio
+
+    from rich.console import Console
+
     console = Console(soft_wrap=True)  # one line per event, greppable; the terminal wraps
     if once and not replay:
         console.print(
@@ -277,6 +288,9 @@ async def _relay(
 
 
 async def _loop(console: Console, relay: Relay, interval: float) -> None:
+    import asyncio
+    import signal
+
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -5,10 +5,14 @@ says when it is sent and to whom (the frame table in ``docs/contract.md`` is
 generated from it).  Frames are strict: a field the model does not declare is
 an error both ways, so the backend cannot send more than the catalogue says
 and a client's typo is refused instead of ignored (as for HTTP bodies).
+
+Validators are built on a model's first use (``defer_build``), not at import:
+a CLI run that sends a handful of frame types builds those, not the catalogue.
 """
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Annotated, Any, ClassVar, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
@@ -29,7 +33,7 @@ WithdrawReason = Literal["pairing_failed", "mitra_offline", "mitra_busy"]
 class Frame(BaseModel):
     """A JSON object with a ``type``; undeclared fields are errors."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     direction: ClassVar[str]
     type: str = Field(description="What the frame is; each model narrows it to its own literal.")
 
@@ -53,7 +57,7 @@ class ClientFrame(Frame):
 class Party(BaseModel):
     """The other participant of a match, as the app shows it."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     id: str = Field(description="The user's id.")
     display_name: str | None = Field(description="The name the app shows (null when the user has none).")
 
@@ -61,7 +65,7 @@ class Party(BaseModel):
 class ChatMessageRow(BaseModel):
     """One stored chat message (the ``chat_messages`` row)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     id: str = Field(description="The message's id.")
     session_id: str = Field(description="The chat_session it belongs to.")
     seq: int = Field(description="1, 2, … within the session: what a reconnecting app resumes after.")
@@ -320,8 +324,18 @@ AnyServerFrame = Annotated[
     | SessionEnded,
     Field(discriminator="type"),
 ]
-CLIENT_FRAME: TypeAdapter[AnyClientFrame] = TypeAdapter(AnyClientFrame)
-SERVER_FRAME: TypeAdapter[AnyServerFrame] = TypeAdapter(AnyServerFrame)
+
+
+@cache
+def _client_adapter() -> TypeAdapter[AnyClientFrame]:
+    """Built on first parse, not at import: a process that never parses a frame never pays for the union."""
+    return TypeAdapter(AnyClientFrame)
+
+
+@cache
+def _server_adapter() -> TypeAdapter[AnyServerFrame]:
+    """Built on first parse (the contract tests' check of the backend's frames)."""
+    return TypeAdapter(AnyServerFrame)
 
 
 def _members(union: Any) -> tuple[Any, ...]:
@@ -344,11 +358,11 @@ def build(frame: ServerFrame) -> dict[str, Any]:
 
 def parse_client_frame(raw: Any) -> ClientFrame:
     """One client frame, or :class:`pydantic.ValidationError` naming every problem (unknown type included)."""
-    frame: ClientFrame = CLIENT_FRAME.validate_python(raw)
+    frame: ClientFrame = _client_adapter().validate_python(raw)
     return frame
 
 
 def parse_server_frame(raw: Any) -> ServerFrame:
     """One server frame, or :class:`pydantic.ValidationError` (what the contract tests check the backend with)."""
-    frame: ServerFrame = SERVER_FRAME.validate_python(raw)
+    frame: ServerFrame = _server_adapter().validate_python(raw)
     return frame

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
-from faker import Faker
 
 from halo_sim.scenario.actor import Actor
 from halo_sim.scenario.schema import Scenario
@@ -16,19 +15,53 @@ from halo_sim.targets.base import CAPABILITIES, Target
 from halo_sim.targets.preflight import token_refused
 from simkit.errors import CapabilityMissing, ScenarioError
 
+if TYPE_CHECKING:
+    from faker import Faker
+
 Result = dict[str, Any]
+LOCALE = "id_ID"
+CAST_PROVIDERS = ["faker.providers.person", "faker.providers.misc"]
+
+
+def cast_faker(seed: int) -> Faker:
+    """The run's seeded faker, with only the providers casting draws from (names, ``sha1``, ``numerify``).
+
+    A faker with every provider imports a hundred locale modules (a tenth of a CLI run's start-up);
+    the values are the same, since every provider draws from the one seeded random.
+    """
+    from faker import Faker
+
+    faker = Faker(LOCALE, providers=CAST_PROVIDERS)
+    faker.seed_instance(seed)
+    return faker
 
 
 class SeededFaker:
-    """Faker calls for templates (``{{ faker.first_name }}``); any provider method, no arguments."""
+    """Faker calls for templates (``{{ faker.first_name }}``); any provider method, no arguments.
+
+    A method the run's faker lacks comes from a faker with every provider, made on first need and
+    drawing from the same seeded random: the values are those one full faker would have given.
+    """
 
     def __init__(self, faker: Faker) -> None:
         self._faker = faker
+        self._everything: Faker | None = None
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
             raise AttributeError(name)
-        return getattr(self._faker, name)
+        try:
+            return getattr(self._faker, name)
+        except AttributeError:
+            return getattr(self._full(), name)
+
+    def _full(self) -> Faker:
+        if self._everything is None:
+            from faker import Faker
+
+            self._everything = Faker(LOCALE)
+            self._everything.random = self._faker.random  # type: ignore[attr-defined]  # not in faker's stub
+        return self._everything
 
 
 @dataclass
@@ -43,13 +76,17 @@ class RunContext:
     actors: dict[str, Actor] = field(default_factory=dict)
     variables: dict[str, Any] = field(default_factory=dict)
     transcript: Transcript = field(default_factory=Transcript)
+    templates_faker: SeededFaker = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.templates_faker = SeededFaker(self.faker)
 
     def template_vars(self) -> dict[str, Any]:
         """Everything ``{{ ... }}`` can name."""
         return {
             **self.variables,
             **{n: a.view() for n, a in self.actors.items()},
-            "faker": SeededFaker(self.faker),
+            "faker": self.templates_faker,
             "seed": self.seed,
             "target": self.target.name,
         }

@@ -18,11 +18,10 @@ import zlib
 from typing import Any
 
 import httpx
-from faker import Faker
 from pydantic import ValidationError
 
 from halo_sim.scenario.actor import Actor
-from halo_sim.scenario.context import RunContext, compact
+from halo_sim.scenario.context import RunContext, cast_faker, compact
 from halo_sim.scenario.expect import diff, extract
 from halo_sim.scenario.report import Reporter, ScenarioResult, SilentReporter, StepRecord
 from halo_sim.scenario.resolve import resolve
@@ -96,9 +95,7 @@ async def _down_instead(ctx: RunContext, result: ScenarioResult) -> None:
 
 
 def _context(scenario: Scenario, target: Target, http: httpx.AsyncClient, seed: int) -> RunContext:
-    faker = Faker("id_ID")
-    faker.seed_instance(seed)
-    return RunContext(scenario, target, http, seed, faker)
+    return RunContext(scenario, target, http, seed, cast_faker(seed))
 
 
 def _cast(ctx: RunContext) -> None:

@@ -37,6 +37,12 @@ def test_a_port_in_use_fails_start_with_a_clear_error() -> None:
             ServerThread(_app(), port=taken.port, name="second").start()
 
 
+def test_an_app_that_cannot_load_fails_start_at_once_not_at_the_timeout() -> None:
+    server = ServerThread("no_such_module_anywhere:app", name="broken")
+    with pytest.raises(ServerStartError, match="broken failed to start"):
+        server.start(timeout=60)  # "did not start within 60 s" if only a bound socket woke start()
+
+
 def test_several_servers_share_one_loop_and_stop_independently() -> None:
     from simkit.server import ServerLoop
 
