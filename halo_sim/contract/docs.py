@@ -22,7 +22,7 @@ from pydantic import BaseModel
 from halo_sim.contract.codes import REFUSAL_CODES
 from halo_sim.contract.frames import CLIENT_FRAMES, SERVER_FRAMES, Frame
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "contract.md"
+DOC = Path("docs") / "contract.md"  # run from the checkout's root (an installed package has no docs/)
 COMMAND = "python -m halo_sim.contract.docs"
 
 
