@@ -28,15 +28,15 @@ async def health(request: Request) -> JSONResponse:
 def create_app(backend: ReferenceBackend | None = None) -> Starlette:
     """Build the app around ``backend`` (a fresh default one if not given)."""
     backend = backend or ReferenceBackend()
-    routes = [
+    routes = [  # the hot paths first: Starlette tries the routes in order for every request
+        *webhooks.routes,
+        *ws.routes,
+        *chat.routes,
         Route("/health", health),
         Route("/openapi.json", openapi, methods=["GET"]),
         *customer.routes,
         *mitra.routes,
-        *chat.routes,
         *control.routes,
-        *webhooks.routes,
-        *ws.routes,
     ]
     if backend.settings.test_endpoints_enabled:
         routes += internal.routes
