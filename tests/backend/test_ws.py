@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -18,30 +17,7 @@ WAIT_S = 5.0  # upper bound for a frame or a socket to go away; never asserted o
 PHONE = "+6281199900077"
 
 
-@pytest.fixture(scope="module")
-def stack() -> Iterator[Stack]:
-    running = Stack()
-    try:
-        yield running
-    finally:
-        running.stop()
-
-
-@pytest.fixture(scope="module")
-def api(stack: Stack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=stack.urls()["backend"], timeout=10) as client:
-        yield client
-
-
-@pytest.fixture(autouse=True)
-def fresh(api: httpx.Client) -> Iterator[None]:
-    api.post("/internal/_test/reset", json={}).raise_for_status()
-    yield
-    deadline = time.monotonic() + WAIT_S
-    while api.get("/internal/_test/connections").json()["sockets"] != {}:
-        if time.monotonic() > deadline:
-            pytest.fail("a socket of the test stayed open")
-        time.sleep(0.01)
+pytestmark = pytest.mark.usefixtures("fresh")  # tests/backend/conftest.py: one Stack, reset per test
 
 
 def mitra_online(api: httpx.Client) -> str:
