@@ -40,7 +40,9 @@ def test_where_matches_only_the_items_containing_it_so_other_runs_rows_do_not_co
 
 def test_where_without_items_or_on_a_mapping_is_a_readable_mismatch() -> None:
     assert diff({"t": {"$where": {"a": 1}}}, {"t": []}) == ["t: $where needs exactly $items beside it, got ['$where']"]
-    assert diff({"t": {"$where": {"a": 1}, "$items": []}}, {"t": {"a": 1}}) == ["t: $where filters a list, got {'a': 1}"]
+    assert diff({"t": {"$where": {"a": 1}, "$items": []}}, {"t": {"a": 1}}) == [
+        "t: $where filters a list, got {'a': 1}"
+    ]
 
 
 def test_int_and_float_compare_by_value_but_bool_is_not_a_number() -> None:
