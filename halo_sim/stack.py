@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from fake_fcm import FcmBackend
 from fake_fcm import create_app as create_fcm_app
@@ -62,6 +63,7 @@ class StackOptions:
     fixtures: Path | None = None
     state_file: Path | None = None
     checkpoint_interval_s: float | None = 0.0  # 0: save only when stopping; None: the configured interval
+    public_url: str | None = None  # the backend's address as clients see it (http://10.0.2.2:8080 on an emulator)
 
 
 class Stack:
@@ -72,7 +74,7 @@ class Stack:
         saved = persistence.load(options.state_file) if options.state_file else None
         self.loop = ServerLoop("stack")
         self.scheduler = Scheduler(clock or VirtualClock())
-        self.config = _configured(options)
+        self.config, self._generated = _configured(options)
         self.fcm = FcmBackend(clock=self.scheduler.clock)
         self.xendit = XenditBackend(
             self.scheduler, secret_key=self.config.xendit_secret_key, callback_token=self.config.xendit_callback_token
@@ -93,6 +95,8 @@ class Stack:
             self._guarded(lambda: self.backend.restore(saved["backend"]))
         self.backend_server = self._serve(create_backend_app(self.backend), options.backend_port, "backend")
         self.xendit.configure({"callback_url": self.backend_server.url + WEBHOOK_PATH})
+        if options.public_url:
+            self.xendit.configure({"base_url": self.public(self.xendit_server.url)})  # invoice_url a client opens
         self.backend.advertised = {"fcm_url": self.fcm_server.url, "xendit_url": self.xendit_server.url}
         if saved is not None:
             self.loop.call(self._resume_callbacks(saved.get("fake_xendit", {}).get("delivery", {})))
@@ -187,13 +191,33 @@ class Stack:
         """What fake Xendit sends and the backend accepts as ``x-callback-token``."""
         return self.config.xendit_callback_token
 
+    @property
+    def generated_secrets(self) -> frozenset[str]:
+        """The Xendit secrets picked at random for this start (configured ones are the user's to know)."""
+        return self._generated
+
+    def public(self, url: str) -> str:
+        """``url`` of one of our servers as a client reaches it: the public URL's scheme and host.
+
+        The backend's own URL becomes the public URL itself; a fake keeps its port (it listens on
+        the same machine, so the address that reaches the backend reaches it too).
+        """
+        public = self.options.public_url
+        if not public:
+            return url
+        if url == self.backend_server.url:
+            return public.rstrip("/")
+        there = urlsplit(public)
+        return f"{there.scheme}://{there.hostname}:{urlsplit(url).port}"
+
     def urls(self) -> dict[str, str]:
-        """What to point apps and tools at."""
+        """What to point apps and tools at (at the public URL's host when one is given)."""
+        backend = self.public(self.backend_server.url)
         return {
-            "backend": self.backend_server.url,
-            "websocket": f"{self.backend_server.ws_url}/ws",
-            "fake_fcm": self.fcm_server.url,
-            "fake_xendit": self.xendit_server.url,
+            "backend": backend,
+            "websocket": f"ws{backend[4:]}/ws",
+            "fake_fcm": self.public(self.fcm_server.url),
+            "fake_xendit": self.public(self.xendit_server.url),
         }
 
     def servers(self) -> tuple[ServerThread, ...]:
@@ -242,7 +266,19 @@ class Stack:
         return self._call(take()) or self.snapshot("drain")
 
 
-def _configured(options: StackOptions) -> Settings:
+def check_public_url(url: str) -> str | None:
+    """Why ``url`` cannot be a public URL (scheme, host and optional port only), or None."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError as exc:
+        return f"{url!r} is not a URL ({exc})"
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/") or parts.query:
+        return f"{url!r} must be http(s)://HOST[:PORT], e.g. http://10.0.2.2:8080 for the Android emulator"
+    return None
+
+
+def _configured(options: StackOptions) -> tuple[Settings, frozenset[str]]:
     """The settings from the configuration and the options; Xendit secrets not configured are random per start.
 
     Never a constant from the source: a known callback token lets anyone confirm a payment.
@@ -258,4 +294,5 @@ def _configured(options: StackOptions) -> Settings:
         "xendit_secret_key": config.xendit_secret_key or f"xnd_development_{secrets.token_hex(16)}",
         "xendit_callback_token": config.xendit_callback_token or secrets.token_hex(32),
     }
-    return config.model_copy(update=generated)
+    picked = frozenset(name for name in generated if not getattr(config, name))
+    return config.model_copy(update=generated), picked

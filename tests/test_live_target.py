@@ -1,24 +1,30 @@
-"""The live-target proof: the whole catalog against ``halo-sim serve`` run as a separate process.
+"""The live-target proof: a ``halo-sim serve`` URL is a complete target.
 
-The serve process is reached like any deployment: a targets file names it, with only
-what a live backend would offer (its ``_test`` hooks and readable OTPs, our fakes at
-the URLs its FCM and Xendit settings point to, two pre-made test mitras).  Scenarios
-needing more (virtual clock, state dump, creating mitras) must be skipped with the
-reason, and nothing may fail.
+``halo-sim serve --virtual-clock`` runs as a separate process and is reached only by its URL,
+as QA would reach it: no targets file, ``--target`` (here ``--halo-target``) reads its discovery
+route.  The whole catalog runs on one worker against that one shared backend, so a scenario
+that leaks state into the next (faults left on, assertions about other runs' rows) fails here:
+every scenario must pass, none may skip.  ``halo-sim diff`` against the same URL must compare for
+real and find nothing.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import signal
 import socket
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 CLI = [sys.executable, "-c", "from halo_sim.cli.app import main; main()"]
+# Every actor logs in from 127.0.0.1: the per-IP login limits must allow a whole catalog, twice.
+SERVE_ENV = {"HALO_OTP_REQUEST_LIMIT": "1000", "HALO_ANON_LOGIN_LIMIT": "1000"}
 
 
 def _free_port() -> int:
@@ -27,18 +33,13 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-# How a QA server would be configured: the webhook token the runner also knows, and login limits that
-# allow a whole catalog from one machine (every actor logs in from 127.0.0.1).
-SERVE_ENV = {
-    "XENDIT_CALLBACK_TOKEN": "halo-sim-callback-token",
-    "HALO_OTP_REQUEST_LIMIT": "1000",
-    "HALO_ANON_LOGIN_LIMIT": "1000",
-}
-
-
-def _start_serve(port: int) -> tuple[subprocess.Popen[str], dict[str, str]]:
+@pytest.fixture(scope="module")
+def serve_url() -> Iterator[str]:
+    """One ``halo-sim serve --virtual-clock`` for the module; its fakes on free ports (no clash with a dev's 8081)."""
+    port = _free_port()
+    args = ["serve", "--virtual-clock", "--port", str(port), "--fcm-port", "0", "--xendit-port", "0"]
     proc = subprocess.Popen(
-        [*CLI, "serve", "--port", str(port)],
+        [*CLI, *args],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -46,68 +47,78 @@ def _start_serve(port: int) -> tuple[subprocess.Popen[str], dict[str, str]]:
         env={**os.environ, "COLUMNS": "200", **SERVE_ENV},
     )
     assert proc.stdout is not None
-    urls: dict[str, str] = {}
+    seen = ""
     for line in proc.stdout:
-        found = re.match(r"\s*(\w+)\s+(\S+)", line)
-        if found:
-            urls[found.group(1)] = found.group(2)
+        seen += line
         if "test hooks" in line:
-            return proc, urls
-    raise AssertionError(f"serve exited early: {urls}")
-
-
-def _targets_file(folder: Path, urls: dict[str, str]) -> Path:
-    path = folder / "halo-sim.yaml"
-    path.write_text(f"""targets:
-  dev-server:
-    base_url: {urls["backend"]}
-    fcm_url: {urls["fake_fcm"]}
-    xendit_url: {urls["fake_xendit"]}
-    xendit_callback_token_env: XENDIT_CALLBACK_TOKEN
-    capabilities: [test_endpoints, otp_readable]
-    mitras:
-      - {{phone: "+6281100000001", password: bestie123}}
-      - {{phone: "+6281100000002", password: bestie123}}
-""")
-    return path
-
-
-def test_the_whole_catalog_passes_or_skips_with_a_reason_against_a_separate_serve_process(tmp_path: Path) -> None:
-    proc, urls = _start_serve(_free_port())
+            break
+    else:
+        raise AssertionError(f"serve exited early:\n{seen}")
     try:
-        targets = _targets_file(tmp_path, urls)
-        run = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pytest",
-                str(ROOT / "scenarios"),
-                "-q",
-                "-rs",
-                "-p",
-                "no:cacheprovider",
-                "-p",
-                "no:xdist",
-                "--halo-target",
-                "dev-server",
-                "--halo-targets",
-                str(targets),
-                f"--junitxml={tmp_path / 'live.xml'}",
-            ],
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=240,
-            env={**os.environ, "XENDIT_CALLBACK_TOKEN": "halo-sim-callback-token"},
-        )
+        yield f"http://127.0.0.1:{port}"
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=15)
-    summary = run.stdout.strip().splitlines()[-1]
-    assert run.returncode == 0, run.stdout[-4000:]
-    assert "failed" not in summary and "error" not in summary
-    passed = int(re.search(r"(\d+) passed", summary).group(1))  # type: ignore[union-attr]
-    assert passed >= 15, summary
-    skip_reasons = [line for line in run.stdout.splitlines() if line.startswith("SKIPPED")]
-    assert skip_reasons and all("lacks" in r or "cannot create mitras" in r for r in skip_reasons)
     assert proc.returncode == 0
+
+
+def _env() -> dict[str, str]:
+    """The runner's environment: nothing about the target but its URL (no token, no targets file)."""
+    drop = {"XENDIT_CALLBACK_TOKEN", "HALO_SIM_TARGETS", "HALO_SIM_TARGET", "HALO_TEST_TOKEN"}
+    return {k: v for k, v in os.environ.items() if k not in drop}
+
+
+def _cases(junit: Path) -> dict[str, str]:
+    """Each test case of a JUnit report and its verdict (passed, skipped, failure, error)."""
+    verdicts = {}
+    for case in ET.parse(junit).iter("testcase"):
+        outcome = next((child.tag for child in case if child.tag in ("skipped", "failure", "error")), "passed")
+        verdicts[case.get("name", "")] = outcome
+    return verdicts
+
+
+def test_the_whole_catalog_passes_with_no_skips_against_a_serve_url(serve_url: str, tmp_path: Path) -> None:
+    junit = tmp_path / "live.xml"
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            str(ROOT / "scenarios"),
+            "-q",
+            "-rs",
+            "-p",
+            "no:cacheprovider",
+            "-n",
+            "1",
+            "--halo-target",
+            serve_url,
+            f"--junitxml={junit}",
+        ],
+        cwd=tmp_path,  # no halo-sim.yaml here or above
+        capture_output=True,
+        text=True,
+        timeout=400,
+        env=_env(),
+    )
+    assert run.returncode == 0, run.stdout[-6000:]
+    verdicts = _cases(junit)
+    catalog = {p.stem for p in (ROOT / "scenarios").glob("*.yaml")}
+    assert len(verdicts) == len(catalog), sorted(verdicts)
+    assert {name for name, verdict in verdicts.items() if verdict != "passed"} == set(), run.stdout[-6000:]
+
+
+@pytest.mark.parametrize("scenario", ["xendit-paid-via-checkout", "ts-customer-05-01"])
+def test_diff_against_a_serve_url_compares_for_real_and_finds_no_drift(serve_url: str, scenario: str) -> None:
+    """Both runs pass (nothing skipped: the comparison is real) and nothing drifts: exit 0."""
+    run = subprocess.run(
+        [*CLI, "diff", scenario, "--against", serve_url],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**_env(), "COLUMNS": "250"},
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert f"embedded passed · {serve_url} passed" in run.stdout, run.stdout
+    assert f"no drift between embedded and {serve_url}" in run.stdout

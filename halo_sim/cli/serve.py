@@ -4,6 +4,11 @@ Settings: flags > the environment > ``./.env`` > defaults (``Settings.from_env``
 stack only decides how its own servers are wired (FCM and Xendit URLs, Xendit on).
 Binding a non-loopback host with the test hooks on and no test token is refused
 (exit 2): the hooks would let anyone on the network reset or read everything.
+
+The fakes listen at ``--port`` + 1 and + 2 unless told otherwise, so the URLs a backend's
+``.env`` or an app's build carries stay valid across restarts.  ``--public-url`` is the
+address clients use (``http://10.0.2.2:8080`` from the Android emulator): invoice URLs and
+every printed URL use its host, while the servers still bind ``--host``.
 """
 
 from __future__ import annotations
@@ -22,10 +27,22 @@ def serve(
         str, typer.Option(help="Interface to bind; 0.0.0.0 lets a phone or emulator reach it.")
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Backend port (0 = any free port).")] = 8080,
-    fcm_port: Annotated[int, typer.Option(help="Fake FCM port (0 = any free port).")] = 0,
+    fcm_port: Annotated[
+        int | None, typer.Option(help="Fake FCM port; default --port + 1 (8081); 0 = any free port.")
+    ] = None,
     xendit_port: Annotated[
-        int, typer.Option(help="Fake Xendit port (0 = any free port; after a restore, the saved run's port).")
-    ] = 0,
+        int | None,
+        typer.Option(
+            help="Fake Xendit port; default --port + 2 (8082); 0 = any free port (after a restore, the saved run's)."
+        ),
+    ] = None,
+    public_url: Annotated[
+        str | None,
+        typer.Option(
+            help="How clients reach the backend, e.g. http://10.0.2.2:8080 from the Android emulator or "
+            "http://192.168.1.20:8080 from a phone; invoice URLs and printed URLs use its host."
+        ),
+    ] = None,
     seed: Annotated[
         int | None, typer.Option(help="Seed for ids and faker data (never secrets); default HALO_SEED or 0.")
     ] = None,
@@ -62,6 +79,8 @@ def serve(
     from simkit.clock import SystemClock, VirtualClock
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    fcm_port, xendit_port = _beside(port, fcm_port, 1), _beside(port, xendit_port, 2)
+    _refuse_a_bad_public_url(public_url)
     ports = {"--port": port, "--fcm-port": fcm_port, "--xendit-port": xendit_port}
     check_start(host, ports)  # one line, exit 2, if a port is taken
     console = Console()
@@ -77,6 +96,7 @@ def serve(
         test_token=test_token,
         state_file=state_file,
         checkpoint_interval_s=checkpoint_interval,
+        public_url=public_url,
     )
     try:
         stack = Stack(clock, options)
@@ -84,9 +104,7 @@ def serve(
         print(f"halo-sim serve: {exc}", file=sys.stderr)
         raise typer.Exit(2) from None
     _print_settings(console, stack)
-    for name, url in stack.urls().items():
-        console.print(f"[bold]{name:>10}[/]  {url}")
-    console.print(f"[dim]{'test hooks':>10}  {stack.backend_server.url}/internal/_test/state   (Ctrl-C to stop)[/]")
+    _print_urls(console, stack)
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())  # a supervisor's stop: same clean drain as Ctrl-C
     try:
@@ -101,6 +119,49 @@ def serve(
         print(f"halo-sim serve: the state was NOT saved: {exc}", file=sys.stderr)
         raise typer.Exit(1) from None
     console.print(f"stopped; state saved to {state_file}" if state_file else "stopped")
+
+
+def _beside(port: int, given: int | None, offset: int) -> int:
+    """A fake's port: as given, else next to the backend's (any free port when the backend takes any)."""
+    if given is not None:
+        return given
+    return port + offset if port else 0
+
+
+def _refuse_a_bad_public_url(url: str | None) -> None:
+    from halo_sim.stack import check_public_url
+
+    problem = check_public_url(url) if url else None
+    if problem is not None:
+        Console(stderr=True).print(f"[red]halo-sim serve: --public-url {problem}[/]", highlight=False, soft_wrap=True)
+        raise typer.Exit(2)
+
+
+def _print_urls(console: Console, stack: Any) -> None:
+    """Where clients go, the callback token fake Xendit signs with, and where the test hooks are.
+
+    A generated token is printed (it exists only in this process, and a backend or
+    ``halo-sim xendit fire-webhook`` elsewhere needs it); a configured one is the user's own.
+    """
+    urls = stack.urls()
+    for name, url in urls.items():
+        console.print(f"[bold]{name:>10}[/]  {url}", highlight=False)
+    token = (
+        f"{stack.xendit_callback_token}  (random per start; set XENDIT_CALLBACK_TOKEN to fix it)"
+        if "xendit_callback_token" in stack.generated_secrets
+        else "as configured in XENDIT_CALLBACK_TOKEN"
+    )
+    console.print(f"[bold]{'callback':>10}[/]  x-callback-token {token}", highlight=False, soft_wrap=True)
+    console.print(
+        f"[dim]{'discovery':>10}  {urls['backend']}/internal/_test/discovery   (what --target URL reads)[/]",
+        highlight=False,
+        soft_wrap=True,
+    )
+    console.print(
+        f"[dim]{'test hooks':>10}  {urls['backend']}/internal/_test/state   (Ctrl-C to stop)[/]",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def _refuse_an_open_test_surface(host: str, seed: int | None, test_token: str | None) -> None:

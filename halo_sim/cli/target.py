@@ -66,6 +66,37 @@ def check(
     console.print(f"[bold green]OK[/] every declared capability answers{hint}", highlight=False)
 
 
+@app.command("init")
+def init(
+    name: Annotated[str, typer.Argument(help="The target's name, e.g. staging.")],
+    url: Annotated[str, typer.Option("--url", help="Its backend's base URL, e.g. https://staging.halo.example.")],
+    targets: Annotated[Path, typer.Option("--targets", help="Targets file to create or add to.")] = Path(
+        "halo-sim.yaml"
+    ),
+    force: Annotated[bool, typer.Option("--force", help="Replace a profile of that name.")] = False,
+) -> None:
+    """Write a commented profile for NAME into the targets file (created if missing).
+
+    Every setting a target can have is in it, commented with what it enables; secrets are
+    read from environment variables the profile names. Exit 2 if NAME exists (without --force).
+    """
+    from halo_sim.targets.template import add_profile
+    from simkit.errors import HaloSimError
+
+    console = Console()
+    try:
+        done = add_profile(targets, name, url, force)
+    except HaloSimError as exc:
+        Console(stderr=True).print(f"[red]{escape(str(exc))}[/]", highlight=False, soft_wrap=True)
+        raise typer.Exit(EXIT_USAGE) from None
+    console.print(f"{done} target {escape(name)!r} in {targets}", highlight=False)
+    console.print(
+        f"next: uncomment what it has (docs/targets.md), then `halo-sim target check {escape(name)}`",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
 def _table(name: str, checks: list[Check]) -> Table:
     from rich.markup import escape
     from rich.table import Table

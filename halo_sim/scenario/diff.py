@@ -20,7 +20,8 @@ reference — not values (ids, timestamps, names differ legitimately), but:
 Left out: the runner's clean-up after the last step (a live target is tidied
 with more calls than the embedded one) and the bodies of the simulator's
 whole-state dumps (``test.state``, ``test.connections``: rows and socket keys,
-which on a shared live backend are other people's data).
+which on a shared live backend are other people's data) and of fake Xendit's delivery
+log (``xendit.expect_callback``: every run's callbacks, sent by our fake, not the target).
 
 Consecutive identical GETs (the polling of ``fcm.expect_push`` or
 ``xendit.expect_callback``, whose number depends on timing) count as one, the
@@ -53,6 +54,8 @@ ID_IN_KEY = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F
 TIDY_ACTIONS = ("test.reset_phone", "mitra.get_profile", "mitra.end_session", "mitra.go_offline")
 # The simulator's whole-state dumps: their fields are rows and socket keys, data rather than contract.
 DUMP_ACTIONS = ("test.state", "test.connections")
+# Fake Xendit's whole delivery log: what our fake sent, for every run that shares it, not the target's contract.
+FAKE_LOGS = frozenset({"GET /_fake/callbacks"})
 
 
 @dataclass(frozen=True)
@@ -212,7 +215,7 @@ def _compared(transcript: Iterable[dict[str, Any]], target: Target | None) -> li
     tidy = _route_keys(target, TIDY_ACTIONS)
     while found and found[-1].key in tidy:
         found.pop()
-    dumps = _route_keys(target, DUMP_ACTIONS)
+    dumps = _route_keys(target, DUMP_ACTIONS) | FAKE_LOGS
     return [Exchange(e.key, e.status, "dump", ()) if e.key in dumps else e for e in found]
 
 

@@ -1,7 +1,9 @@
 """Matching a step's result against its ``expect`` and reporting the difference.
 
 ``expect`` is a *subset*: every key it names must be in the result with an equal
-value (mappings recurse; lists must match element by element).  The difference
+value (mappings recurse; lists must match element by element).  ``{$where: M, $items: [...]}``
+matches a list by only its items containing ``M``: on a shared backend a table or log also
+holds other runs' rows, and a scenario may speak only about its own.  The difference
 comes back as one line per mismatch, with the dotted path, so a failure reads
 ``body.delivered_via: expected 'ws', got 'fcm'``.
 """
@@ -14,10 +16,13 @@ from typing import Any
 from halo_sim.scenario.template import step_into
 
 MISSING = object()
+WHERE, ITEMS = "$where", "$items"
 
 
 def diff(expected: Any, actual: Any, path: str = "") -> list[str]:
     """Every way ``actual`` fails to contain ``expected``; empty when it does."""
+    if isinstance(expected, Mapping) and WHERE in expected:
+        return _filtered(expected, actual, path)
     if isinstance(expected, Mapping):
         if not isinstance(actual, Mapping):
             return [f"{path or 'result'}: expected a mapping, got {_show(actual)}"]
@@ -35,6 +40,15 @@ def diff(expected: Any, actual: Any, path: str = "") -> list[str]:
     if expected != actual or type(expected) is not type(actual) and not _numbers(expected, actual):
         return [f"{path}: expected {_show(expected)}, got {_show(actual)}"]
     return []
+
+
+def _filtered(expected: Mapping[str, Any], actual: Any, path: str) -> list[str]:
+    """``{$where: M, $items: [...]}``: the items of ``actual`` containing ``M``, matched against ``$items``."""
+    if set(expected) != {WHERE, ITEMS}:
+        return [f"{path or 'result'}: {WHERE} needs exactly {ITEMS} beside it, got {sorted(expected)}"]
+    if not isinstance(actual, list):
+        return [f"{path or 'result'}: {WHERE} filters a list, got {_show(actual)}"]
+    return diff(expected[ITEMS], [item for item in actual if matches(expected[WHERE], item)], f"{path}[{WHERE}]")
 
 
 def _numbers(a: Any, b: Any) -> bool:

@@ -127,6 +127,17 @@ async def _tidy(ctx: RunContext, actor: Actor) -> None:
         await ctx.call("mitra.go_offline", {}, actor)
 
 
+async def _clear_faults(ctx: RunContext) -> None:
+    """Faults a scenario injected into a live target's fake Xendit end with it: the next run
+    (another scenario, another tester) would otherwise get duplicated or dropped callbacks."""
+    if not ctx.target.live or not any(s.action == "xendit.faults" for s in ctx.scenario.steps):
+        return
+    try:
+        await ctx.http.delete(f"{ctx.target.xendit_url}/_fake/faults")
+    except httpx.HTTPError as exc:
+        ctx.transcript.add("note", text=f"clearing fake Xendit's faults failed: {exc!r}")
+
+
 def setup_steps(scenario: Scenario) -> list[Step]:
     """The steps an actor's spec implies: login, device, online, foreground."""
     steps: list[Step] = []
@@ -254,4 +265,5 @@ async def _cleanup(ctx: RunContext, result: ScenarioResult) -> None:
             await _tidy(ctx, actor)
         except Exception as exc:  # cleanup trouble is reported, never hides the run's own result
             ctx.transcript.add("note", text=f"cleanup of {actor.name} ({actor.phone}) failed: {exc!r}")
+    await _clear_faults(ctx)
     result.transcript = ctx.transcript.entries

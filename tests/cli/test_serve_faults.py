@@ -80,7 +80,11 @@ def _serve(tmp: Path, port: int, *args: str) -> Iterator[Serve]:
     out, err = tmp / f"serve-{run}.out", tmp / f"serve-{run}.err"
     with out.open("wb") as stdout, err.open("wb") as stderr:
         proc = subprocess.Popen(
-            [*CLI, "serve", "--port", str(port), *args], cwd=ROOT, stdout=stdout, stderr=stderr, env=_env()
+            [*CLI, "serve", "--port", str(port), "--fcm-port", "0", "--xendit-port", "0", *args],
+            cwd=ROOT,
+            stdout=stdout,
+            stderr=stderr,
+            env=_env(),
         )
     serve = Serve(proc, f"http://127.0.0.1:{port}", out, err)
     try:

@@ -351,7 +351,7 @@ def _next_line(lines: queue.Queue[str], containing: str) -> str:
 def served(scenarios_dir: Path) -> Iterator[dict[str, str]]:
     """``halo-sim serve`` as its own process on a free port; its printed URLs by name."""
     proc = subprocess.Popen(
-        [*CLI, "serve", "--port", str(free_port())],
+        [*CLI, "serve", "--port", str(free_port()), "--fcm-port", "0", "--xendit-port", "0"],
         cwd=scenarios_dir.parent,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

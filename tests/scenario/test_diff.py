@@ -278,3 +278,15 @@ def test_the_runners_extra_cleanup_on_a_live_target_and_ids_in_field_names_are_n
         "boolean",
         "absent",
     ) in compare(mine, yours)
+
+
+def test_fake_xendits_delivery_log_is_other_runs_data_on_a_shared_serve_so_only_its_status_counts() -> None:
+    paid = {"callbacks": [{"body": {"status": "PAID", "paid_amount": 25000}}]}
+    earlier_run = {"callbacks": [{"body": {"status": "EXPIRED"}}, {"body": {"status": "PAID", "paid_amount": 1}}]}
+    mine = ScenarioResult("s", "s", "s.yaml", "a", 1, transcript=[_http("GET", "http://a/_fake/callbacks", 200, paid)])
+    theirs = [_http("GET", "http://b/_fake/callbacks", 200, earlier_run)]
+    assert compare(mine, ScenarioResult("s", "s", "s.yaml", "b", 1, transcript=theirs)) == []
+    broken = [_http("GET", "http://b/_fake/callbacks", 500, earlier_run)]
+    assert [f.kind for f in compare(mine, ScenarioResult("s", "s", "s.yaml", "b", 1, transcript=broken))] == [
+        "http_status"
+    ]

@@ -134,3 +134,26 @@ def test_a_required_step_the_target_cannot_run_fails_instead_of_skipping(
     result = _run(load_scenario(path), no_dump)
     assert result.status == "failed"
     assert "required step cannot run" in result.reason and "state_dump" in result.reason
+
+
+def test_faults_a_scenario_injects_into_a_live_targets_fake_xendit_end_with_it(
+    tmp_path: Path, target: EmbeddedTarget
+) -> None:
+    """The next scenario on a shared serve would otherwise get every callback twice."""
+    path = tmp_path / "faulty.yaml"
+    path.write_text("name: x\nsteps:\n  - xendit.faults: {duplicate: true}\n")
+    live = Target(
+        name="live",
+        base_url=target.base_url,
+        ws_url=target.ws_url,
+        live=True,
+        capabilities=frozenset({"xendit_fake"}),
+        xendit_url=target.xendit_url,
+    )
+    assert _run(load_scenario(path), live).status == "passed"
+    assert target.stack.xendit.faults()["duplicate"] is False
+    try:
+        assert _run(load_scenario(path), target).status == "passed"
+        assert target.stack.xendit.faults()["duplicate"] is True  # embedded: the next reset clears them
+    finally:
+        target.stack.xendit.clear_faults()
