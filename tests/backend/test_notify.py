@@ -36,6 +36,13 @@ class LiveSocket:
         self.frames.append(data)
 
 
+class StalledSocket:
+    """An app that stopped reading its socket: a write never completes."""
+
+    async def send_text(self, data: str) -> None:
+        await asyncio.Event().wait()
+
+
 class RecordingPush:
     """Stands in for the FCM client: accepts every message and names it."""
 
@@ -85,3 +92,20 @@ def test_a_live_socket_takes_the_frame_and_no_push_is_sent() -> None:
         return delivery.channel
 
     assert (asyncio.run(deliver()), socket.frames, push.messages) == (Channel.WS, ['{"type":"chat_message"}'], [])
+
+
+def test_a_frame_the_outbox_of_a_too_slow_socket_cannot_take_goes_by_fcm() -> None:
+    ref, user, push = world()
+    ref.hub.queue_limit = 1
+    ref.hub.add(user.key, StalledSocket())  # type: ignore[arg-type]
+
+    async def thrice() -> list[Channel]:
+        first = await ref.notifier.deliver(user, {"type": "chat_message", "seq": 0}, CUSTOMER_TEXT)
+        for _ in range(5):
+            await asyncio.sleep(0)  # the writer takes frame 0 and hangs in the write
+        rest = [await ref.notifier.deliver(user, {"type": "chat_message", "seq": n}, CUSTOMER_TEXT) for n in (1, 2)]
+        return [first.channel, *(d.channel for d in rest)]
+
+    assert asyncio.run(thrice()) == [Channel.WS, Channel.WS, Channel.FCM]  # frame 1 fills the outbox, 2 overflows
+    assert [m["data"]["seq"] for m in push.messages] == ["2"]
+    assert not ref.hub.is_connected(user.key)

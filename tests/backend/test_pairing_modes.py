@@ -235,6 +235,26 @@ def test_targeted_failures_are_never_terminal_and_keep_the_payment_confirmed() -
     assert world.backend.payments.get(attempts[0].payment_request_id).status is PaymentStatus.CONFIRMED
 
 
+def test_a_retry_once_the_paid_validity_window_is_over_is_refused_and_the_payment_ends_failed_pairing() -> None:
+    world = build_world(1)
+    backend = world.backend
+
+    async def scenario() -> tuple[str | None, str | None]:
+        first = await pay(world)
+        await backend.pairing.reject("mitra-0", first.id)
+        await backend.scheduler.advance(backend.settings.paid_validity_s - 1)
+        just_before = await refusal(backend.pairing.retry(first.payment_request_id, world.customer_id))
+        await backend.pairing.force_timeout(backend.pairing.attempts(first.payment_request_id)[-1])
+        await backend.scheduler.advance(1)
+        return just_before, await refusal(backend.pairing.retry(first.payment_request_id, world.customer_id))
+
+    just_before, at_the_end = run(scenario)
+    [payment] = backend.store.payment_requests.all()
+    assert (just_before, at_the_end) == (None, "PAYMENT_EXPIRED")
+    assert payment.status is PaymentStatus.FAILED_PAIRING
+    assert len(backend.pairing.attempts(payment.id)) == 2  # the refused retry started no attempt
+
+
 # --- cari bestie lain --------------------------------------------------------------------------------
 
 

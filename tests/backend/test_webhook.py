@@ -437,6 +437,39 @@ def test_invoice_mismatch_on_a_confirmed_payment_leaves_it_confirmed(api: httpx.
     assert snapshot(api)["tables"] == before["tables"]
 
 
+@pytest.mark.parametrize("status", ["PAID", "SETTLED"])
+def test_a_paid_callback_for_less_than_the_amount_is_ignored_amount_mismatch(api: httpx.Client, status: str) -> None:
+    token = login(api)
+    payment = create_payment(api, token)
+    before = snapshot(api)["tables"]
+    body = {**callback(api, payment, status), "paid_amount": payment["amount"] - 1}
+
+    response = fire(api, body)
+
+    assert response.status_code == 200, response.text
+    assert response.json() == {
+        "result": "ignored",
+        "reason": "AMOUNT_MISMATCH",
+        "payment_request_id": payment["id"],
+        "expected_amount": payment["amount"],
+        "paid_amount": payment["amount"] - 1,
+    }
+    assert payment_of(api, token, payment["id"])["status"] == "pending"
+    assert snapshot(api)["tables"] == before  # no confirmation, no ledger row, no session
+
+
+def test_a_confirmation_books_one_customer_transaction_and_a_duplicate_books_none(api: httpx.Client) -> None:
+    token = login(api)
+    payment = create_payment(api, token)
+    assert fire(api, callback(api, payment, "PAID")).json()["result"] == "confirmed"
+    assert fire(api, callback(api, payment, "SETTLED")).json()["result"] == "duplicate"
+
+    rows = [t for t in state(api)["tables"]["customer_transactions"] if t["payment_request_id"] == payment["id"]]
+    assert [(t["customer_id"], t["amount"], t["kind"]) for t in rows] == [
+        (payment["customer_id"], payment["amount"], "payment")
+    ]
+
+
 # --- end to end: the fake delivers -------------------------------------------------------------
 
 

@@ -111,6 +111,12 @@ def test_judge_accept_ignores_other_mitras_rejections() -> None:
     assert outcome is AcceptOutcome.WON
 
 
+def test_a_busy_mitra_cannot_win_an_offer_it_still_holds() -> None:
+    """Between winning one session and losing its other offers, the mitra is busy: refused, not a second win."""
+    outcomes = [judge_accept(SessionStatus.PENDING_ACCEPTANCE, ["m"], [], "m", mitra_busy=b) for b in (True, False)]
+    assert outcomes == [AcceptOutcome.BUSY, AcceptOutcome.WON]
+
+
 def test_accept_outcome_codes_uppercase_to_the_api_error_codes() -> None:
     assert {o.value.upper() for o in AcceptOutcome} == {
         "WON",

@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from halo_sim.domain.payment import PAYMENT, TERMINAL, PaymentEvent, PaymentStatus
+from halo_sim.domain.payment import PAYMENT, TERMINAL, PaymentEvent, PaymentStatus, usable_for_pairing
 from simkit.errors import IllegalTransition
 
 DECLARED = sorted(PAYMENT.transitions.items())
@@ -63,3 +63,21 @@ def test_payment_observer_sees_the_transition() -> None:
     finally:
         PAYMENT.observers.pop()
     assert seen == [("payment_request", "pending", "confirm", "confirmed")]
+
+
+# --- the paid-validity window -----------------------------------------------------------------
+
+
+def test_a_confirmed_payment_is_usable_for_pairing_only_before_its_validity_ends() -> None:
+    paid_at, validity = 1000.0, 60.0
+    usable = [usable_for_pairing(PaymentStatus.CONFIRMED, paid_at, now, validity) for now in (1000.0, 1059.9, 1060.0)]
+    assert usable == [True, True, False]
+
+
+@pytest.mark.parametrize("state", sorted(set(PaymentStatus) - {PaymentStatus.CONFIRMED}))
+def test_only_a_confirmed_payment_is_usable_for_pairing(state: PaymentStatus) -> None:
+    assert not usable_for_pairing(state, 1000.0, 1000.0, 60.0)
+
+
+def test_a_confirmed_payment_without_a_confirmation_time_has_no_window_to_run_out() -> None:
+    assert usable_for_pairing(PaymentStatus.CONFIRMED, None, 10**9, 60.0)
