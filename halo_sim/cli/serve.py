@@ -133,6 +133,8 @@ def _refuse_a_bad_public_url(url: str | None) -> None:
 
     problem = check_public_url(url) if url else None
     if problem is not None:
+        from rich.console import Console
+
         Console(stderr=True).print(f"[red]halo-sim serve: --public-url {problem}[/]", highlight=False, soft_wrap=True)
         raise typer.Exit(2)
 

@@ -80,6 +80,9 @@ def init(
     Every setting a target can have is in it, commented with what it enables; secrets are
     read from environment variables the profile names. Exit 2 if NAME exists (without --force).
     """
+    from rich.console import Console
+    from rich.markup import escape
+
     from halo_sim.targets.template import add_profile
     from simkit.errors import HaloSimError
 
