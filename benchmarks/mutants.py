@@ -170,7 +170,7 @@ MUTANTS: tuple[Mutant, ...] = (
       "losers = [m for m in session.offered_mitra_ids if m != mitra.id and self._holds_offer(session, m)]",
       "losers: list[str] = []", "the losers of the accept race are told offer_taken", PAIRING),
     M("all-rejected-keeps-searching", S + "pairing.py",
-      "await self.fail(session.id, SessionEvent.ALL_REJECTED)", "pass",
+      "return await self.fail(session.id, SessionEvent.ALL_REJECTED)", "return session",
       "when every offered mitra declines, the attempt fails", PAIRING),
     M("targeted-failures-count", S + "pairing.py",
       "if s.status is SessionStatus.FAILED and s.mode == Mode.BLAST)", "if s.status is SessionStatus.FAILED)",
@@ -326,17 +326,29 @@ class Outcome:
 
 
 def check_snippets(mutants: Iterable[Mutant], root: Path = ROOT) -> None:
-    """Every snippet must occur exactly once and every test path exist, or the list is out of date."""
+    """Every snippet must occur exactly once, every mutant compile and every test path exist."""
     problems = []
     for mutant in mutants:
         missing = [t for t in mutant.tests if not (root / t.split("::")[0]).exists()]
         if missing:
             problems.append(f"{mutant.name}: no such test path {', '.join(missing)}")
-        count = (root / mutant.path).read_text().count(mutant.find)
+        source = (root / mutant.path).read_text()
+        count = source.count(mutant.find)
         if count != 1:
             problems.append(f"{mutant.name}: snippet found {count} times in {mutant.path}: {mutant.find!r}")
+        elif (error := syntax_error(source.replace(mutant.find, mutant.replace, 1), mutant.path)) is not None:
+            problems.append(f"{mutant.name}: the mutated {mutant.path} does not compile ({error})")
     if problems:
         sys.exit("mutant list out of sync with the code:\n  " + "\n  ".join(problems))
+
+
+def syntax_error(source: str, path: str) -> str | None:
+    """Why ``source`` does not compile, or None: a mutant that cannot even load would count as killed."""
+    try:
+        compile(source, path, "exec")
+    except SyntaxError as exc:
+        return f"line {exc.lineno}: {exc.msg}"
+    return None
 
 
 def apply(mutant: Mutant, root: Path) -> None:
