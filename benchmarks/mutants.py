@@ -218,7 +218,7 @@ MUTANTS: tuple[Mutant, ...] = (
       '"mitra_is_online": mitra.online', "a bestie whose heartbeats stopped shows offline in history", HISTORY),
     M("reset-phone-parents-first", S + "testing.py", '    "chat_messages",\n    "chat_sessions",',
       '    "chat_sessions",\n    "chat_messages",', "reset-phone deletes children before parents (FK 23503)",
-      ROUTES),
+      ("tests/backend/test_routes.py::test_reset_phone_cascades_children_first", *ROUTES)),
     M("webhook-token-unchecked", S + "webhooks.py",
       'if not expected or not hmac.compare_digest((token or "").encode(), expected):', "if not expected:",
       "x-callback-token must match XENDIT_CALLBACK_TOKEN", PAYMENTS),
