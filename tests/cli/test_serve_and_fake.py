@@ -163,7 +163,7 @@ def test_serve_with_a_state_file_keeps_accounts_across_a_sigterm_restart(scenari
 def test_serve_on_a_non_loopback_host_without_a_test_token_refuses_to_start(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("HALO_TEST_TOKEN", "HALO_ENV")}
     run = subprocess.run(
-        [*CLI, "serve", "--host", "0.0.0.0", "--port", str(_free_port())],
+        [*CLI, "serve", "--host", "0.0.0.0", "--port", str(_free_port()), *ANY],
         cwd=tmp_path,
         capture_output=True,
         text=True,
