@@ -131,7 +131,7 @@ MUTANTS: tuple[Mutant, ...] = (
     M("ws-failure-no-push-fallback", S + "notify.py",
       "if channel is Channel.WS and await self.deps.hub.send(user.key, frame):",
       "if channel is Channel.WS and (await self.deps.hub.send(user.key, frame) or True):",
-      "a socket that fails to take the frame falls back to FCM", NOTIFY),
+      "a frame a socket cannot take (its outbox full) goes by FCM", NOTIFY),
     M("unregistered-token-kept", S + "notify.py",
       'if exc.code == "UNREGISTERED":\n                    self.devices.forget(token)',
       'if exc.code == "UNREGISTERED":\n                    pass', "an UNREGISTERED token is forgotten", NOTIFY),
