@@ -153,7 +153,9 @@ def _stalled_websocket(port: int, token: str) -> socket.socket:
         while True:  # until the server stops reading us, because its pongs to us no longer fit
             sock.sendall(ping * 256)
     except TimeoutError:
-        pass
+        pass  # the server's sends to us block: the socket is held up
+    except (ConnectionResetError, BrokenPipeError):
+        pass  # or the server dropped us as a slow client first (close 4008): also what a stalled client meets
     return sock
 
 
