@@ -17,13 +17,14 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from halo_sim.report.sequence import Message, Sequence, sequence, step_name
 from halo_sim.report.svg import draw, virtual_offset
 from halo_sim.scenario.snippet import step_yaml
+from simkit.errors import HaloSimError
 
 TEMPLATES = Path(__file__).parent / "templates"
 REQUIRED = ("id", "status", "steps", "transcript")
 
 
-class ReportError(Exception):
-    """A JSON file that is not a scenario report (said in one line)."""
+class ReportError(HaloSimError):
+    """A JSON file that is not a scenario report: the CLI says it in one line and exits 2."""
 
 
 def _environment() -> Environment:

@@ -141,7 +141,8 @@ def _arrow(message: Message, y: int, x: dict[str, int], width: int, virtual_star
     body = _note(message, y, x, colour, shown) if message.source == message.target else _line(message, y, x, colour)
     return (
         f'<g class="msg msg-{message.kind}" data-index="{message.index}" tabindex="0" role="button">'
-        f'<title>{escape(label)}</title><rect class="hit" x="0" y="{y}" width="{width}" height="{ROW}" fill="transparent"/>'
+        f"<title>{escape(label)}</title>"
+        f'<rect class="hit" x="0" y="{y}" width="{width}" height="{ROW}" fill="transparent"/>'
         f"{_times(message, y, virtual_start)}{body}"
         f"{'' if message.source == message.target else _label(message, y, x, shown)}</g>"
     )
