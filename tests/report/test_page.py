@@ -58,7 +58,9 @@ def test_the_index_counts_and_links_each_scenario() -> None:
     ("content", "said"),
     [(None, "cannot read"), ("not json", "is not JSON"), ('{"id": "x"}', "is not a halo-sim scenario report")],
 )
-def test_loading_a_missing_or_foreign_file_is_refused_in_one_line(tmp_path: Path, content: str | None, said: str) -> None:
+def test_loading_a_missing_or_foreign_file_is_refused_in_one_line(
+    tmp_path: Path, content: str | None, said: str
+) -> None:
     path = tmp_path / "r.json"
     if content is not None:
         path.write_text(content)

@@ -35,9 +35,8 @@ def test_labels_are_escaped(conversation: dict[str, Any]) -> None:
 
 def test_every_step_has_a_header_even_one_that_sent_nothing(conversation: dict[str, Any]) -> None:
     conversation["steps"].insert(4, {**conversation["steps"][3], "title": "mitra.expect_frame", "started": 0.46})
-    headings = [
-        "".join(a.itertext()) for a in parsed(conversation).iter(f"{{{NS['svg']}}}a") if a.get("class") == "step-heading"
-    ]
+    links = parsed(conversation).iter(f"{{{NS['svg']}}}a")
+    headings = ["".join(a.itertext()) for a in links if a.get("class") == "step-heading"]
     assert [h.split("· ")[-1] for h in headings] == [
         "customer.foreground",
         "customer.request_payment",
