@@ -54,6 +54,9 @@ def test_the_report_of_a_failing_run_shows_the_conversation_and_the_failed_step(
             assert payload.is_visible()
             assert '"delivered_via": "fcm"' in page.locator("#payload-body").inner_text()
             assert "backend → harness" in page.locator("#payload-meta").inner_text()
+            page.locator("svg .msg", has_text="WS pairing_offer").focus()
+            page.keyboard.press("Enter")  # the keyboard opens a payload too
+            assert '"type": "pairing_offer"' in page.locator("#payload-body").inner_text()
 
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(SCREENSHOTS / "html-report-failing-run.png"), full_page=True)
