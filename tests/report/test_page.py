@@ -67,3 +67,8 @@ def test_loading_a_missing_or_foreign_file_is_refused_in_one_line(
     with pytest.raises(ReportError, match=said) as caught:
         load(path)
     assert "\n" not in str(caught.value)
+
+
+def test_a_skipped_run_with_nothing_said_renders_with_its_reason() -> None:
+    html = render({"id": "x", "status": "skipped", "reason": "lacks fcm_inbox", "steps": [], "transcript": []})
+    assert "lacks fcm_inbox" in html and "<svg" in html and 'id="failed-step"' not in html
