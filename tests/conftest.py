@@ -63,3 +63,16 @@ def node_sdk() -> NodeRun:
         return json.loads(done.stdout)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Debian's chromium for Playwright; skipped (with the reason printed) when absent, a failure in CI."""
+    path = shutil.which("chromium")
+    if path is None:
+        reason = "chromium is not installed (apt-get install -y chromium); skipping the browser test"
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the browser tests: {reason}")
+        print(reason)
+        pytest.skip(reason)
+    return path

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +34,7 @@ class Actor:
     token: str | None = None
     id: str | None = None
     frames: list[dict[str, Any]] = field(default_factory=list)
+    arrivals: list[float] = field(default_factory=list)  # perf_counter() of each frame, for the HTML report
     cursor: int = 0
     ws: ClientConnection | None = None
     _reader: asyncio.Task[None] | None = None
@@ -67,6 +69,7 @@ class Actor:
         with contextlib.suppress(websockets.ConnectionClosed):
             async for raw in ws:
                 self.frames.append(json.loads(raw))
+                self.arrivals.append(time.perf_counter())
                 self._arrived.set()
 
     async def close_socket(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -118,7 +119,8 @@ class RunContext:
         payload = body or None
         if payload is None and route.auth == "test" and route.method != "GET":
             payload = {}  # the test surface takes writes as JSON only (no cross-site simple POSTs)
-        result = await self.request(route.method, self.target.base_url + path, payload, query, headers)
+        who = actor.name if actor is not None and route.auth != "test" else None
+        result = await self.request(route.method, self.target.base_url + path, payload, query, headers, who)
         if route.auth == "test" and result["status"] == 401:  # the harness cannot use the hooks: a skip, with why
             raise CapabilityMissing(token_refused(self.target, route.path))
         return result
@@ -130,15 +132,27 @@ class RunContext:
         body: Any = None,
         query: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
+        actor: str | None = None,
     ) -> Result:
-        """One HTTP exchange, recorded in the transcript; the result is what ``expect``/``save`` see."""
+        """One HTTP exchange, recorded in the transcript; the result is what ``expect``/``save`` see.
+
+        ``actor`` names the app that made the call (the HTML report's lane); none is the harness.
+        """
+        sent = self.transcript.since(time.perf_counter())
         response = await self.http.request(method, url, json=body, params=query or None, headers=headers)
         try:
             parsed: Any = response.json()
         except ValueError:
             parsed = response.text
         self.transcript.add(
-            "http", method=method, url=str(response.url), request=body, status=response.status_code, response=parsed
+            "http",
+            method=method,
+            url=str(response.url),
+            request=body,
+            status=response.status_code,
+            response=parsed,
+            actor=actor,
+            sent=sent,
         )
         return {"status": response.status_code, "body": parsed, "headers": dict(response.headers)}
 

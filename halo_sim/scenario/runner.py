@@ -59,6 +59,7 @@ async def run_scenario(
         try:
             _cast(ctx)
             await target.before_scenario(http, seed)
+            result.endpoints, result.virtual_start = _endpoints(target), await _virtual_now(ctx)
             await _run_phase(ctx, result, "setup", setup_steps(scenario), reporter)
             await _run_phase(ctx, result, "step", scenario.steps, reporter)
         except CapabilityMissing as exc:
@@ -70,6 +71,29 @@ async def run_scenario(
             await _cleanup(ctx, result)
     result.seconds = round(time.perf_counter() - started, 4)
     return result
+
+
+def _endpoints(target: Target) -> dict[str, str]:
+    """Where the backend and the fakes answer: the HTML report tells the lanes of its diagram by them."""
+    urls = {"backend": target.base_url, "xendit": target.xendit_url, "fcm": target.fcm_url}
+    return {lane: url for lane, url in urls.items() if url}
+
+
+async def _virtual_now(ctx: RunContext) -> float | None:
+    """The virtual clock after the reset, read once and left out of the transcript (it is not a step's call).
+
+    A virtual clock moves only when a step advances it, so this reading and the answers of
+    ``test.advance_clock`` give the virtual time of every event of the run.
+    """
+    if not ctx.target.has("virtual_clock"):
+        return None
+    route = ctx.target.routes.get("test.advance_clock")
+    if route is None:
+        return None
+    with contextlib.suppress(httpx.HTTPError, ValueError, TypeError, KeyError):  # no reading: wall times only
+        answer = await ctx.http.get(ctx.target.base_url + route.path, headers=ctx.target.test_headers())
+        return float(answer.json()["now"])
+    return None
 
 
 def down(target: Target, exc: BaseException) -> str:
@@ -170,8 +194,8 @@ async def _run_phase(
     ctx: RunContext, result: ScenarioResult, phase: Any, steps: list[Step], reporter: Reporter | None
 ) -> None:
     for index, step in enumerate(steps):
-        record = StepRecord(index, phase, step.title(), step.line, "passed")
         began = time.perf_counter()
+        record = StepRecord(index, phase, step.title(), step.line, "passed", started=ctx.transcript.since(began))
         try:
             outcome = await run_step(ctx, step)
             record.summary = outcome.summary
@@ -260,6 +284,8 @@ async def _cleanup(ctx: RunContext, result: ScenarioResult) -> None:
     for actor in ctx.actors.values():
         await actor.close_socket()
         result.frames[actor.name] = actor.frames
+        result.frame_times[actor.name] = [ctx.transcript.since(t) for t in actor.arrivals]
+        result.tokens[actor.fcm_token] = actor.name
     for actor in ctx.actors.values():
         try:
             await _tidy(ctx, actor)

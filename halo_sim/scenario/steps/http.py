@@ -31,7 +31,8 @@ async def http(ctx: RunContext, actor: Actor | None, args: HttpArgs) -> StepOutc
         headers["Authorization"] = f"Bearer {who.token}"
     if args.test_token:
         headers.update(ctx.target.test_headers())
-    result = await ctx.request(args.method, ctx.target.base_url + args.path, args.json_body, args.query, headers)
+    url = ctx.target.base_url + args.path
+    result = await ctx.request(args.method, url, args.json_body, args.query, headers, args.as_actor)
     return StepOutcome(
         result, f"{args.method} {args.path} → {result['status']} {compact(result['body'], 160)}", http=True
     )
