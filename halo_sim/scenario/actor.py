@@ -179,13 +179,16 @@ def assign(candidates: list[list[int]]) -> list[int] | None:
     owner: dict[int, int] = {}  # frame index -> pattern holding it
 
     def place(pattern: int, tried: set[int]) -> bool:
+        free = next((index for index in candidates[pattern] if index not in owner), None)
+        if free is not None:  # a free frame first: earlier patterns keep the older frames
+            owner[free] = pattern
+            return True
         for index in candidates[pattern]:
-            if index in tried:
-                continue
-            tried.add(index)
-            if index not in owner or place(owner[index], tried):
-                owner[index] = pattern
-                return True
+            if index not in tried:
+                tried.add(index)
+                if place(owner[index], tried):
+                    owner[index] = pattern
+                    return True
         return False
 
     if not all(place(p, set()) for p in range(len(candidates))):

@@ -67,10 +67,11 @@ async def expect_frame(ctx: RunContext, actor: Actor | None, args: ExpectFrame) 
     timeout, wanted = args.wait_s(), args.count or 1
     frames = await actor.wait_count(args.pattern(), wanted, timeout)
     if not frames:
+        kind = args.type or "matching"
         found = len(actor.pending(args.pattern()))
-        head = f"{found} of {wanted} " if args.count is not None else "no "
+        head = f"{found} of {wanted} {kind} frames" if args.count is not None else f"no {kind} frame"
         raise StepFailed(
-            f"{head}{args.type or 'matching'} frame(s) for {actor.name} within {timeout} s",
+            f"{head} for {actor.name} within {timeout} s",
             _near_misses(ctx, actor, [("", args.pattern().expected())]),
         )
     if args.count is None:
