@@ -109,6 +109,17 @@ def test_expect_frames_names_the_pattern_nothing_fits(tmp_path: Path, target: Em
     assert "      ✗ #1 type: expected 'pairing_failed', got 'pairing_searching'" in details
 
 
+def test_expect_frames_needs_a_distinct_frame_for_each_pattern(tmp_path: Path, target: EmbeddedTarget) -> None:
+    summary, details = _fails(
+        tmp_path,
+        target,
+        PAIRED + "  - customer.expect_frames: {frames: [{type: pairing_searching}, {type: pairing_searching}], "
+        "timeout: 0.1}\n",
+    )
+    assert summary == "too few frames for customer within 0.1 s: 2 patterns compete for them"
+    assert "      ✓ #0 fits" in details and "      ✓ #1 fits" in details
+
+
 def test_count_waits_for_that_many_frames(tmp_path: Path, target: EmbeddedTarget) -> None:
     _passes(
         tmp_path,

@@ -64,19 +64,20 @@ async def expect_frame(ctx: RunContext, actor: Actor | None, args: ExpectFrame) 
     if args.count == 0:
         return await _none_within(ctx, actor, args.pattern(), args.window())
     _needs_socket(actor)
-    timeout, wanted = args.wait_s(), args.count or 1
-    frames = await actor.wait_count(args.pattern(), wanted, timeout)
+    frames = await actor.wait_count(args.pattern(), args.count or 1, args.wait_s())
     if not frames:
-        kind = args.type or "matching"
-        found = len(actor.pending(args.pattern()))
-        head = f"{found} of {wanted} {kind} frames" if args.count is not None else f"no {kind} frame"
-        raise StepFailed(
-            f"{head} for {actor.name} within {timeout} s",
-            _near_misses(ctx, actor, [("", args.pattern().expected())]),
-        )
+        raise _too_few(ctx, actor, args)
     if args.count is None:
         return StepOutcome({"frame": frames[0]}, compact(frames[0]))
     return StepOutcome({"frames": frames}, f"{len(frames)} frame(s): {compact([f.get('type') for f in frames])}")
+
+
+def _too_few(ctx: RunContext, actor: Actor, args: ExpectFrame) -> StepFailed:
+    kind, found = args.type or "matching", len(actor.pending(args.pattern()))
+    head = f"{found} of {args.count} {kind} frames" if args.count is not None else f"no {kind} frame"
+    return StepFailed(
+        f"{head} for {actor.name} within {args.wait_s()} s", _near_misses(ctx, actor, [("", args.pattern().expected())])
+    )
 
 
 @step("actor", "expect_frames", ExpectFrames)
@@ -100,7 +101,7 @@ async def expect_frames(ctx: RunContext, actor: Actor | None, args: ExpectFrames
 
 def _unmet_summary(actor: Actor, patterns: list[Pattern], unmet: list[int], timeout: float) -> str:
     if not unmet:
-        return f"the frames for {actor.name} fitting these {len(patterns)} patterns are too few to give each its own"
+        return f"too few frames for {actor.name} within {timeout} s: {len(patterns)} patterns compete for them"
     which = ", ".join(f"#{i} {compact(patterns[i].expected(), 80)}" for i in unmet)
     return f"{len(unmet)} of {len(patterns)} frames never came for {actor.name} within {timeout} s: {which}"
 
