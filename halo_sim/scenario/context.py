@@ -11,6 +11,7 @@ import httpx
 
 from halo_sim.scenario.actor import Actor
 from halo_sim.scenario.schema import Scenario
+from halo_sim.scenario.sightings import Sightings
 from halo_sim.scenario.transcript import Transcript
 from halo_sim.targets.base import CAPABILITIES, Target
 from halo_sim.targets.preflight import token_refused
@@ -77,6 +78,7 @@ class RunContext:
     actors: dict[str, Actor] = field(default_factory=dict)
     variables: dict[str, Any] = field(default_factory=dict)
     transcript: Transcript = field(default_factory=Transcript)
+    sightings: Sightings = field(default_factory=Sightings)  # pushes and callbacks seen, pushes consumed
     templates_faker: SeededFaker = field(init=False)
 
     def __post_init__(self) -> None:

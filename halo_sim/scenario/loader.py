@@ -24,7 +24,8 @@ from halo_sim.targets.routes import DEFAULT_ROUTES
 from simkit.errors import ScenarioFileError
 from simkit.yamlsrc import Located, load_located
 
-FRAME_STEPS = ("expect_frame", "expect_no_frame", "send_frame")  # need the actor's socket, hence its app open
+# Steps that need the actor's socket, hence its app open.
+FRAME_STEPS = ("expect_frame", "expect_frames", "expect_no_frame", "send_frame")
 Problem = tuple[int | None, str]
 
 

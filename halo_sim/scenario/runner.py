@@ -284,7 +284,7 @@ async def _cleanup(ctx: RunContext, result: ScenarioResult) -> None:
     for actor in ctx.actors.values():
         await actor.close_socket()
         result.frames[actor.name] = actor.frames
-        result.frame_times[actor.name] = [ctx.transcript.since(t) for t in actor.arrivals]
+        result.frame_times[actor.name] = [ctx.transcript.since(t) for t in actor.arrived_at]
         result.tokens[actor.fcm_token] = actor.name
     for actor in ctx.actors.values():
         try:

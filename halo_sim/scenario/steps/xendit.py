@@ -18,6 +18,8 @@ from halo_sim.scenario.context import Result, RunContext, compact
 from halo_sim.scenario.expect import matches
 from halo_sim.scenario.polling import poll
 from halo_sim.scenario.steps import Args, StepOutcome, step
+from halo_sim.scenario.steps.counted import Counted
+from halo_sim.scenario.timeline import Sighting, listing
 from simkit.errors import CapabilityMissing, StepFailed
 from simkit.xendit_wire import standalone_callback
 
@@ -39,10 +41,8 @@ class FaultArgs(Args):
     fail_api: dict[str, Any] | None = None
 
 
-class ExpectCallback(Args):
+class ExpectCallback(Counted):
     match: dict[str, Any] | None = None
-    count: int | None = None
-    timeout: float = 3.0
 
 
 class FireWebhook(Args):
@@ -86,26 +86,58 @@ async def flush(ctx: RunContext, actor: Actor | None, args: Args) -> StepOutcome
 
 @step("xendit", "expect_callback", ExpectCallback, capability="xendit_fake")
 async def expect_callback(ctx: RunContext, actor: Actor | None, args: ExpectCallback) -> StepOutcome:
-    """The fake's delivery log (one entry per attempt) has entries containing ``match`` (exactly ``count``)."""
+    """The fake's delivery log (one entry per attempt) has entries containing ``match``, in log order.
 
-    async def log() -> list[dict[str, Any]]:
-        return list((await ctx.request("GET", f"{ctx.target.xendit_url}/_fake/callbacks"))["body"]["log"])
-
-    def matching(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return [e for e in entries if matches(args.match, e)]
-
-    def enough(entries: list[dict[str, Any]]) -> bool:
-        found = matching(entries)
-        return bool(found) and (args.count is None or len(found) == args.count)
-
-    ok, entries = await poll(log, enough, args.timeout)
-    found = matching(entries)
+    Without ``count``: once there is one, all of them; ``count: N``: exactly N (waiting up to
+    ``timeout`` for the log to reach N); ``count: 0``: none is there or comes ``within`` seconds.
+    Result: {callbacks: [log entries, oldest first], count}
+    """
+    if args.count == 0:
+        return await _no_callback(ctx, args)
+    ok, entries = await poll(lambda: _callback_log(ctx), lambda log: _enough(args, log), args.wait_s())
+    found = _matching(args.match, entries)
     if not ok:
         raise StepFailed(
-            f"expected {args.count or 'some'} matching callback(s), found {len(found)}",
-            [f"  {compact(e, 160)}" for e in entries[-8:]] or ["  no callbacks were sent"],
+            f"expected {args.count or 'some'} matching callback(s), found {len(found)} within {args.wait_s()} s",
+            _callback_listing(ctx, entries, args.match),
         )
     return StepOutcome({"callbacks": found, "count": len(found)}, f"{len(found)} matching callback(s)")
+
+
+async def _callback_log(ctx: RunContext) -> list[dict[str, Any]]:
+    """The fake's delivery log, each entry stamped the first time a poll shows it (the log only grows)."""
+    entries = list((await ctx.request("GET", f"{ctx.target.xendit_url}/_fake/callbacks"))["body"]["log"])
+    for index, _ in enumerate(entries):
+        ctx.sightings.stamp(f"callback:{index}")
+    return entries
+
+
+def _matching(match: dict[str, Any] | None, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [e for e in entries if matches(match, e)]
+
+
+def _enough(args: ExpectCallback, entries: list[dict[str, Any]]) -> bool:
+    found = _matching(args.match, entries)
+    return bool(found) and (args.count is None or len(found) == args.count)
+
+
+async def _no_callback(ctx: RunContext, args: ExpectCallback) -> StepOutcome:
+    came, entries = await poll(lambda: _callback_log(ctx), lambda log: bool(_matching(args.match, log)), args.window())
+    if came:
+        found = [(i, e) for i, e in enumerate(entries) if matches(args.match, e)]
+        zero = ctx.transcript.started
+        raise StepFailed(
+            f"{len(found)} matching callback(s) sent where none should be",
+            [f"  +{ctx.sightings.stamp(f'callback:{i}') - zero:.3f} s  {compact(e, 160)}" for i, e in found],
+        )
+    return StepOutcome({"callbacks": [], "count": 0}, f"no matching callback in {args.window()} s")
+
+
+def _callback_listing(ctx: RunContext, entries: list[dict[str, Any]], match: dict[str, Any] | None) -> list[str]:
+    """Every logged attempt, with when the harness first saw it and why it is not a matching one."""
+    zero = ctx.transcript.started
+    seen = [Sighting(ctx.sightings.stamp(f"callback:{i}") - zero, None, e, e) for i, e in enumerate(entries)]
+    return listing("callbacks", seen, [("", match)] if match else [])
 
 
 @step("xendit", "fire_webhook", FireWebhook)
