@@ -61,26 +61,38 @@ async def _fake(ctx: RunContext, method: str, path: str, body: Any = None) -> St
 
 @step("xendit", "pay", PayArgs, capability="xendit_fake")
 async def pay(ctx: RunContext, actor: Actor | None, args: PayArgs) -> StepOutcome:
-    """The customer pays on the checkout page; the fake sends the PAID callback."""
+    """The customer pays on the checkout page; the fake sends the PAID callback.
+
+    Result: `{status, body, headers}` of the fake's answer (`body` is the invoice).
+    """
     body = args.model_dump(exclude={"invoice_id"}, exclude_none=True)
     return await _fake(ctx, "POST", f"/_fake/invoices/{args.invoice_id}/pay", body)
 
 
 @step("xendit", "expire", InvoiceArg, capability="xendit_fake")
 async def expire(ctx: RunContext, actor: Actor | None, args: InvoiceArg) -> StepOutcome:
-    """The invoice expires now; the fake sends the EXPIRED callback."""
+    """The invoice expires now; the fake sends the EXPIRED callback.
+
+    Result: `{status, body, headers}` of the fake's answer (`body` is the invoice).
+    """
     return await _fake(ctx, "POST", f"/_fake/invoices/{args.invoice_id}/expire")
 
 
 @step("xendit", "faults", FaultArgs, capability="xendit_fake")
 async def faults(ctx: RunContext, actor: Actor | None, args: FaultArgs) -> StepOutcome:
-    """Make callback delivery misbehave (duplicate, reorder, drop, delay) or the API fail."""
+    """Make callback delivery misbehave (duplicate, reorder, drop, delay) or the API fail.
+
+    Result: `{status, body, headers}` of the fake's answer (`body` is the faults now in force).
+    """
     return await _fake(ctx, "POST", "/_fake/faults", args.model_dump(exclude_none=True))
 
 
 @step("xendit", "flush", Args, capability="xendit_fake")
 async def flush(ctx: RunContext, actor: Actor | None, args: Args) -> StepOutcome:
-    """Deliver the callbacks held by the ``reorder`` fault (newest first)."""
+    """Deliver the callbacks held by the ``reorder`` fault (newest first).
+
+    Result: `{status, body, headers}` of the fake's answer.
+    """
     return await _fake(ctx, "POST", "/_fake/callbacks/flush")
 
 
