@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -252,3 +253,20 @@ def test_the_json_schema_describes_matchers_in_expect() -> None:
     assert errors({"body": {"n": {"$gt": 1}, "e": {"$exists": False}, "l": {"$contains": [{"k": {"$len": 1}}]}}}) == []
     assert errors({"body": {"n": {"$gtt": 1}}})
     assert errors({"body": {"n": {"$type": "text"}}})
+
+
+def test_the_docs_list_every_operator_and_their_example_validates() -> None:
+    text = (Path(__file__).resolve().parents[2] / "docs" / "scenarios.md").read_text(encoding="utf-8")
+    section = text.split("## Matchers", 1)[1].split("\n## ", 1)[0]
+    assert all(f"`{name}" in section for name in MATCHERS)
+    example = yaml.safe_load(section.split("```yaml", 1)[1].split("```", 1)[0])
+    assert [p for step in example for p in problems_in(step["expect"])] == []
+    assert sum(is_matcher(v) for step in example for v in step["expect"]["body"].values()) >= 2
+
+
+def test_every_repository_scenario_fits_the_json_schema_with_its_matchers(scenarios_dir: Path) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    validator = jsonschema.Draft202012Validator(json_schema())
+    for path in sorted(scenarios_dir.glob("*.yaml")):
+        found = [f"{list(e.path)}: {e.message[:120]}" for e in validator.iter_errors(yaml.safe_load(path.read_text()))]
+        assert found == [], path.name
