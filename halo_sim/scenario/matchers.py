@@ -302,8 +302,14 @@ def less_or_equal(operand: Any, actual: Any, path: str, diff: Diff) -> Problems:
 def _compare(name: str, operand: Any, actual: Any, path: str, holds: Callable[[Any, Any], bool]) -> Problems:
     got, want = _orderable(actual), _orderable(operand)
     if got[0] != want[0]:
-        return failed(name, operand, actual, path, f"{_kind(actual)}, which does not compare with {_kind(operand)}")
+        why = f"{_label(got[0], actual)}, which does not compare with {_label(want[0], operand)}"
+        zoned = "; date-times compare only with date-times that have a zone (Z, +07:00)"
+        return failed(name, operand, actual, path, why + (zoned if "instant" in (got[0], want[0]) else ""))
     return [] if holds(got[1], want[1]) else failed(name, operand, actual, path)
+
+
+def _label(kind: str, value: Any) -> str:
+    return {"instant": "a date-time", "text": "a string"}.get(kind, _kind(value))
 
 
 def _orderable(value: Any) -> tuple[str, Any]:

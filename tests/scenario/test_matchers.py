@@ -136,6 +136,11 @@ def test_comparisons_take_zone_aware_date_times_as_instants_and_other_strings_as
     assert diff({"$gte": yaml_instant}, "2026-01-01T07:00:00+07:00") == []
     assert diff({"$gt": 3}, "4") == ["value: $gt 3 failed: got '4' (a string, which does not compare with an int)"]
     assert diff({"$gt": 3}, True) != []  # a bool is not a number
+    naive = diff({"$lt": later}, "2026-01-01T00:00:00")
+    assert naive[0].endswith(
+        "(a string, which does not compare with a date-time; date-times compare only with "
+        "date-times that have a zone (Z, +07:00))"
+    )
 
 
 def test_matches_on_a_non_string_fails_with_its_type() -> None:
