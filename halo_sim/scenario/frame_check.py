@@ -16,6 +16,7 @@ from typing import Any, get_args
 from pydantic import BaseModel
 
 from halo_sim.contract.frames import CLIENT_FRAMES, SERVER_FRAMES
+from halo_sim.scenario.matchers import is_matcher
 from halo_sim.scenario.schema import Step
 from halo_sim.scenario.template import TEMPLATE
 
@@ -102,7 +103,7 @@ def _hint(name: str, options: Any) -> str:
 
 
 def _match_problems(model: type[BaseModel] | None, match: Any, at: Path_, where: str = "match") -> list[FrameProblem]:
-    if not isinstance(match, dict):
+    if not isinstance(match, dict) or is_matcher(match):
         return []
     if model is not None:
         return _fields(model, match, at, where)
@@ -122,7 +123,9 @@ def _expect_frame(step: Step, model: type[BaseModel] | None) -> list[FrameProble
 
 
 def _fields(model: type[BaseModel], data: dict[str, Any], at: Path_, where: str) -> list[FrameProblem]:
-    """Keys of ``data`` that ``model`` does not declare, nested objects included."""
+    """Keys of ``data`` that ``model`` does not declare, nested objects included (matchers are not fields)."""
+    if is_matcher(data):
+        return []
     problems: list[FrameProblem] = []
     for key, value in data.items():
         info = model.model_fields.get(str(key))
@@ -133,7 +136,7 @@ def _fields(model: type[BaseModel], data: dict[str, Any], at: Path_, where: str)
             )
             continue
         nested = _model_in(info.annotation)
-        if nested is not None and isinstance(value, dict):
+        if nested is not None and isinstance(value, dict) and not is_matcher(value):
             problems += _fields(nested, value, (*at, key), f"{where}.{key}")
     return problems
 

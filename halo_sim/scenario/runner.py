@@ -261,11 +261,24 @@ def _check(step: Step, outcome: StepOutcome, expect: dict[str, Any] | None) -> N
     result = outcome.result
     if outcome.http and (expect is None or "status" not in expect) and result["status"] >= 400:
         raise StepFailed(f"{step.action} answered HTTP {result['status']}", [f"  body: {compact(result['body'])}"])
+    if outcome.http and expect and "status" in expect:
+        _check_status(step, expect["status"], result)
     problems = diff(expect, result) if expect else []
     if problems:
         raise StepFailed(
             f"{step.action}: expectation not met",
             [f"  ✗ {p}" for p in problems] + [f"  actual: {compact(_shown(result))}"],
+        )
+
+
+def _check_status(step: Step, want: Any, result: dict[str, Any]) -> None:
+    """A wrong status is reported with the body received, not with every body key it lacks (it answers
+    another shape: an error body has none of a success's keys)."""
+    wrong = diff(want, result["status"], "status")
+    if wrong:
+        raise StepFailed(
+            f"{step.action}: expectation not met",
+            [f"  ✗ {p}" for p in wrong] + [f"  body received: {compact(result['body'])}"],
         )
 
 
