@@ -10,8 +10,14 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+import httptools  # noqa: F401
 import pytest
+import uvicorn.protocols.http.httptools_impl  # noqa: F401
 
+# pytester's in-process runs drop every module first imported inside them.  httptools' compiled
+# parser keeps raising the HttpParserUpgrade class of its first import while a re-imported uvicorn
+# catches the new one, so later WebSocket upgrades in the same process crash.  Imported here, before
+# any run, both outlive the runs in every test process.
 pytest_plugins = ["pytester"]
 
 ROOT = Path(__file__).resolve().parent.parent

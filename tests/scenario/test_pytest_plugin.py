@@ -4,14 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import httptools  # noqa: F401
 import pytest
-import uvicorn.protocols.http.httptools_impl  # noqa: F401
 
-# pytester's in-process runs drop every module first imported inside them.  httptools' compiled
-# parser keeps raising the HttpParserUpgrade class of its first import while a re-imported uvicorn
-# catches the new one, so the second run's WebSocket upgrades crash (uncaught HttpParserUpgrade).
-# Imported here, both outlive the runs.
 # In-process runs, without the plugins this project does not use, keep these tests fast.
 LEAN = ("-p", "no:anyio", "-p", "no:hypothesispytest", "-p", "no:cacheprovider")
 
