@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -10,9 +11,12 @@ import httpx
 
 from halo_sim.scenario.actor import Actor
 from halo_sim.scenario.schema import Scenario
+from halo_sim.scenario.secrets import Secrets, secret_values
+from halo_sim.scenario.template import names_in
 from halo_sim.scenario.transcript import Transcript
 from halo_sim.targets.base import CAPABILITIES, Target
 from halo_sim.targets.preflight import token_refused
+from simkit.clock import isoformat
 from simkit.errors import CapabilityMissing, ScenarioError
 
 if TYPE_CHECKING:
@@ -77,9 +81,15 @@ class RunContext:
     variables: dict[str, Any] = field(default_factory=dict)
     transcript: Transcript = field(default_factory=Transcript)
     templates_faker: SeededFaker = field(init=False)
+    now: str | None = None  # the target's time as of the last step that named {{ now }}
 
     def __post_init__(self) -> None:
         self.templates_faker = SeededFaker(self.faker)
+        self.transcript.secrets = self.secrets()
+
+    def secrets(self) -> tuple[str, ...]:
+        """The target's secret values, which nothing the run records may show."""
+        return tuple(v for v in secret_values(self.target).values() if v)
 
     def template_vars(self) -> dict[str, Any]:
         """Everything ``{{ ... }}`` can name."""
@@ -89,7 +99,30 @@ class RunContext:
             "faker": self.templates_faker,
             "seed": self.seed,
             "target": self.target.name,
+            "secrets": Secrets(self.target),
+            **({"now": self.now} if self.now is not None else {}),
         }
+
+    async def refresh_now(self, value: Any) -> None:
+        """Read the target's clock when ``value``'s templates name ``{{ now }}`` (a read costs a request)."""
+        if "now" in names_in(value):
+            self.now = await self.clock_now()
+
+    async def clock_now(self) -> str:
+        """The target's current time as ISO-8601 (UTC, milliseconds, ``Z``).
+
+        A target with a virtual clock is asked (``GET`` on the route of ``test.advance_clock``, the
+        backend's ``/internal/_test/clock``): its time is what its timers see.  Any other target's
+        time is taken to be the wall clock.
+        """
+        route = self.target.routes.get("test.advance_clock")
+        if route is not None and self.target.has("virtual_clock"):
+            url, headers = self.target.base_url + route.path, self.target.test_headers()
+            answer = await self.request("GET", url, headers=headers)
+            now = answer["body"].get("now") if isinstance(answer["body"], dict) else None
+            if answer["status"] == 200 and isinstance(now, (int, float)):
+                return isoformat(now)
+        return isoformat(time.time())
 
     def require(self, capability: str | None) -> None:
         """Skip (not pass) when the target lacks what a step needs."""

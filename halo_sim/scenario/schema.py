@@ -101,12 +101,12 @@ class Step(Strict):
     @property
     def who(self) -> str:
         """The part before the dot: an actor name, ``test``, ``fcm`` (or ``http``)."""
-        return self.action.split(".", 1)[0]
+        return self.action.rsplit(".", 1)[0]  # rsplit: a templated actor ("{{ losers.0 }}") has dots
 
     @property
     def what(self) -> str:
         """The part after the dot (empty for ``http``)."""
-        return self.action.split(".", 1)[1] if "." in self.action else ""
+        return self.action.rsplit(".", 1)[1] if "." in self.action else ""
 
     def title(self) -> str:
         """How the step is shown to a person."""
@@ -127,7 +127,7 @@ class Scenario(Strict):
 
     @model_validator(mode="after")
     def _actor_names_are_free(self) -> Scenario:
-        reserved = {"test", "fcm", "http", "xendit", "parallel", "clock", "faker"}
+        reserved = {"test", "fcm", "http", "xendit", "parallel", "repeat", "clock", "faker", "now", "secrets"}
         clash = reserved & set(self.actors)
         if clash:
             raise ValueError(f"actor names {sorted(clash)} are reserved; rename them")
