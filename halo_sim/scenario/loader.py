@@ -267,13 +267,17 @@ def _check_dynamic(scenario: Scenario, step: Step, index: int, known: Known, loc
     if found:
         return [(step.line, f"steps.{index} ({step.action}): {message}") for message in found]
     racers = known.racers.get(path.split(".")[0])
-    checks = {
-        name: _check_step(scenario, as_actor(step, name), index, known, located, at)
-        for name in sorted(racers or scenario.actors)
-    }
+    checks = {name: _as(scenario, step, name, index, known, located, at) for name in sorted(racers or scenario.actors)}
     if racers is None and any(not problems for problems in checks.values()):
         return []
     return list(dict.fromkeys(p for problems in checks.values() for p in problems))
+
+
+def _as(scenario: Scenario, step: Step, name: str, index: int, known: Known, located: Located, at: At) -> list[Problem]:
+    """The problems of a templated-actor step performed by ``name``, said as ``({{ winner }}.x as name)``."""
+    bound = as_actor(step, name)
+    found = _check_step(scenario, bound, index, known, located, at)
+    return [(line, text.replace(f"({bound.action})", f"({step.action} as {name})", 1)) for line, text in found]
 
 
 def _check_args(step: Step, index: int, model: type, located: Located, at: At) -> list[Problem]:

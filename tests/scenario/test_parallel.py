@@ -111,7 +111,10 @@ steps:
 """
     error = _error(tmp_path, text)
     assert error.line == 11
-    assert "steps.1 (customer.heartbeat): unknown action 'heartbeat' for customer (customer)" in error.message
+    assert (
+        "steps.1 ({{ first }}.heartbeat as customer): unknown action 'heartbeat' for customer (customer)"
+        in error.message
+    )
     assert len(error.problems) == 1  # the mitra racer can
 
 
