@@ -116,7 +116,7 @@ def _check_steps(scenario: Scenario, located: Located) -> list[Problem]:
     problems: list[Problem] = []
     for index, step in enumerate(scenario.steps):
         problems += _check_step(scenario, step, index, known, located, ("steps", index))
-        problems += _unreachable_waits(scenario, step, index, foreground, located, ("steps", index))
+        problems += _unreachable_waits(scenario, step, index, Scope(foreground, known), located, ("steps", index))
         problems += _frame_problems(step, index, located, ("steps", index))
         _learn(scenario, step, known, located, ("steps", index))
     return problems
@@ -167,8 +167,23 @@ def _frame_problems(step: Step, index: int, located: Located, at: At) -> list[Pr
     ]
 
 
+@dataclass
+class Scope:
+    """The state the wait check walks the steps with: open apps, and what templated actors can name."""
+
+    foreground: set[str]
+    known: Known
+
+    def actors(self, scenario: Scenario, step: Step) -> set[str]:
+        """Who ``step`` runs as: its actor, or every racer a templated actor can name (none if unknown)."""
+        path = dynamic_who(step)
+        if path is None:
+            return {step.who} & set(scenario.actors)
+        return set(self.known.racers.get(path.split(".")[0], ()))
+
+
 def _unreachable_waits(
-    scenario: Scenario, step: Step, index: int, foreground: set[str], located: Located, at: At
+    scenario: Scenario, step: Step, index: int, scope: Scope, located: Located, at: At
 ) -> list[Problem]:
     """Frame steps of an actor whose app has no socket at that point ("unreachable wait").
 
@@ -176,19 +191,19 @@ def _unreachable_waits(
     ``foreground``/``resume`` open the app, ``background`` closes it.  The branches of a
     ``parallel`` step are checked with the state before it; a branch that opens an app counts
     afterwards (one that closes it does not, to never report a wait that can be reached).
-    The steps of a ``repeat`` are checked in order, as they run.
+    The steps of a ``repeat`` are checked in order, as they run; a templated actor
+    (``"{{ loser }}.expect_frame"``) as each actor of the race it was saved from.
     """
     if step.action == "repeat":
         inner = _nested(step, located, at)
-        return [p for s, where in inner for p in _unreachable_waits(scenario, s, index, foreground, located, where)]
+        return [p for s, where in inner for p in _unreachable_waits(scenario, s, index, scope, located, where)]
     branches = [step]
     if step.action == "parallel":
         raw = step.args.get("steps")
         branches = [b for b in (_branch(r) for r in (raw if isinstance(raw, list) else [])) if b is not None]
     problems: list[Problem] = []
     for branch in branches:
-        who, what = branch.who, branch.what
-        if who in scenario.actors and what in FRAME_STEPS and who not in foreground:
+        for who in sorted(scope.actors(scenario, branch) - scope.foreground if branch.what in FRAME_STEPS else ()):
             problems.append(
                 (
                     branch.line or step.line,
@@ -197,10 +212,10 @@ def _unreachable_waits(
                 )
             )
     for branch in branches:
-        if branch.who in scenario.actors and branch.what in ("foreground", "resume"):
-            foreground.add(branch.who)
-        elif branch is step and step.who in scenario.actors and step.what == "background":
-            foreground.discard(step.who)
+        if branch.what in ("foreground", "resume"):
+            scope.foreground |= scope.actors(scenario, branch)
+        elif branch is step and step.what == "background" and dynamic_who(step) is None:
+            scope.foreground -= scope.actors(scenario, step)
     return problems
 
 

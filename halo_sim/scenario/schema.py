@@ -17,8 +17,9 @@ A scenario file::
       - test.send_chat_message_as_mitra: {session_id: "{{ session_id }}", text: halo}
         expect: {status: 201, body: {delivered_via: fcm}}
 
-Each step is one ``<who>.<action>`` key (``who`` is an actor, ``test``, ``fcm``)
-or ``http``, with its arguments as the value, plus optional ``name``, ``expect``
+Each step is one ``<who>.<action>`` key (``who`` is an actor, ``test``, ``fcm``,
+or a template naming an actor: ``"{{ winner }}.send_message"``) or ``http``,
+``parallel``, ``repeat``, with its arguments as the value, plus optional ``name``, ``expect``
 (a subset the step's result must contain), ``save`` (variables captured from
 the result by dotted path) and ``required`` (a target lacking what the step needs
 fails the scenario instead of skipping it).  Unknown keys anywhere are errors.

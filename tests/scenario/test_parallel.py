@@ -138,3 +138,27 @@ def test_a_name_saved_from_elsewhere_may_be_any_actor_one_that_can_do_it_suffice
 def test_parallel_docstring_names_its_result_keys() -> None:
     doc = (REGISTRY[("parallel", "")].run.__doc__ or "").strip().splitlines()[-1].strip()
     assert doc == "Result: {results, status_counts, winner, won, winner_actor, lost, loser_actors}"
+
+
+def test_a_templated_wait_is_checked_for_every_racers_app(tmp_path: Path) -> None:
+    text = """\
+name: x
+actors:
+  a: {role: mitra, foreground: true}
+  b: {role: mitra}
+steps:
+  - parallel:
+      steps:
+        - a.get_profile:
+        - b.get_profile:
+    save: {first: winner_actor}
+  - "{{ first }}.expect_frame": {type: pairing_offer}
+"""
+    error = _error(tmp_path, text)
+    assert error.line == 11 and len(error.problems) == 1
+    assert "steps.1 ({{ first }}.expect_frame): b's app is in the background here" in error.message
+    path = tmp_path / "ok.yaml"
+    path.write_text(
+        text.replace('  - "{{ first }}.expect_frame"', '  - "{{ first }}.foreground"\n  - "{{ first }}.expect_frame"')
+    )
+    load_scenario(path)

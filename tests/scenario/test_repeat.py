@@ -157,3 +157,12 @@ def test_a_malformed_expression_inside_a_repeat_is_a_file_error(tmp_path: Path) 
 def test_repeat_docstring_names_its_result_keys() -> None:
     doc = (REGISTRY[("repeat", "")].run.__doc__ or "").strip().splitlines()[-1].strip()
     assert doc == "Result: {results, count, last}"
+
+
+def test_a_wait_inside_a_repeat_on_a_backgrounded_app_is_reported_at_its_line(tmp_path: Path) -> None:
+    error = _error(
+        tmp_path,
+        "  - m.foreground\n  - repeat:\n      times: 2\n      steps:\n        - m.background\n"
+        "        - m.expect_frame: {type: pairing_offer}\n",
+    )
+    assert error.line == 9 and "m's app is in the background here" in error.message
