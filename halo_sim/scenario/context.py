@@ -113,16 +113,17 @@ class RunContext:
 
         A target with a virtual clock is asked (``GET`` on the route of ``test.advance_clock``, the
         backend's ``/internal/_test/clock``): its time is what its timers see.  Any other target's
-        time is taken to be the wall clock.
+        time is taken to be the wall clock.  The read is the harness's, not the scenario's: it is
+        noted in the transcript, not recorded as an exchange (``halo-sim diff`` compares those).
         """
         route = self.target.routes.get("test.advance_clock")
+        now, source = time.time(), "the wall clock"
         if route is not None and self.target.has("virtual_clock"):
-            url, headers = self.target.base_url + route.path, self.target.test_headers()
-            answer = await self.request("GET", url, headers=headers)
-            now = answer["body"].get("now") if isinstance(answer["body"], dict) else None
-            if answer["status"] == 200 and isinstance(now, (int, float)):
-                return isoformat(now)
-        return isoformat(time.time())
+            answer = await self.http.get(self.target.base_url + route.path, headers=self.target.test_headers())
+            read = _clock_reading(answer)
+            now, source = (read, "the target's clock") if isinstance(read, (int, float)) else (now, source)
+        self.transcript.add("note", text=f"now = {isoformat(now)} ({source})")  # a note: not an exchange to diff
+        return isoformat(now)
 
     def require(self, capability: str | None) -> None:
         """Skip (not pass) when the target lacks what a step needs."""
@@ -174,6 +175,15 @@ class RunContext:
             "http", method=method, url=str(response.url), request=body, status=response.status_code, response=parsed
         )
         return {"status": response.status_code, "body": parsed, "headers": dict(response.headers)}
+
+
+def _clock_reading(answer: httpx.Response) -> Any:
+    """The ``now`` of a clock route's answer (anything else: None, and the wall clock is used)."""
+    try:
+        body = answer.json() if answer.status_code == 200 else None
+    except ValueError:
+        return None
+    return body.get("now") if isinstance(body, dict) else None
 
 
 def compact(value: Any, limit: int = 240) -> str:

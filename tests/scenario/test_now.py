@@ -31,11 +31,12 @@ def _query(result: ScenarioResult, name: str) -> str:
 def test_now_is_the_targets_virtual_time_read_when_a_step_names_it(run_yaml: RunYaml) -> None:
     result = run_yaml(TEXT)
     assert result.status == "passed", result.failure_text()
-    reads = [e for e in result.transcript if e["kind"] == "http" and e["url"].endswith("/internal/_test/clock")]
-    assert [r["method"] for r in reads] == ["POST", "GET"]  # the advance, then one read for the step naming now
-    clock = reads[1]["response"]["now"]
+    advanced = next(e for e in result.transcript if e["kind"] == "http" and e["url"].endswith("/_test/clock"))
+    clock = advanced["response"]["now"]  # the time after the advance: what the next step's now must be
     assert _query(result, "at") == isoformat(clock)
     assert _query(result, "later") == isoformat(clock + 900)
+    notes = [e["text"] for e in result.transcript if e["kind"] == "note" and e["text"].startswith("now = ")]
+    assert notes == [f"now = {isoformat(clock)} (the target's clock)"]  # one read, noted, not an exchange
 
 
 def test_a_target_without_a_virtual_clock_gives_the_wall_time(run_yaml: RunYaml, embedded: EmbeddedTarget) -> None:
@@ -44,6 +45,7 @@ def test_a_target_without_a_virtual_clock_gives_the_wall_time(run_yaml: RunYaml,
     after = time.time()
     assert result.status == "passed", result.failure_text()
     assert not any("/internal/_test/clock" in e.get("url", "") for e in result.transcript)
+    assert any(e["kind"] == "note" and e["text"].endswith("(the wall clock)") for e in result.transcript)
     assert int(before) - 1 <= parse_iso(_query(result, "at")) <= after + 1
 
 
