@@ -25,7 +25,7 @@ from halo_sim.targets.routes import DEFAULT_ROUTES, Route
 from simkit.errors import ScenarioError
 
 DYNAMIC_WHO = re.compile(r"\{\{\s*([A-Za-z_][\w.-]*?)\s*\}\}")
-NESTING = ("http", "parallel", "repeat")  # step types without a who: the action is the whole key
+WHOLE_KEYS = ("http", "parallel", "repeat")  # step types without a who: the action is the whole key
 
 
 @dataclass(frozen=True)
@@ -52,13 +52,13 @@ class UnknownStep(ValueError):
 def resolve(step: Step, scenario: Scenario, routes: dict[str, Route] | None = None) -> Resolved:
     """The plugin or route behind ``step``; :class:`UnknownStep` explains a miss."""
     table = routes if routes is not None else DEFAULT_ROUTES
-    if step.action in NESTING:
+    if step.action in WHOLE_KEYS:
         return Resolved(None, plugin=REGISTRY[(step.action, "")])  # type: ignore[index]
     who, what = step.who, step.what
     if who in ("test", "fcm", "xendit"):
         return _harness(who, what, table)
     if who not in scenario.actors:
-        known = sorted(scenario.actors) + ["test", "fcm", "xendit", *NESTING]
+        known = sorted(scenario.actors) + ["test", "fcm", "xendit", *WHOLE_KEYS]
         raise UnknownStep(f"unknown actor {who!r} in {step.action!r}; expected one of {known}")
     return _for_actor(who, scenario.actors[who].role, what, table)
 
