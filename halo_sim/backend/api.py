@@ -149,10 +149,10 @@ def _chat_ops() -> dict[tuple[str, str], Operation]:
             "bearer",
             s.MessageCreate,
             status=(201,),
-            errors=("NOT_FOUND", "SESSION_ENDED"),
+            errors=("NOT_FOUND", "SESSION_NOT_STARTED", "SESSION_ENDED"),
         ),
         ("POST", f"{CHAT}/end"): Operation(
-            "End the session early", ChatSession, "bearer", errors=("NOT_FOUND", "SESSION_ENDED")
+            "End the session early", ChatSession, "bearer", errors=("NOT_FOUND", "SESSION_NOT_STARTED", "SESSION_ENDED")
         ),
     }
 

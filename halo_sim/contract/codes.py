@@ -236,6 +236,13 @@ REFUSAL_CODES: tuple[RefusalCode, ...] = (
         "The session is over (“Sesi sudah berakhir”): no more messages, no second goodbye.",
         "send message (HTTP or frame), POST /api/chat/sessions/{id}/end",
     ),
+    RefusalCode(
+        "SESSION_NOT_STARTED",
+        409,
+        "No mitra has accepted yet (the attempt is searching or pending acceptance, “Sesi belum dimulai”): "
+        "nothing can be sent and there is nothing to end.",
+        "send message (HTTP or frame), POST /api/chat/sessions/{id}/end",
+    ),
     # --- test hooks -------------------------------------------------------------------------------------
     RefusalCode(
         "TEST_TOKEN_REQUIRED",

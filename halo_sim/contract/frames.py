@@ -28,6 +28,7 @@ SessionRef = Annotated[Id, Field(description="The chat_session the command is ab
 
 EndReason = Literal["time_over", "ended_by_customer", "ended_by_mitra"]
 WithdrawReason = Literal["pairing_failed", "mitra_offline", "mitra_busy"]
+FailCause = Literal["timeout", "all_rejected", "mitra_offline", "mitra_busy"]
 
 
 class Frame(BaseModel):
@@ -196,7 +197,9 @@ class PairingFailed(ServerFrame):
     reason: Literal["PAIRING_FAILED", "RETURNING_CHAT_TIMEOUT"] = Field(
         description="What the app shows: PAIRING_FAILED (blast) or RETURNING_CHAT_TIMEOUT (targeted)."
     )
-    cause: str = Field(description="Why: timeout, all_rejected, mitra_offline.")
+    cause: FailCause = Field(
+        description="Why: timeout, all_rejected, or (a targeted wait, at once) mitra_offline / mitra_busy."
+    )
     mode: Mode = Field(description="The failed attempt's mode.")
     is_terminal: bool = Field(description="True when the payment can no longer be re-paired.")
     attempt: int = Field(description="The failed attempt's number.")

@@ -139,7 +139,7 @@ def test_targeted_mitra_whose_heartbeat_is_stale_counts_as_offline() -> None:
     assert frames(world, "pairing_failed")[0]["cause"] == "mitra_offline"
 
 
-def test_targeted_mitra_busy_in_another_session_is_treated_as_offline() -> None:
+def test_targeted_mitra_busy_in_another_session_fails_at_once_with_cause_mitra_busy() -> None:
     world = build_world(1)
     _, other = world.backend.auth.login_anonymous()
 
@@ -150,7 +150,8 @@ def test_targeted_mitra_busy_in_another_session_is_treated_as_offline() -> None:
 
     session = run(scenario)
     assert session.status is SessionStatus.FAILED
-    assert frames(world, "pairing_failed", f"customer:{world.customer_id}")[0]["cause"] == "mitra_offline"
+    assert session.failure_reason == "RETURNING_CHAT_TIMEOUT"
+    assert frames(world, "pairing_failed", f"customer:{world.customer_id}")[0]["cause"] == "mitra_busy"
 
 
 def test_targeted_wait_has_not_timed_out_at_19_9_seconds() -> None:

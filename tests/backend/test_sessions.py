@@ -366,3 +366,47 @@ def test_resume_timers_also_rearms_the_pairing_timeout_of_a_session_still_search
 
     session = run(scenario)
     assert (session.status, session.failure_reason) == (SessionStatus.FAILED, "PAIRING_FAILED")
+
+
+def searching_world(mitra_online: bool) -> tuple[ReferenceBackend, Principal, ChatSession]:
+    """A confirmed payment whose attempt nobody accepted yet: searching (no mitra) or pending_acceptance."""
+    backend = ReferenceBackend(Settings(env="test", fcm_base_url="http://127.0.0.1:9"), Scheduler(VirtualClock()))
+    _, customer = backend.auth.login_anonymous()
+    backend.store.mitras.insert(Mitra(id="mitra-0", phone="+6281100099001", display_name="Rani", password="pw"))
+    asyncio.run(backend.presence.set_online("mitra-0", mitra_online))
+
+    async def start() -> ChatSession:
+        payment = await backend.payments.request_payment(customer.id, 15)
+        await backend.payments.confirm_payment(payment.id, "test")
+        session = backend.pairing.current_session(payment.id)
+        assert session is not None
+        return session
+
+    return backend, Principal("customer", customer.id), run(start)
+
+
+@pytest.mark.parametrize(("mitra_online", "status"), [(False, "searching"), (True, "pending_acceptance")])
+def test_chat_send_before_a_mitra_accepts_is_conflict_session_not_started(mitra_online: bool, status: str) -> None:
+    backend, customer, session = searching_world(mitra_online)
+    assert session.status == status
+
+    async def scenario() -> Conflict:
+        with pytest.raises(Conflict) as caught:
+            await backend.chat.send(session.id, customer, "ada orang?")
+        return caught.value
+
+    refused = run(scenario)
+    assert (refused.code, refused.message, refused.status_code) == ("SESSION_NOT_STARTED", "Sesi belum dimulai", 409)
+    assert backend.store.chat_messages.all() == []
+
+
+def test_end_by_before_a_mitra_accepts_is_conflict_session_not_started_and_pairing_goes_on() -> None:
+    backend, customer, session = searching_world(False)
+
+    async def scenario() -> str:
+        with pytest.raises(Conflict) as caught:
+            await backend.sessions.end_by(session, customer)
+        return caught.value.code
+
+    assert run(scenario) == "SESSION_NOT_STARTED"
+    assert backend.store.chat_sessions.require(session.id, "chat_session").status is SessionStatus.SEARCHING

@@ -10,10 +10,11 @@ from halo_sim.backend.services.notify import Delivery, Notifier, PushText
 from halo_sim.backend.services.pairing import PairingService
 from halo_sim.backend.tables import ChatMessage, ChatSession
 from halo_sim.contract.frames import ChatMessageFrame, ChatMessageRow, build
-from halo_sim.domain.pairing import SessionStatus
+from halo_sim.domain.pairing import IN_FLIGHT, SessionStatus
 from simkit.errors import Conflict, ValidationFailed
 
 SESSION_ENDED = "Sesi sudah berakhir"
+SESSION_NOT_STARTED = "Sesi belum dimulai"
 
 
 class ChatService:
@@ -49,6 +50,8 @@ class ChatService:
         return message, delivery
 
     def _ensure_open(self, session: ChatSession) -> None:
+        if session.status in IN_FLIGHT:  # still searching: the chat has not begun, it has not ended either
+            raise Conflict(SESSION_NOT_STARTED, code="SESSION_NOT_STARTED")
         over = session.ends_at is not None and self.deps.now() >= session.ends_at
         if session.status is not SessionStatus.ACTIVE or over:
             raise Conflict(SESSION_ENDED, code="SESSION_ENDED")

@@ -152,8 +152,9 @@ class PairingService:
             attempt=session.attempt,
         )
         await self.deps.hub.send(("customer", session.customer_id), build(searching))
-        if session.mode == Mode.TARGETED and not targets:
-            await self.fail(session.id, SessionEvent.TIMEOUT, cause="mitra_offline")
+        if session.mode == Mode.TARGETED and not targets:  # offline or chatting with someone else: fail at once
+            cause = self.presence.why_unavailable(session.targeted_mitra_id or "") or "mitra_offline"
+            await self.fail(session.id, SessionEvent.TIMEOUT, cause=cause)
             return
         await self._offer_to(session.id, targets)
 

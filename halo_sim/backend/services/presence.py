@@ -9,7 +9,7 @@ the ``_test`` hooks all get the same behaviour from the one method they call.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from halo_sim.backend.services.deps import Deps
 from halo_sim.backend.tables import ChatSession, Mitra
@@ -60,6 +60,13 @@ class PresenceService:
         """Online, heartbeat fresh and free: a blast may go to this mitra now."""
         mitra = self.deps.store.mitras.get(mitra_id)
         return mitra is not None and bool(self._eligible([mitra]))
+
+    def why_unavailable(self, mitra_id: str) -> Literal["mitra_offline", "mitra_busy"] | None:
+        """Why no offer can reach this mitra now (None: it can be offered): the targeted wait's failure cause."""
+        mitra = self.deps.store.mitras.get(mitra_id)
+        if mitra is None or not self.is_online(mitra):
+            return "mitra_offline"
+        return "mitra_busy" if self.facts(mitra).busy else None
 
     def eligible(self) -> list[str]:
         """Mitras a blast may go to now (only those with the online flag are looked at)."""

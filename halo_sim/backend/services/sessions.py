@@ -15,7 +15,7 @@ from halo_sim.backend.hub import Encoded
 from halo_sim.backend.services.deps import Deps, Principal
 from halo_sim.backend.tables import ChatSession
 from halo_sim.contract.frames import EndReason, SessionEnded, SessionTick, SessionWarning, build
-from halo_sim.domain.pairing import SESSION, SessionEvent, SessionStatus
+from halo_sim.domain.pairing import IN_FLIGHT, SESSION, SessionEvent, SessionStatus
 from simkit.errors import Conflict, NotFound
 
 TICK_S = 1.0
@@ -71,6 +71,8 @@ class SessionTimer:
     async def end_by(self, session: ChatSession, user: Principal) -> ChatSession:
         """A participant says goodbye and ends the session early (judged on the stored row, not a copy)."""
         current = self.deps.store.chat_sessions.require(session.id, "chat_session")
+        if current.status in IN_FLIGHT:
+            raise Conflict("Sesi belum dimulai", code="SESSION_NOT_STARTED")
         if current.status is not SessionStatus.ACTIVE:
             raise Conflict("Sesi sudah berakhir", code="SESSION_ENDED")
         return await self.end(current.id, "ended_by_customer" if user.role == "customer" else "ended_by_mitra")
