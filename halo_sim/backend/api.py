@@ -122,6 +122,18 @@ def _mitra_ops() -> dict[tuple[str, str], Operation]:
             body=s.MitraLogin,
             errors=("INVALID_CREDENTIALS", "PASSWORD_LOCKED"),
         ),
+        ("POST", f"{MITRA}/auth/otp/request"): Operation(
+            "Send a mitra login OTP to a phone (any phone: the answer does not tell who is a mitra)",
+            responses.OtpSent,
+            body=s.OtpRequest,
+            errors=("OTP_BLOCKED", "RATE_LIMITED"),
+        ),
+        ("POST", f"{MITRA}/auth/otp/verify"): Operation(
+            "Log a mitra in with the OTP",
+            responses.MitraSignedIn,
+            body=s.OtpVerify,
+            errors=("OTP_EXPIRED", "OTP_INVALID", "OTP_BLOCKED", "INVALID_CREDENTIALS"),
+        ),
         ("GET", f"{MITRA}/profile"): Operation("The mitra's profile", responses.MitraProfile, "mitra"),
         ("POST", f"{MITRA}/status"): Operation("Go online or offline", responses.MitraProfile, "mitra", s.OnlineToggle),
         ("POST", f"{MITRA}/heartbeat"): Operation("I am alive", responses.Heartbeat, "mitra"),
@@ -260,7 +272,10 @@ def _test_ops() -> dict[tuple[str, str], Operation]:
             errors=SESSION_LOOKUP,
         ),
         ("GET", f"{TEST}/otp"): _test(
-            "The outstanding OTP of a phone", responses.OtpRead, query=s.PhoneQuery, errors=("NOT_FOUND",)
+            "The outstanding OTP of a phone (role=mitra: its mitra login code)",
+            responses.OtpRead,
+            query=s.OtpQuery,
+            errors=("NOT_FOUND",),
         ),
         ("GET", f"{TEST}/state"): _test("The whole state", responses.StateDump),
         ("GET", f"{TEST}/discovery"): _test(

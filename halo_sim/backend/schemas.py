@@ -186,8 +186,9 @@ class StatsStreamQuery(Query):
     limit: int = Field(default=0, ge=0, le=1_000_000, description="Events to send; 0 = until the client leaves.")
 
 
-class PhoneQuery(Query):
+class OtpQuery(Query):
     phone: PhoneRef
+    role: Literal["customer", "mitra"] = "customer"
 
 
 class SessionQuery(Query):

@@ -49,7 +49,10 @@ REFUSAL_CODES: tuple[RefusalCode, ...] = (
         "payment and session machines (`halo_sim/domain`)",
     ),
     RefusalCode(
-        "TOO_MANY_REQUESTS", 429, "The caller is blocked for now (base class of OTP_BLOCKED).", "customer OTP auth"
+        "TOO_MANY_REQUESTS",
+        429,
+        "The caller is blocked for now (base class of OTP_BLOCKED).",
+        "OTP auth (customer and mitra)",
     ),
     RefusalCode(
         "FOREIGN_KEY_VIOLATION",
@@ -68,25 +71,26 @@ REFUSAL_CODES: tuple[RefusalCode, ...] = (
         "OTP_EXPIRED",
         400,
         "No valid OTP for this phone (none issued, or too old).",
-        "POST /api/customer/auth/otp/verify",
+        "POST /api/customer/auth/otp/verify, POST /api/mitra/auth/otp/verify",
     ),
     RefusalCode(
         "OTP_INVALID",
         401,
         "Wrong OTP code; `attempts_left` says how many remain.",
-        "POST /api/customer/auth/otp/verify",
+        "POST /api/customer/auth/otp/verify, POST /api/mitra/auth/otp/verify",
     ),
     RefusalCode(
         "OTP_BLOCKED",
         429,
         "Too many wrong codes: blocked for HALO_OTP_BLOCK_S (`retry_after_s`).",
-        "POST /api/customer/auth/otp/verify",
+        "POST /api/customer/auth/otp/verify, POST /api/mitra/auth/otp/verify",
     ),
     RefusalCode(
         "INVALID_CREDENTIALS",
         401,
-        "Wrong mitra phone or password; `attempts_left` before the phone is locked (unknown phones count alike).",
-        "POST /api/mitra/auth/login",
+        "Wrong mitra phone or password; `attempts_left` before the phone is locked (unknown phones count alike). "
+        "With an OTP: the right code for a phone that is no mitra's (no `attempts_left`; no mitra is created).",
+        "POST /api/mitra/auth/login, POST /api/mitra/auth/otp/verify",
     ),
     RefusalCode(
         "PASSWORD_LOCKED",
@@ -100,7 +104,7 @@ REFUSAL_CODES: tuple[RefusalCode, ...] = (
         429,
         "Too many anonymous logins or OTP requests from this client IP (or OTP requests for this phone) in "
         "the window HALO_RATE_WINDOW_S (`retry_after_s`, also the Retry-After header).",
-        "POST /api/customer/auth/anonymous, POST /api/customer/auth/otp/request",
+        "POST /api/customer/auth/anonymous, POST /api/customer/auth/otp/request, POST /api/mitra/auth/otp/request",
     ),
     # --- payments and Xendit ----------------------------------------------------------------------------
     RefusalCode(

@@ -78,6 +78,8 @@ DEFAULT_ROUTES: dict[str, Route] = {
     "customer.app_config": Route("GET", "/api/config", auth="none"),
     **_chat("customer"),
     "mitra.login": Route("POST", "/api/mitra/auth/login", auth="none"),
+    "mitra.request_otp": Route("POST", "/api/mitra/auth/otp/request", auth="none"),
+    "mitra.verify_otp": Route("POST", "/api/mitra/auth/otp/verify", auth="none"),
     "mitra.get_profile": Route("GET", "/api/mitra/profile"),
     "mitra.go_online": Route("POST", "/api/mitra/status", fixed={"online": True}),
     "mitra.go_offline": Route("POST", "/api/mitra/status", fixed={"online": False}),

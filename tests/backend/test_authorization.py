@@ -46,6 +46,8 @@ POLICY: dict[tuple[str, str], str] = {
     ("POST", "/api/customer/auth/otp/verify"): "public",
     ("POST", "/api/customer/auth/anonymous"): "public",
     ("POST", "/api/mitra/auth/login"): "public",
+    ("POST", "/api/mitra/auth/otp/request"): "public",
+    ("POST", "/api/mitra/auth/otp/verify"): "public",
     ("GET", "/api/config"): "public",
     ("GET", "/api/control-center/config"): "public",
     ("GET", "/api/control-center/stats"): "public",

@@ -92,6 +92,8 @@ def _valid_bodies(w: World) -> dict[tuple[str, str], dict[str, Any] | None]:
         ("POST", "/api/customer/chat/request"): pay,
         ("POST", "/api/customer/pairing/retry"): {**pay, "mode": "same"},
         ("POST", "/api/mitra/auth/login"): {"phone": MITRA_PHONE, "password": "pw"},
+        ("POST", "/api/mitra/auth/otp/request"): {"phone": "+6281234500008"},
+        ("POST", "/api/mitra/auth/otp/verify"): {"phone": MITRA_PHONE, "code": "000000"},
         ("POST", "/api/mitra/status"): {"online": True},
         ("POST", "/api/mitra/heartbeat"): {},
         ("POST", "/api/mitra/offers/{session_id}/accept"): {},
@@ -131,7 +133,7 @@ def _valid_bodies(w: World) -> dict[tuple[str, str], dict[str, Any] | None]:
 QUERIES: dict[str, dict[str, str]] = {
     "/api/chat/sessions/{session_id}/messages": {"after_seq": "0"},
     "/api/control-center/stats/stream": {"limit": "1", "interval": "0.05"},
-    "/internal/_test/otp": {"phone": CUSTOMER_PHONE},
+    "/internal/_test/otp": {"phone": CUSTOMER_PHONE, "role": "customer"},
     "/internal/_test/ws-connection-state": {"customer_phone": CUSTOMER_PHONE},
 }
 BAD_QUERY_VALUES = ["", "-1", "abc", "NaN", "inf", "-inf", "1e308", "9" * 40, "%00", "a%00b", "%ED%A0%80", "x" * 3000]

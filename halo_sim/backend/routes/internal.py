@@ -26,9 +26,9 @@ from halo_sim.backend.schemas import (
     MitraExclude,
     MitraRef,
     MitraSeed,
+    OtpQuery,
     PaymentRef,
     PhoneBody,
-    PhoneQuery,
     RawPush,
     ResetAll,
     SessionMessage,
@@ -176,8 +176,9 @@ async def seed_history_session(request: Request) -> JSONResponse:
 
 
 async def read_otp(request: Request) -> JSONResponse:
-    phone = query(request, PhoneQuery).phone
-    challenge = backend_of(request).auth.read_otp(phone)
+    q = query(request, OtpQuery)
+    phone = q.phone
+    challenge = backend_of(request).auth.read_otp(phone, q.role)
     return ok({"phone": phone, "code": challenge.code, "wrong_attempts": challenge.wrong_attempts})
 
 

@@ -6,14 +6,26 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from halo_sim.backend.routes.common import backend_of, body, caller, ok
+from halo_sim.backend.routes.common import backend_of, body, caller, client_ip, ok
 from halo_sim.backend.routes.customer import register_device
-from halo_sim.backend.schemas import MitraLogin, OnlineToggle
+from halo_sim.backend.schemas import MitraLogin, OnlineToggle, OtpRequest, OtpVerify
 
 
 async def login(request: Request) -> JSONResponse:
     data = await body(request, MitraLogin)
     token, mitra = backend_of(request).auth.mitra_login(data.phone, data.password)
+    return ok({"token": token, "mitra": backend_of(request).presence.profile(mitra.id)})
+
+
+async def request_otp(request: Request) -> JSONResponse:
+    data = await body(request, OtpRequest)
+    challenge = backend_of(request).auth.request_otp(data.phone, client_ip(request), role="mitra")
+    return ok({"sent": True, "phone": data.phone, "issued_at": challenge.issued_at})
+
+
+async def verify_otp(request: Request) -> JSONResponse:
+    data = await body(request, OtpVerify)
+    token, mitra = backend_of(request).auth.verify_mitra_otp(data.phone, data.code)
     return ok({"token": token, "mitra": backend_of(request).presence.profile(mitra.id)})
 
 
@@ -48,6 +60,8 @@ async def reject_offer(request: Request) -> JSONResponse:
 
 routes = [
     Route("/api/mitra/auth/login", login, methods=["POST"]),
+    Route("/api/mitra/auth/otp/request", request_otp, methods=["POST"]),
+    Route("/api/mitra/auth/otp/verify", verify_otp, methods=["POST"]),
     Route("/api/mitra/profile", profile, methods=["GET"]),
     Route("/api/mitra/status", set_status, methods=["POST"]),
     Route("/api/mitra/heartbeat", heartbeat, methods=["POST"]),

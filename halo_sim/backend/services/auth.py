@@ -1,10 +1,12 @@
-"""Authentication: customer OTP and anonymous login, mitra password login, bearer tokens.
+"""Authentication: customer OTP and anonymous login, mitra password or OTP login, bearer tokens.
 
 With the abuse limits a real backend has (docs/contract.md, "Abuse limits"): anonymous
 logins and OTP requests are rate-limited per client IP (and OTP requests per phone)
 in windows of ``HALO_RATE_WINDOW_S``; ``HALO_MITRA_MAX_PASSWORD_ATTEMPTS`` wrong
 passwords lock a mitra phone for ``HALO_MITRA_LOCKOUT_S``.  Each refusal is a 429
-with a code and ``retry_after_s``.
+with a code and ``retry_after_s``.  A mitra's OTP follows the customer's rules (expiry,
+single use, wrong-code block, per-phone limit) on its own challenge: a code sent to a
+phone for the customer app never logs in its mitra, nor the other way round.
 """
 
 from __future__ import annotations
@@ -40,46 +42,63 @@ class AuthService:
     def __init__(self, deps: Deps, devices: DeviceService) -> None:
         self.deps = deps
         self.devices = devices
-        self.otps: dict[str, OtpChallenge] = {}
+        self.otps: dict[tuple[Role, str], OtpChallenge] = {}
         s, now = deps.settings, deps.now
         self.anonymous_per_ip = RateLimit(s.anon_login_limit, s.rate_window_s, now)
         self.otp_per_ip = RateLimit(s.otp_request_limit, s.rate_window_s, now)
         self.otp_per_phone = RateLimit(s.otp_phone_request_limit, s.rate_window_s, now)
         self.passwords = Lockout(s.mitra_max_password_attempts, s.mitra_lockout_s, now)
 
-    def request_otp(self, phone: str, client: str = "local") -> OtpChallenge:
-        """Issue a code for ``phone`` (readable through ``_test/otp`` in the simulator)."""
-        self._ensure_not_blocked(phone)
-        _limit(self.otp_per_ip.hit(client) or self.otp_per_phone.hit(phone), "OTP requests")
+    def request_otp(self, phone: str, client: str = "local", role: Role = "customer") -> OtpChallenge:
+        """Issue a code for ``phone`` (readable through ``_test/otp`` in the simulator).
+
+        A mitra code is issued for any phone, known or not, so the answer tells nothing about who
+        is a mitra; only the verify, by whoever holds the code, learns it.
+        """
+        key = (role, phone)
+        self._ensure_not_blocked(key)
+        _limit(self.otp_per_ip.hit(client) or self.otp_per_phone.hit(f"{role}:{phone}"), "OTP requests")
         code = self.deps.settings.otp_dev_code or new_code(6)
-        previous = self.otps.get(phone)
+        previous = self.otps.get(key)
         carried = previous.wrong_attempts if previous and previous.blocked_until is None else 0
         challenge = OtpChallenge(code, self.deps.now(), carried)
-        self.otps[phone] = challenge
+        self.otps[key] = challenge
         return challenge
 
     def verify_otp(self, phone: str, code: str) -> tuple[str, Customer]:
         """Check the code; a new phone becomes a verified customer. Too many misses block the phone."""
-        self._ensure_not_blocked(phone)
-        challenge = self.otps.get(phone)
-        if challenge is None or self.deps.now() - challenge.issued_at > OTP_TTL_S:
-            raise ValidationFailed("no valid OTP for this phone; request a new one", code="OTP_EXPIRED")
-        if code != challenge.code:
-            self._count_miss(phone, challenge)
-        del self.otps[phone]
+        self._use_code(("customer", phone), code)
         customer = self._customer_for_phone(phone)
         return self._open_session("customer", customer.id), customer
 
-    def _count_miss(self, phone: str, challenge: OtpChallenge) -> None:
+    def verify_mitra_otp(self, phone: str, code: str) -> tuple[str, Mitra]:
+        """A mitra logs in with the code instead of the password; no mitra is created (admins create them)."""
+        self._use_code(("mitra", phone), code)
+        mitra = self.deps.store.mitras.first(phone=phone)
+        if mitra is None:
+            raise Unauthorized("no mitra has this phone", code="INVALID_CREDENTIALS")
+        return self._open_session("mitra", mitra.id), mitra
+
+    def _use_code(self, key: tuple[Role, str], code: str) -> None:
+        """The code is right, fresh and unused (then spent); else a refusal, a miss counted."""
+        self._ensure_not_blocked(key)
+        challenge = self.otps.get(key)
+        if challenge is None or self.deps.now() - challenge.issued_at > OTP_TTL_S:
+            raise ValidationFailed("no valid OTP for this phone; request a new one", code="OTP_EXPIRED")
+        if not hmac.compare_digest(code.encode(), challenge.code.encode()):
+            self._count_miss(key, challenge)
+        del self.otps[key]
+
+    def _count_miss(self, key: tuple[Role, str], challenge: OtpChallenge) -> None:
         challenge.wrong_attempts += 1
         left = self.deps.settings.otp_max_attempts - challenge.wrong_attempts
         if left <= 0:
             challenge.blocked_until = self.deps.now() + self.deps.settings.otp_block_s
-            self._ensure_not_blocked(phone)
+            self._ensure_not_blocked(key)
         raise Unauthorized("wrong OTP code", code="OTP_INVALID", attempts_left=left)
 
-    def _ensure_not_blocked(self, phone: str) -> None:
-        challenge = self.otps.get(phone)
+    def _ensure_not_blocked(self, key: tuple[Role, str]) -> None:
+        challenge = self.otps.get(key)
         if challenge and challenge.blocked_until and challenge.blocked_until > self.deps.now():
             raise TooManyRequests(
                 "too many wrong OTP codes; try again later or contact admin",
@@ -159,14 +178,14 @@ class AuthService:
         return {**dataclasses.asdict(customer), "notifications_enabled": self.devices.notifications_enabled(who)}
 
     def forget_otp(self, phone: str) -> None:
-        """Drop the phone's outstanding code and wrong-attempt count (``reset-phone``)."""
-        self.otps.pop(phone, None)
+        """Drop the phone's outstanding customer code and wrong-attempt count (``reset-phone``)."""
+        self.otps.pop(("customer", phone), None)
 
-    def read_otp(self, phone: str) -> OtpChallenge:
-        """The outstanding code of ``phone`` (test surface only)."""
-        if phone not in self.otps:
-            raise NotFound(f"no OTP requested for {phone}")
-        return self.otps[phone]
+    def read_otp(self, phone: str, role: Role = "customer") -> OtpChallenge:
+        """The outstanding code of ``phone`` for the app of ``role`` (test surface only)."""
+        if (role, phone) not in self.otps:
+            raise NotFound(f"no {role} OTP requested for {phone}")
+        return self.otps[(role, phone)]
 
 
 def _limit(retry_after_s: int | None, what: str) -> None:
