@@ -18,6 +18,7 @@ from halo_sim.backend import responses
 from halo_sim.backend import schemas as s
 from halo_sim.backend.services.webhooks import XenditCallback
 from halo_sim.backend.tables import ChatSession, Customer, Device, PaymentRequest
+from halo_sim.contract.settings import TunableSettings
 from simkit.xendit_wire import WEBHOOK_PATH
 
 Auth = Literal["none", "customer", "mitra", "bearer", "test", "callback"]
@@ -270,6 +271,13 @@ def _test_ops() -> dict[tuple[str, str], Operation]:
         ("GET", f"{TEST}/clock"): _test("The backend's clock", responses.ClockNow),
         ("POST", f"{TEST}/clock"): _test(
             "Advance the virtual clock", responses.ClockAdvanced, s.ClockAdvance, errors=("CLOCK_NOT_VIRTUAL",)
+        ),
+        ("GET", f"{TEST}/settings"): _test("The catalogued settings now", responses.SettingsNow),
+        ("PUT", f"{TEST}/settings"): _test(
+            "Change some catalogued settings (all valid, or nothing changes)",
+            responses.SettingsNow,
+            TunableSettings,
+            errors=("UNKNOWN_SETTING", "INVALID_SETTING"),
         ),
     }
 

@@ -265,6 +265,18 @@ REFUSAL_CODES: tuple[RefusalCode, ...] = (
     RefusalCode(
         "CLOCK_NOT_VIRTUAL", 409, "The clock is the system clock; it cannot be advanced.", "POST /internal/_test/clock"
     ),
+    RefusalCode(
+        "UNKNOWN_SETTING",
+        400,
+        "A name that is not in the settings catalogue (`unknown`, `known`); nothing was changed.",
+        "PUT /internal/_test/settings",
+    ),
+    RefusalCode(
+        "INVALID_SETTING",
+        400,
+        "A catalogued setting with a value of the wrong type or out of range (`problems`); nothing was changed.",
+        "PUT /internal/_test/settings",
+    ),
     # --- WebSocket close codes --------------------------------------------------------------------------
     RefusalCode(
         "4401",

@@ -33,6 +33,7 @@ from halo_sim.backend.schemas import (
     ResetAll,
     SessionMessage,
     SessionQuery,
+    SettingsChange,
 )
 from halo_sim.backend.services.deps import Role
 from simkit.errors import Conflict, DomainError, Forbidden, NotFound, Unauthorized
@@ -221,6 +222,14 @@ async def clock(request: Request) -> JSONResponse:
     return ok({"now": scheduler.clock.now(), "virtual": scheduler.is_virtual})
 
 
+async def settings(request: Request) -> JSONResponse:
+    """The catalogued settings now (GET), or some of them changed (PUT: all valid, or nothing changes)."""
+    tuning = backend_of(request).tuning
+    if request.method == "PUT":
+        return ok(tuning.update((await body(request, SettingsChange)).root))
+    return ok(tuning.current())
+
+
 Endpoint = Callable[[Request], Awaitable[JSONResponse]]
 
 
@@ -256,6 +265,7 @@ _TABLE = [
     ("connections", connections, ["GET"]),
     ("reset", reset, ["POST"]),
     ("clock", clock, ["GET", "POST"]),
+    ("settings", settings, ["GET", "PUT"]),
 ]
 
 routes = [Route(f"{PREFIX}/{path}", _guarded(fn), methods=methods) for path, fn, methods in _TABLE]

@@ -10,6 +10,7 @@ the step gives one — which is how a wrong or missing token is tested.
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any, Literal
 
@@ -19,7 +20,7 @@ from halo_sim.scenario.expect import matches
 from halo_sim.scenario.polling import poll
 from halo_sim.scenario.steps import Args, StepOutcome, step
 from simkit.errors import CapabilityMissing, StepFailed
-from simkit.xendit_wire import standalone_callback
+from simkit.xendit_wire import TOKEN_HEADER, standalone_callback
 
 
 class InvoiceArg(Args):
@@ -50,6 +51,9 @@ class FireWebhook(Args):
     status: Literal["PAID", "SETTLED", "EXPIRED"] = "PAID"
     invoice_id: str | None = None
     amount: float = 25000
+    fields: dict[str, Any] = {}
+    drop: list[str] = []
+    raw: str | None = None
     token: str | None = None
     omit_token: bool = False
 
@@ -110,14 +114,40 @@ async def expect_callback(ctx: RunContext, actor: Actor | None, args: ExpectCall
 
 @step("xendit", "fire_webhook", FireWebhook)
 async def fire_webhook(ctx: RunContext, actor: Actor | None, args: FireWebhook) -> StepOutcome:
-    """POST a Xendit callback to the target's webhook, as ``halo-sim xendit fire-webhook`` does."""
+    """POST a Xendit callback to the target's webhook, as ``halo-sim xendit fire-webhook`` does.
+
+    The body is Xendit's for ``status``, with ``fields`` overriding (or adding) any field and
+    ``drop`` removing some; ``raw`` sends that text as the body instead (malformed JSON, say).
+    The target's callback token goes along unless ``token`` (a wrong one) or ``omit_token``.
+
+    Result: `{status, body, headers}` of the backend's answer (a refusal's `body.error` is its code).
+    """
     token = args.token if args.token is not None else ctx.target.xendit_callback_token
     if token is None and not args.omit_token:
         raise CapabilityMissing(f"target {ctx.target.name!r} has no Xendit callback token; give token: in the step")
+    headers = {"content-type": "application/json"} | ({} if args.omit_token else {TOKEN_HEADER: token or ""})
+    route = ctx.target.routes["xendit.webhook"]
+    content = args.raw if args.raw is not None else json.dumps(_callback(args), default=str)
+    result = await _send(ctx, route.method, ctx.target.base_url + route.path, content, headers)
+    what = "raw body" if args.raw is not None else args.status
+    return StepOutcome(result, f"{what} → {result['status']} {compact(result['body'], 160)}", http=True)
+
+
+def _callback(args: FireWebhook) -> dict[str, Any]:
+    """Xendit's callback for the step's facts, then its ``fields`` and ``drop`` applied."""
     body = standalone_callback(
         args.invoice_id or f"fake-{args.external_id}", args.external_id, args.status, args.amount, time.time()
     )
-    headers = {} if args.omit_token else {"x-callback-token": token or ""}
-    route = ctx.target.routes["xendit.webhook"]
-    result: Result = await ctx.request(route.method, ctx.target.base_url + route.path, body, headers=headers)
-    return StepOutcome(result, f"{args.status} → {result['status']} {compact(result['body'], 160)}", http=True)
+    body.update(args.fields)
+    return {k: v for k, v in body.items() if k not in args.drop}
+
+
+async def _send(ctx: RunContext, method: str, url: str, content: str, headers: dict[str, str]) -> Result:
+    """The request as given, byte for byte (``ctx.request`` sends JSON values only), recorded in the transcript."""
+    response = await ctx.http.request(method, url, content=content.encode(), headers=headers)
+    try:
+        parsed: Any = response.json()
+    except ValueError:
+        parsed = response.text
+    ctx.transcript.add("http", method=method, url=url, request=content, status=response.status_code, response=parsed)
+    return {"status": response.status_code, "body": parsed, "headers": dict(response.headers)}
