@@ -124,6 +124,7 @@ def _valid_bodies(w: World) -> dict[tuple[str, str], dict[str, Any] | None]:
         ("POST", "/internal/_test/seed-mitra"): {"phone": "+6281199900002", "display_name": "Dewi", "topics": ["x"]},
         ("POST", "/internal/_test/reset"): {"seed": 7},
         ("POST", "/internal/_test/clock"): {"seconds": 1.5},
+        ("PUT", "/internal/_test/settings"): {"max_pairing_attempts": 3, "support_telegram": "https://t.me/halo"},
     }
 
 
@@ -148,6 +149,7 @@ READS = [
     "/api/config",
     "/api/control-center/stats",
     "/internal/_test/state",
+    "/internal/_test/settings",
 ]
 
 

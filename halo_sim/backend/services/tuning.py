@@ -55,7 +55,7 @@ class Tuning:
 
 def _validated(raw: dict[str, Any]) -> TunableSettings:
     """The catalogue's judgement: an unknown name first (a typo), then each value's type and range."""
-    unknown = sorted(set(raw) - set(SETTINGS))
+    unknown = sorted(_shown(name) for name in set(raw) - set(SETTINGS))
     if unknown:
         raise ValidationFailed(
             f"unknown setting(s) {unknown}", code="UNKNOWN_SETTING", unknown=unknown, known=sorted(SETTINGS)
@@ -63,5 +63,11 @@ def _validated(raw: dict[str, Any]) -> TunableSettings:
     try:
         return TunableSettings.model_validate(raw)
     except ValidationError as exc:
-        problems = [f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in exc.errors()]
+        problems = [_shown(f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}") for e in exc.errors()]
         raise ValidationFailed("invalid setting value(s)", code="INVALID_SETTING", problems=problems) from None
+
+
+def _shown(text: str, limit: int = 100) -> str:
+    """A client's text as an answer may echo it: lone surrogates escaped (JSON cannot carry them), bounded."""
+    safe = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return safe if len(safe) <= limit else safe[: limit - 1] + "…"
