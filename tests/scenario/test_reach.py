@@ -10,11 +10,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 from halo_sim.contract.settings import SETTINGS
+from halo_sim.scenario import settings as settings_module
 from halo_sim.scenario.loader import load_scenario
 from halo_sim.scenario.report import ScenarioResult
 from halo_sim.scenario.runner import run_scenario
@@ -228,6 +230,26 @@ def test_a_target_refusing_the_settings_skips_with_its_answer(tmp_path: Path, ta
     )
     result = _run(_scenario(tmp_path, PINNED + "  - http: {path: /health}\n"), elsewhere)
     assert result.status == "skipped" and "refused GET /internal/_test/settings: 404" in result.reason
+
+
+def test_a_failed_restore_turns_a_pass_into_an_error(
+    tmp_path: Path, shared: Target, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[str] = []
+    real = settings_module._exchange
+
+    async def failing_restore(ctx: Any, method: str, body: Any) -> dict[str, Any]:
+        calls.append(method)
+        if calls.count("PUT") == 2:
+            raise httpx.ConnectError("gone")
+        return await real(ctx, method, body)
+
+    before = _settings(shared)
+    monkeypatch.setattr(settings_module, "_exchange", failing_restore)
+    result = _run(_scenario(tmp_path, PINNED + "  - http: {path: /health}\n"), shared)
+    httpx.put(shared.base_url + SETTINGS_URL, json=before).raise_for_status()  # what the runner could not do
+    assert calls == ["GET", "PUT", "PUT"]
+    assert result.status == "error" and "restoring the backend settings failed" in result.reason
 
 
 def test_the_catalogue_is_what_the_backend_reads_back(target: EmbeddedTarget) -> None:
