@@ -161,6 +161,23 @@ def test_fire_webhook_fields_override_and_drop_removes(tmp_path: Path, target: E
     assert '"paid_amount"' not in sent and '"bank_code"' not in sent and '"fees_paid_amount"' in sent
 
 
+@pytest.mark.parametrize(
+    ("args", "why"),
+    [("{status: PAID}", "external_id is required"), ("{raw: '{}', drop: [id]}", "fields and drop do not apply")],
+)
+def test_fire_webhook_arguments_that_cannot_make_a_body_fail_at_load_time(tmp_path: Path, args: str, why: str) -> None:
+    path = _scenario(tmp_path, f"name: x\nsteps:\n  - http: {{path: /health}}\n  - xendit.fire_webhook: {args}\n")
+    with pytest.raises(ScenarioFileError) as caught:
+        load_scenario(path)
+    assert caught.value.line == 4 and why in str(caught.value)
+
+
+def test_a_raw_body_needs_no_external_id(tmp_path: Path, target: EmbeddedTarget) -> None:
+    path = _scenario(tmp_path, "name: x\nsteps:\n  - xendit.fire_webhook: {raw: '[]'}\n    expect: {status: 400}\n")
+    result = _run(path, target)
+    assert result.status == "passed", result.failure_text()
+
+
 # --- settings: load-time checks ------------------------------------------------------------------------------
 
 

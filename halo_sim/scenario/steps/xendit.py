@@ -14,6 +14,8 @@ import json
 import time
 from typing import Any, Literal
 
+from pydantic import model_validator
+
 from halo_sim.scenario.actor import Actor
 from halo_sim.scenario.context import Result, RunContext, compact
 from halo_sim.scenario.expect import matches
@@ -47,7 +49,7 @@ class ExpectCallback(Args):
 
 
 class FireWebhook(Args):
-    external_id: str
+    external_id: str | None = None
     status: Literal["PAID", "SETTLED", "EXPIRED"] = "PAID"
     invoice_id: str | None = None
     amount: float = 25000
@@ -56,6 +58,14 @@ class FireWebhook(Args):
     raw: str | None = None
     token: str | None = None
     omit_token: bool = False
+
+    @model_validator(mode="after")
+    def _body_is_built_or_raw(self) -> FireWebhook:
+        if self.raw is None and self.external_id is None:
+            raise ValueError("external_id is required (unless raw gives the whole body)")
+        if self.raw is not None and (self.fields or self.drop):
+            raise ValueError("raw is the whole body: fields and drop do not apply to it")
+        return self
 
 
 async def _fake(ctx: RunContext, method: str, path: str, body: Any = None) -> StepOutcome:
@@ -135,8 +145,9 @@ async def fire_webhook(ctx: RunContext, actor: Actor | None, args: FireWebhook) 
 
 def _callback(args: FireWebhook) -> dict[str, Any]:
     """Xendit's callback for the step's facts, then its ``fields`` and ``drop`` applied."""
+    external_id = args.external_id or ""  # present: checked when the step was loaded
     body = standalone_callback(
-        args.invoice_id or f"fake-{args.external_id}", args.external_id, args.status, args.amount, time.time()
+        args.invoice_id or f"fake-{external_id}", external_id, args.status, args.amount, time.time()
     )
     body.update(args.fields)
     return {k: v for k, v in body.items() if k not in args.drop}
