@@ -188,7 +188,8 @@ def test_an_unknown_setting_is_a_file_line_error(tmp_path: Path) -> None:
     )
     with pytest.raises(ScenarioFileError) as caught:
         load_scenario(path)
-    assert caught.value.line == 4 and "settings.max_paring_atempts" in str(caught.value)
+    assert caught.value.line == 4 and "settings.max_paring_atempts: unknown setting (known: " in str(caught.value)
+    assert "max_pairing_attempts" in str(caught.value)
 
 
 def test_a_setting_of_the_wrong_type_is_a_file_line_error(tmp_path: Path) -> None:
