@@ -10,8 +10,14 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+import httptools  # noqa: F401
 import pytest
+import uvicorn.protocols.http.httptools_impl  # noqa: F401
 
+# pytester's in-process runs drop every module first imported inside them.  httptools' compiled
+# parser keeps raising the HttpParserUpgrade class of its first import while a re-imported uvicorn
+# catches the new one, so later WebSocket upgrades in the same process crash.  Imported here, before
+# any run, both outlive the runs in every test process.
 pytest_plugins = ["pytester"]
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,3 +69,16 @@ def node_sdk() -> NodeRun:
         return json.loads(done.stdout)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Debian's chromium for Playwright; skipped (with the reason printed) when absent, a failure in CI."""
+    path = shutil.which("chromium")
+    if path is None:
+        reason = "chromium is not installed (apt-get install -y chromium); skipping the browser test"
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the browser tests: {reason}")
+        print(reason)
+        pytest.skip(reason)
+    return path

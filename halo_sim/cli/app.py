@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from halo_sim.cli import analysis, authoring, extras, fake, scenario, serve, suite, target, teardown, xendit
+from halo_sim.cli import analysis, authoring, extras, fake, report, scenario, serve, suite, target, teardown, xendit
 from halo_sim.cli.failure import OneLineGroup, set_debug
 
 app = typer.Typer(
@@ -40,6 +40,7 @@ app.command("validate")(scenario.validate)
 app.command("serve")(serve.serve)
 app.command("suite")(suite.suite)
 app.command("diff")(analysis.diff)
+app.command("report")(report.report)
 app.add_typer(fake.app, name="fake")
 app.add_typer(xendit.app, name="xendit")
 app.add_typer(target.app, name="target")

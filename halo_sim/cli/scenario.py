@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -40,6 +40,13 @@ def run(
     allow_skips: Annotated[
         bool, typer.Option(help="Exit 0 even when every scenario skipped (nothing was verified).")
     ] = False,
+    html: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write each run's HTML report (sequence diagram, steps, payloads): a .html file for one "
+            "scenario, else a folder of <id>.html."
+        ),
+    ] = None,
 ) -> None:
     """Run scenarios step by step.
 
@@ -61,6 +68,9 @@ def run(
     failed = [r for r in results if r.status in ("failed", "error")]
     for result in failed:
         console.print(f"[dim]report: {result.write(report_dir)}[/]")
+    if html is not None:
+        for result in results:
+            console.print(f"[dim]HTML report: {_html(result, html, len(results))}[/]", highlight=False)
     if not failed and all(r.status == "skipped" for r in results) and not allow_skips:
         console.print(
             "[bold red]every scenario skipped:[/] nothing was verified; pass --allow-skips to accept it",
@@ -68,6 +78,14 @@ def run(
         )
         raise typer.Exit(EXIT_FAILED)
     raise typer.Exit(EXIT_FAILED if failed else 0)
+
+
+def _html(result: Any, html: Path, runs: int) -> Path:
+    """Write one run's HTML report: to ``html`` itself when it names a file and this is the only run."""
+    from halo_sim.report.page import write
+
+    single = runs == 1 and html.suffix in (".html", ".htm")
+    return write(result.data(), html if single else html / f"{result.id}.html")
 
 
 def _run_all(console: Console, scenarios: list, target_name: str, seed: int | None) -> list:  # type: ignore[type-arg]

@@ -104,6 +104,7 @@ def pytest_args(
     shard: str | None,
     report_dir: Path,
     coverage: Path | None,
+    html: Path | None = None,
 ) -> list[str]:
     """The pytest command line the options mean."""
     args = [*(str(p) for p in paths), "-q", "-rN", *LEAN, "--halo-target", target, "--halo-report-dir", str(report_dir)]
@@ -117,6 +118,7 @@ def pytest_args(
     args += ["--halo-targets", str(targets)] if targets else []
     args += ["--halo-shard", shard] if shard else []
     args += ["--halo-coverage", str(coverage)] if coverage else []
+    args += ["--halo-html-dir", str(html)] if html else []
     return args
 
 
@@ -143,6 +145,10 @@ def suite(
     allow_skips: Annotated[
         bool, typer.Option(help="Exit 0 even when every selected scenario skipped (nothing was verified).")
     ] = False,
+    html: Annotated[
+        Path | None,
+        typer.Option(help="Write every scenario's HTML report into this folder, with an index.html of them."),
+    ] = None,
 ) -> None:
     """Run a suite of scenarios in parallel with live progress, a summary and optional JUnit XML.
 
@@ -175,10 +181,13 @@ def suite(
             shard,
             report_dir,
             coverage_file,
+            html,
         ),
         plugins=[progress],
     )
     console.print(progress.summary())
+    if html is not None and (html / "index.html").exists():
+        console.print(f"[dim]HTML reports: {html / 'index.html'}[/]", highlight=False)
     if coverage_file is not None and coverage_file.exists():
         from halo_sim.coverage import print_report
 

@@ -13,6 +13,7 @@ import inspect
 import re
 import sys
 import types
+from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
@@ -84,12 +85,13 @@ def code_table() -> str:
     return "\n".join(rows)
 
 
-SECTIONS = {"frames": frame_table, "codes": code_table}
+Sections = dict[str, Callable[[], str]]
+SECTIONS: Sections = {"frames": frame_table, "codes": code_table}
 
 
-def render(text: str) -> str:
+def render(text: str, sections: Sections | None = None) -> str:
     """``text`` with every generated section replaced by the catalogue's current table."""
-    for name, table in SECTIONS.items():
+    for name, table in (SECTIONS if sections is None else sections).items():
         text = _replace(text, name, table())
     return text
 
@@ -98,35 +100,38 @@ def _replace(text: str, name: str, body: str) -> str:
     begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
     pattern = re.compile(re.escape(begin) + ".*?" + re.escape(end), re.DOTALL)
     if not pattern.search(text):
-        raise ValueError(f"no {begin} … {end} markers in the contract document")
+        raise ValueError(f"no {begin} … {end} markers in the document")
     return pattern.sub(lambda _: f"{begin}\n{body}\n{end}", text, count=1)
 
 
-def is_current(path: Path = DOC) -> bool:
+def is_current(path: Path = DOC, sections: Sections | None = None) -> bool:
     """True when ``path`` already holds the tables the catalogue generates."""
     text = path.read_text(encoding="utf-8")
-    return render(text) == text
+    return render(text, sections) == text
 
 
-def write(path: Path = DOC) -> bool:
+def write(path: Path = DOC, sections: Sections | None = None) -> bool:
     """Regenerate the tables in ``path``; True when the file changed."""
     text = path.read_text(encoding="utf-8")
-    fresh = render(text)
+    fresh = render(text, sections)
     if fresh != text:
         path.write_text(fresh, encoding="utf-8")
     return fresh != text
 
 
-def main(argv: list[str]) -> int:
-    """``[--check] [PATH]``: rewrite (or only check) the generated tables."""
+def main(argv: list[str], doc: Path = DOC, sections: Sections | None = None, command: str = COMMAND) -> int:
+    """``[--check] [PATH]``: rewrite (or only check) the generated tables.
+
+    Shared by every generated document (:mod:`halo_sim.scenario.docs` passes its own sections).
+    """
     check = "--check" in argv
     paths = [Path(a) for a in argv if a != "--check"]
-    path = paths[0] if paths else DOC
+    path = paths[0] if paths else doc
     if check:
-        current = is_current(path)
-        print(f"{path}: {'up to date' if current else f'out of date; run {COMMAND}'}")
+        current = is_current(path, sections)
+        print(f"{path}: {'up to date' if current else f'out of date; run {command}'}")
         return 0 if current else 1
-    print(f"{path}: {'rewritten' if write(path) else 'already up to date'}")
+    print(f"{path}: {'rewritten' if write(path, sections) else 'already up to date'}")
     return 0
 
 

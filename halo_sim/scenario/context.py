@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -10,6 +11,7 @@ import httpx
 
 from halo_sim.scenario.actor import Actor
 from halo_sim.scenario.schema import Scenario
+from halo_sim.scenario.sightings import Sightings
 from halo_sim.scenario.transcript import Transcript
 from halo_sim.targets.base import CAPABILITIES, Target
 from halo_sim.targets.preflight import token_refused
@@ -76,6 +78,7 @@ class RunContext:
     actors: dict[str, Actor] = field(default_factory=dict)
     variables: dict[str, Any] = field(default_factory=dict)
     transcript: Transcript = field(default_factory=Transcript)
+    sightings: Sightings = field(default_factory=Sightings)  # pushes and callbacks seen, pushes consumed
     templates_faker: SeededFaker = field(init=False)
 
     def __post_init__(self) -> None:
@@ -118,7 +121,8 @@ class RunContext:
         payload = body or None
         if payload is None and route.auth == "test" and route.method != "GET":
             payload = {}  # the test surface takes writes as JSON only (no cross-site simple POSTs)
-        result = await self.request(route.method, self.target.base_url + path, payload, query, headers)
+        who = actor.name if actor is not None and route.auth != "test" else None
+        result = await self.request(route.method, self.target.base_url + path, payload, query, headers, who)
         if route.auth == "test" and result["status"] == 401:  # the harness cannot use the hooks: a skip, with why
             raise CapabilityMissing(token_refused(self.target, route.path))
         return result
@@ -130,15 +134,27 @@ class RunContext:
         body: Any = None,
         query: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
+        actor: str | None = None,
     ) -> Result:
-        """One HTTP exchange, recorded in the transcript; the result is what ``expect``/``save`` see."""
+        """One HTTP exchange, recorded in the transcript; the result is what ``expect``/``save`` see.
+
+        ``actor`` names the app that made the call (the HTML report's lane); none is the harness.
+        """
+        sent = self.transcript.since(time.perf_counter())
         response = await self.http.request(method, url, json=body, params=query or None, headers=headers)
         try:
             parsed: Any = response.json()
         except ValueError:
             parsed = response.text
         self.transcript.add(
-            "http", method=method, url=str(response.url), request=body, status=response.status_code, response=parsed
+            "http",
+            method=method,
+            url=str(response.url),
+            request=body,
+            status=response.status_code,
+            response=parsed,
+            actor=actor,
+            sent=sent,
         )
         return {"status": response.status_code, "body": parsed, "headers": dict(response.headers)}
 

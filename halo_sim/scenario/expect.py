@@ -13,24 +13,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from halo_sim.scenario.matchers import ABSENT, check
 from halo_sim.scenario.template import step_into
-
-MISSING = object()
-WHERE, ITEMS = "$where", "$items"
 
 
 def diff(expected: Any, actual: Any, path: str = "") -> list[str]:
     """Every way ``actual`` fails to contain ``expected``; empty when it does."""
-    if isinstance(expected, Mapping) and WHERE in expected:
-        return _filtered(expected, actual, path)
+    if isinstance(expected, Mapping) and any(isinstance(k, str) and k.startswith("$") for k in expected):
+        return check(expected, actual, path, diff)
+    if actual is ABSENT:
+        return [f"{path}: missing (expected {_show(expected)})"]
     if isinstance(expected, Mapping):
         if not isinstance(actual, Mapping):
             return [f"{path or 'result'}: expected a mapping, got {_show(actual)}"]
         problems: list[str] = []
         for key, want in expected.items():
-            where = f"{path}.{key}" if path else str(key)
-            got = actual.get(key, MISSING)
-            problems += [f"{where}: missing (expected {_show(want)})"] if got is MISSING else diff(want, got, where)
+            problems += diff(want, actual.get(key, ABSENT), f"{path}.{key}" if path else str(key))
         return problems
     if isinstance(expected, list):
         if not isinstance(actual, list) or len(actual) != len(expected):
@@ -40,15 +38,6 @@ def diff(expected: Any, actual: Any, path: str = "") -> list[str]:
     if expected != actual or type(expected) is not type(actual) and not _numbers(expected, actual):
         return [f"{path}: expected {_show(expected)}, got {_show(actual)}"]
     return []
-
-
-def _filtered(expected: Mapping[str, Any], actual: Any, path: str) -> list[str]:
-    """``{$where: M, $items: [...]}``: the items of ``actual`` containing ``M``, matched against ``$items``."""
-    if set(expected) != {WHERE, ITEMS}:
-        return [f"{path or 'result'}: {WHERE} needs exactly {ITEMS} beside it, got {sorted(expected)}"]
-    if not isinstance(actual, list):
-        return [f"{path or 'result'}: {WHERE} filters a list, got {_show(actual)}"]
-    return diff(expected[ITEMS], [item for item in actual if matches(expected[WHERE], item)], f"{path}[{WHERE}]")
 
 
 def _numbers(a: Any, b: Any) -> bool:

@@ -1,7 +1,7 @@
 """Frame steps checked against the frame catalogue before anything runs.
 
-``expect_frame``/``expect_no_frame`` must name a server frame the backend can
-send and ``match`` only fields it has; ``send_frame`` must send a client frame
+``expect_frame``/``expect_no_frame`` (and each pattern of ``expect_frames``) must
+name a server frame the backend can send and ``match`` only fields it has; ``send_frame`` must send a client frame
 the backend parses, with its fields, and wait for (``reply``) a server frame.
 A typo there would otherwise surface as a timeout at run time, after the
 whole setup.  Templated values (``{{ … }}``) are judged at run time.
@@ -16,6 +16,7 @@ from typing import Any, get_args
 from pydantic import BaseModel
 
 from halo_sim.contract.frames import CLIENT_FRAMES, SERVER_FRAMES
+from halo_sim.scenario.matchers import is_matcher
 from halo_sim.scenario.schema import Step
 from halo_sim.scenario.template import TEMPLATE
 
@@ -32,9 +33,24 @@ def frame_problems(step: Step) -> list[FrameProblem]:
         at = (step.action,)
         model, problems = _lookup(step.args.get("type"), SERVER_FRAMES, "server", (*at, "type"))
         return problems + _match_problems(model, step.args.get("match"), (*at, "match")) + _expect_frame(step, model)
+    if step.what == "expect_frames":
+        return _pattern_problems(step)
     if step.what == "send_frame":
         return _send_problems(step)
     return []
+
+
+def _pattern_problems(step: Step) -> list[FrameProblem]:
+    """``expect_frames``: each pattern of ``frames`` names a server frame and only fields it has."""
+    raw = step.args.get("frames")
+    problems: list[FrameProblem] = []
+    for index, item in enumerate(raw if isinstance(raw, list) else []):
+        if not isinstance(item, dict):  # reported by the argument check
+            continue
+        at = (step.action, "frames", index)
+        model, wrong = _lookup(item.get("type"), SERVER_FRAMES, "server", (*at, "type"))
+        problems += wrong + _match_problems(model, item.get("match"), (*at, "match"), f"frames.{index}.match")
+    return problems
 
 
 def _send_problems(step: Step) -> list[FrameProblem]:
@@ -86,14 +102,14 @@ def _hint(name: str, options: Any) -> str:
     return f" (known: {', '.join(sorted(options))})"
 
 
-def _match_problems(model: type[BaseModel] | None, match: Any, at: Path_) -> list[FrameProblem]:
-    if not isinstance(match, dict):
+def _match_problems(model: type[BaseModel] | None, match: Any, at: Path_, where: str = "match") -> list[FrameProblem]:
+    if not isinstance(match, dict) or is_matcher(match):
         return []
     if model is not None:
-        return _fields(model, match, at, "match")
+        return _fields(model, match, at, where)
     unknown = [key for key in match if key not in ANY_SERVER_FIELD]
     return [
-        ((*at, key), f"match.{key}: no server frame has a field {key!r}{_hint(key, ANY_SERVER_FIELD)}")
+        ((*at, key), f"{where}.{key}: no server frame has a field {key!r}{_hint(key, ANY_SERVER_FIELD)}")
         for key in unknown
     ]
 
@@ -107,7 +123,9 @@ def _expect_frame(step: Step, model: type[BaseModel] | None) -> list[FrameProble
 
 
 def _fields(model: type[BaseModel], data: dict[str, Any], at: Path_, where: str) -> list[FrameProblem]:
-    """Keys of ``data`` that ``model`` does not declare, nested objects included."""
+    """Keys of ``data`` that ``model`` does not declare, nested objects included (matchers are not fields)."""
+    if is_matcher(data):
+        return []
     problems: list[FrameProblem] = []
     for key, value in data.items():
         info = model.model_fields.get(str(key))
@@ -118,7 +136,7 @@ def _fields(model: type[BaseModel], data: dict[str, Any], at: Path_, where: str)
             )
             continue
         nested = _model_in(info.annotation)
-        if nested is not None and isinstance(value, dict):
+        if nested is not None and isinstance(value, dict) and not is_matcher(value):
             problems += _fields(nested, value, (*at, key), f"{where}.{key}")
     return problems
 

@@ -3,8 +3,9 @@
 Everything that can be checked without running is checked here: YAML syntax,
 the schema, that every step names a real actor and action, that a step's
 arguments fit its plugin, that route placeholders are given, that templates
-only use variables defined earlier (by ``save``) or always present, and that
-frame steps name frames and fields of the contract's frame catalogue.
+only use variables defined earlier (by ``save``) or always present, that
+frame steps name frames and fields of the contract's frame catalogue, and that
+matchers in ``expect`` and ``match`` are known operators with fitting operands.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pydantic import ValidationError
 
 from halo_sim.contract.settings import SETTINGS
 from halo_sim.scenario.frame_check import frame_problems
+from halo_sim.scenario.matchers import problems_in
 from halo_sim.scenario.resolve import UnknownStep, resolve
 from halo_sim.scenario.schema import Scenario, Step
 from halo_sim.scenario.template import TEMPLATE, paths_in
@@ -25,7 +27,8 @@ from halo_sim.targets.routes import DEFAULT_ROUTES
 from simkit.errors import ScenarioFileError
 from simkit.yamlsrc import Located, load_located
 
-FRAME_STEPS = ("expect_frame", "expect_no_frame", "send_frame")  # need the actor's socket, hence its app open
+# Steps that need the actor's socket, hence its app open.
+FRAME_STEPS = ("expect_frame", "expect_frames", "expect_no_frame", "send_frame")
 Problem = tuple[int | None, str]
 
 
@@ -99,8 +102,26 @@ def _check_steps(scenario: Scenario, located: Located) -> list[Problem]:
         problems += _check_step(scenario, step, index, defined, located)
         problems += _unreachable_waits(scenario, step, index, foreground)
         problems += _frame_problems(step, index, located)
+        problems += _matcher_problems(step, f"steps.{index} ({step.action})", ("steps", index), located)
         defined |= set(step.save)
     return problems
+
+
+def _matcher_problems(step: Step, label: str, at: tuple[str | int, ...], located: Located) -> list[Problem]:
+    """Malformed matchers in ``expect`` and in a ``match`` argument (and in ``parallel`` branches), each at its line."""
+    sources = [(("expect",), step.expect), ((step.action, "match"), step.args.get("match"))]
+    found = [
+        (located.line_of((*at, *path)) or step.line, f"{label}: {message}")
+        for base, value in sources
+        for path, message in problems_in(value, base)
+    ]
+    raw = step.args.get("steps") if step.action == "parallel" else None
+    for number, item in enumerate(raw if isinstance(raw, list) else []):
+        branch = _branch(item)
+        if branch is not None:
+            where = f"{label}: branch {number} ({branch.action})"
+            found += _matcher_problems(branch, where, (*at, step.action, "steps", number), located)
+    return found
 
 
 def _frame_problems(step: Step, index: int, located: Located) -> list[Problem]:

@@ -4,7 +4,8 @@ So selection (``-k``), markers (a scenario's tags: ``-m fcm``), parallelism
 (``-n auto`` with pytest-xdist) and JUnit XML (``--junitxml``) are pytest's.  One
 embedded target is started per worker process and reset before each scenario.
 Options: ``--halo-target`` (or ``HALO_SIM_TARGET``), ``--halo-seed``,
-``--halo-report-dir`` (a failed scenario's JSON report).
+``--halo-report-dir`` (a failed scenario's JSON report), ``--halo-html-dir`` (every
+scenario's HTML report and an ``index.html`` of them).
 """
 
 from __future__ import annotations
@@ -40,6 +41,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--halo-seed", type=int, default=None, help="seed for every scenario (default: each one's own)")
     group.addoption("--halo-report-dir", default=None, help="write a JSON report of each failed scenario here")
+    group.addoption(
+        "--halo-html-dir", default=None, help="write each scenario's HTML report here, with an index.html of them"
+    )
     group.addoption(
         "--halo-shard",
         default=None,
@@ -144,6 +148,12 @@ class ScenarioItem(pytest.Item):
 
         result = asyncio.run(run_scenario(self.scenario, _target(self.config), seed=self.config.getoption("halo_seed")))
         self.user_properties.append(("seed", result.seed))
+        html = self.config.getoption("halo_html_dir")
+        if html:
+            from halo_sim.report.page import write
+
+            write(result.data(), Path(html) / f"{result.id}.html")
+            self.user_properties.append(("html", f"{result.id}.html"))
         if result.status != "passed":
             self.user_properties.append(("reason", result.headline()))  # the suite summary's one line
             self.user_properties.append(("cause", result.reason))  # what the summary groups by
@@ -189,11 +199,46 @@ def pytest_configure(config: pytest.Config) -> None:
     """Option values checked once (by the controller, not each xdist worker); ``--halo-coverage`` recording."""
     if _coverage_worker(config) is None:
         check_options(config.getoption("halo_target"), config.getoption("halo_targets"), config.getoption("halo_shard"))
+        if config.getoption("halo_html_dir", None):
+            config.pluginmanager.register(HtmlIndex(Path(config.getoption("halo_html_dir"))), "halo-sim-html-index")
     if config.getoption("halo_coverage", None):
         from halo_sim.coverage import session_started
 
         path = Path(config.getoption("halo_coverage")).absolute()
         config.stash[COVERAGE_KEY] = (path, session_started(path, _coverage_worker(config)))
+
+
+class HtmlIndex:
+    """On the controller (or a plain run): each scenario's outcome, then ``index.html`` linking their pages.
+
+    xdist hands the workers' reports (with their user properties) to the controller, so one
+    index covers every worker.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.rows: list[dict[str, Any]] = []
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if ".yaml::" not in report.nodeid and ".yml::" not in report.nodeid:
+            return  # not a scenario item
+        if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
+            said = dict(report.user_properties)
+            self.rows.append(
+                {
+                    "id": report.nodeid.rsplit("::", 1)[-1],
+                    "status": report.outcome,
+                    "seconds": report.duration,
+                    "reason": said.get("reason", ""),
+                    "file": said.get("html"),
+                }
+            )
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        from halo_sim.report.page import render_index
+
+        self.folder.mkdir(parents=True, exist_ok=True)
+        (self.folder / "index.html").write_text(render_index(self.rows), encoding="utf-8")
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

@@ -24,6 +24,7 @@ class StepRecord:
     summary: str = ""
     details: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    started: float = 0.0  # seconds since the run began, on the transcript's clock (places the step in the diagram)
 
 
 @dataclass
@@ -41,6 +42,12 @@ class ScenarioResult:
     seconds: float = 0.0
     transcript: list[dict[str, Any]] = field(default_factory=list)
     frames: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # For the HTML report's sequence diagram: when each frame arrived (run-relative), which actor
+    # each FCM token is, where the backend and the fakes answer, and the virtual clock at the start.
+    frame_times: dict[str, list[float]] = field(default_factory=dict)
+    tokens: dict[str, str] = field(default_factory=dict)
+    endpoints: dict[str, str] = field(default_factory=dict)
+    virtual_start: float | None = None
 
     @property
     def failed_step(self) -> StepRecord | None:
@@ -73,6 +80,10 @@ class ScenarioResult:
         path = folder / f"{self.id}.json"
         path.write_text(json.dumps(asdict(self), indent=2, ensure_ascii=False, default=str), encoding="utf-8")
         return path
+
+    def data(self) -> dict[str, Any]:
+        """The result as its JSON report holds it (what the HTML report is drawn from)."""
+        return json.loads(json.dumps(asdict(self), ensure_ascii=False, default=str))  # type: ignore[no-any-return]
 
 
 def step_name(step: StepRecord) -> str:

@@ -60,6 +60,7 @@ async def run_scenario(
         try:
             _cast(ctx)
             await target.before_scenario(http, seed)
+            result.endpoints, result.virtual_start = _endpoints(target), await _virtual_now(ctx)
             async with scenario_settings(ctx, result):  # the scenario's backend settings, restored after
                 await _run_phase(ctx, result, "setup", setup_steps(scenario), reporter)
                 await _run_phase(ctx, result, "step", scenario.steps, reporter)
@@ -72,6 +73,29 @@ async def run_scenario(
             await _cleanup(ctx, result)
     result.seconds = round(time.perf_counter() - started, 4)
     return result
+
+
+def _endpoints(target: Target) -> dict[str, str]:
+    """Where the backend and the fakes answer: the HTML report tells the lanes of its diagram by them."""
+    urls = {"backend": target.base_url, "xendit": target.xendit_url, "fcm": target.fcm_url}
+    return {lane: url for lane, url in urls.items() if url}
+
+
+async def _virtual_now(ctx: RunContext) -> float | None:
+    """The virtual clock after the reset, read once and left out of the transcript (it is not a step's call).
+
+    A virtual clock moves only when a step advances it, so this reading and the answers of
+    ``test.advance_clock`` give the virtual time of every event of the run.
+    """
+    if not ctx.target.has("virtual_clock"):
+        return None
+    route = ctx.target.routes.get("test.advance_clock")
+    if route is None:
+        return None
+    with contextlib.suppress(httpx.HTTPError, ValueError, TypeError, KeyError):  # no reading: wall times only
+        answer = await ctx.http.get(ctx.target.base_url + route.path, headers=ctx.target.test_headers())
+        return float(answer.json()["now"])
+    return None
 
 
 def down(target: Target, exc: BaseException) -> str:
@@ -172,8 +196,8 @@ async def _run_phase(
     ctx: RunContext, result: ScenarioResult, phase: Any, steps: list[Step], reporter: Reporter | None
 ) -> None:
     for index, step in enumerate(steps):
-        record = StepRecord(index, phase, step.title(), step.line, "passed")
         began = time.perf_counter()
+        record = StepRecord(index, phase, step.title(), step.line, "passed", started=ctx.transcript.since(began))
         try:
             outcome = await run_step(ctx, step)
             record.summary = outcome.summary
@@ -239,11 +263,24 @@ def _check(step: Step, outcome: StepOutcome, expect: dict[str, Any] | None) -> N
     result = outcome.result
     if outcome.http and (expect is None or "status" not in expect) and result["status"] >= 400:
         raise StepFailed(f"{step.action} answered HTTP {result['status']}", [f"  body: {compact(result['body'])}"])
+    if outcome.http and expect and "status" in expect:
+        _check_status(step, expect["status"], result)
     problems = diff(expect, result) if expect else []
     if problems:
         raise StepFailed(
             f"{step.action}: expectation not met",
             [f"  ✗ {p}" for p in problems] + [f"  actual: {compact(_shown(result))}"],
+        )
+
+
+def _check_status(step: Step, want: Any, result: dict[str, Any]) -> None:
+    """A wrong status is reported with the body received, not with every body key it lacks (it answers
+    another shape: an error body has none of a success's keys)."""
+    wrong = diff(want, result["status"], "status")
+    if wrong:
+        raise StepFailed(
+            f"{step.action}: expectation not met",
+            [f"  ✗ {p}" for p in wrong] + [f"  body received: {compact(result['body'])}"],
         )
 
 
@@ -262,6 +299,8 @@ async def _cleanup(ctx: RunContext, result: ScenarioResult) -> None:
     for actor in ctx.actors.values():
         await actor.close_socket()
         result.frames[actor.name] = actor.frames
+        result.frame_times[actor.name] = [ctx.transcript.since(t) for t in actor.arrived_at]
+        result.tokens[actor.fcm_token] = actor.name
     for actor in ctx.actors.values():
         try:
             await _tidy(ctx, actor)

@@ -10,7 +10,9 @@ is written in YAML as ``{<who>.<action>: args, name?, expect?, save?}`` (or just
 definition is rewritten to that shape, with each harness step (``test.*``,
 ``fcm.*``, ``xendit.*``, ``http``, ``parallel``) named for completion and every
 plugin's argument model attached, so editors check arguments as the loader does.
-Fields the loader fills (``id``, ``path``, ``line``) are left out.
+Fields the loader fills (``id``, ``path``, ``line``) are left out.  ``expect`` values are
+``$defs/expectation``: a plain value, a list, a mapping without ``$`` keys, or a
+``$defs/matcher`` (one property per operator of :data:`~.matchers.MATCHERS`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import copy
 import re
 from typing import Any
 
+from halo_sim.scenario.matchers import MATCHERS
 from halo_sim.scenario.schema import STEP_MODIFIERS, Scenario
 from halo_sim.scenario.steps import REGISTRY
 from halo_sim.targets.routes import DEFAULT_ROUTES
@@ -92,6 +95,7 @@ def json_schema() -> dict[str, Any]:
     if field_list := schema.get("required"):
         schema["required"] = [f for f in field_list if f not in LOADER_FIELDS]
     defs["Step"] = _yaml_step(internal_step, defs)
+    defs.update(_expectation_defs())
     rest = {k: v for k, v in schema.items() if k not in ("title", "description")}
     return {
         "$schema": SCHEMA_DRAFT,
@@ -103,6 +107,11 @@ def json_schema() -> dict[str, Any]:
 
 def _yaml_step(internal: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
     modifiers = {k: internal["properties"][k] for k in STEP_MODIFIERS if k in internal["properties"] and k != "line"}
+    modifiers["expect"] = {
+        "type": "object",
+        "description": "A subset of the step's result (status, body, frame, push...); values may be matchers",
+        "additionalProperties": {"$ref": "#/$defs/expectation"},
+    }
     any_args = {"anyOf": [{"type": "object"}, {"type": "null"}]}
     harness: dict[str, Any] = {}
     for (scope, name), step_type in sorted(REGISTRY.items()):
@@ -139,6 +148,39 @@ def _yaml_step(internal: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]
         "title": "Step",
         "description": "`<who>.<action>: {args}` with optional name, expect and save; or just `<who>.<action>`",
         "anyOf": [shorthand, mapping],
+    }
+
+
+def _expectation_defs() -> dict[str, Any]:
+    """``expectation`` (what ``expect`` compares) and ``matcher`` (``{$op: operand}``), from the registry."""
+    operators = {
+        name: {**copy.deepcopy(dict(m.schema)), "description": f"{m.doc} e.g. {m.example}"}
+        for name, m in MATCHERS.items()
+    }
+    plain = {
+        "type": "object",
+        "propertyNames": {"not": {"pattern": "^\\$"}},
+        "additionalProperties": {"$ref": "#/$defs/expectation"},
+    }
+    return {
+        "expectation": {
+            "description": "A value the result must contain: a plain value, a list (item by item), a mapping "
+            "(a subset) or a matcher ({$op: operand}; docs/scenarios.md, Matchers)",
+            "anyOf": [
+                {"$ref": "#/$defs/matcher"},
+                plain,
+                {"type": "array", "items": {"$ref": "#/$defs/expectation"}},
+                {"type": ["string", "number", "integer", "boolean", "null"]},
+            ],
+        },
+        "matcher": {
+            "type": "object",
+            "description": f"Operators (all must hold): {', '.join(MATCHERS)}",
+            "properties": operators,
+            "propertyNames": {"pattern": "^\\$"},
+            "additionalProperties": False,
+            "minProperties": 1,
+        },
     }
 
 

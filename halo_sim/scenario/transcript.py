@@ -16,4 +16,8 @@ class Transcript:
 
     def add(self, kind: str, **data: Any) -> None:
         """Record one event."""
-        self.entries.append({"t": round(time.perf_counter() - self.started, 4), "kind": kind, **data})
+        self.entries.append({"t": self.since(time.perf_counter()), "kind": kind, **data})
+
+    def since(self, moment: float) -> float:
+        """A ``perf_counter()`` reading as seconds since the run began (the ``t`` of entries)."""
+        return round(moment - self.started, 6)

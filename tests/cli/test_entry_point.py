@@ -21,7 +21,7 @@ def test_installed_command_runs_a_scenario_end_to_end(scenarios_dir: Path) -> No
     assert "PASSED 01_smoke" in done.stdout
 
 
-HEAVY = ("uvicorn", "starlette", "faker", "httpx", "websockets", "pydantic", "rich", "yaml", "asyncio")
+HEAVY = ("uvicorn", "starlette", "faker", "httpx", "websockets", "pydantic", "rich", "yaml", "asyncio", "jinja2")
 SERVERS = ("uvicorn", "starlette", "faker", "halo_sim.backend", "halo_sim.stack", "fake_fcm", "fake_xendit")
 
 

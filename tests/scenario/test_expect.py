@@ -39,7 +39,9 @@ def test_where_matches_only_the_items_containing_it_so_other_runs_rows_do_not_co
 
 
 def test_where_without_items_or_on_a_mapping_is_a_readable_mismatch() -> None:
-    assert diff({"t": {"$where": {"a": 1}}}, {"t": []}) == ["t: $where needs exactly $items beside it, got ['$where']"]
+    assert diff({"t": {"$where": {"a": 1}}}, {"t": []}) == [
+        "t: $where and $items go together ({$where: {...}, $items: [...]})"
+    ]
     assert diff({"t": {"$where": {"a": 1}, "$items": []}}, {"t": {"a": 1}}) == [
         "t: $where filters a list, got {'a': 1}"
     ]

@@ -114,3 +114,50 @@ def test_a_parallel_step_needs_at_least_two_branches(tmp_path: Path) -> None:
         "        - m.accept_offer: {session_id: s}\n"
     )
     assert "at least 2" in _error(path).message
+
+
+def test_malformed_matchers_are_reported_at_their_lines(tmp_path: Path) -> None:
+    path = tmp_path / "matchers.yaml"
+    path.write_text(
+        "name: x\n"
+        "actors: {c: {role: customer, foreground: true}}\n"
+        "steps:\n"
+        "  - c.get_profile:\n"
+        "    expect:\n"
+        "      body:\n"
+        "        phone: {$startswth: '+62'}\n"  # line 7
+        "        display_name: {$matches: '(', x: 1}\n"  # line 8
+        "        id: {$matches: '('}\n"  # line 9
+        "  - c.expect_frame: {type: pairing_matched, match: {session_id: {$len: x}}}\n"  # line 10
+        "  - parallel:\n"
+        "      steps:\n"
+        "        - c.get_profile:\n"
+        "          expect: {body: {id: {$in: 3}}}\n"  # line 14
+        "        - c.get_profile:\n"
+    )
+    error = _error(path)
+    assert error.problems == [
+        (7, "steps.0 (c.get_profile): expect.body.phone: unknown matcher $startswth; did you mean $startswith?"),
+        (
+            8,
+            "steps.0 (c.get_profile): expect.body.display_name: mixes matcher keys ($matches) with plain keys (x); "
+            "a matcher has only $ keys",
+        ),
+        (9, "steps.0 (c.get_profile): expect.body.id: $matches needs a regular expression, got '('"),
+        (
+            10,
+            "steps.1 (c.expect_frame): c.expect_frame.match.session_id: "
+            "$len needs a non-negative integer or a matcher, got 'x'",
+        ),
+        (14, "steps.2 (parallel): branch 0 (c.get_profile): expect.body.id: $in needs a list of values, got 3"),
+    ]
+
+
+def test_matchers_on_frame_fields_are_not_taken_for_fields(tmp_path: Path) -> None:
+    path = tmp_path / "frame.yaml"
+    path.write_text(
+        "name: x\nactors: {c: {role: customer, foreground: true}}\nsteps:\n"
+        "  - c.expect_frame: {type: chat_message, match: {message: {text: {$contains: halo}}}}\n"
+        "    expect: {frame: {message: {$not: {sender_role: customer}}}}\n"
+    )
+    assert load_scenario(path).steps[0].expect == {"frame": {"message": {"$not": {"sender_role": "customer"}}}}

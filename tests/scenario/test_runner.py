@@ -157,3 +157,41 @@ def test_faults_a_scenario_injects_into_a_live_targets_fake_xendit_end_with_it(
         assert target.stack.xendit.faults()["duplicate"] is True  # embedded: the next reset clears them
     finally:
         target.stack.xendit.clear_faults()
+
+
+# --- matchers and the status mismatch ------------------------------------------------------------
+
+
+def test_matchers_check_bodies_frames_and_the_state_dump_end_to_end(data_dir: Path, target: EmbeddedTarget) -> None:
+    result = _run(load_scenario(data_dir / "matchers.yaml"), target)
+    assert result.status == "passed", result.failure_text()
+
+
+def test_a_failing_matcher_names_the_operator_and_the_value(tmp_path: Path, target: EmbeddedTarget) -> None:
+    path = tmp_path / "gt.yaml"
+    path.write_text(
+        "name: x\nactors: {c: {role: customer}}\nsteps:\n"
+        "  - c.request_payment: {duration_minutes: 30}\n"
+        "    expect: {body: {amount: {$gt: 1000000}, status: {$not: pending}, metadata: {$exists: false}}}\n"
+    )
+    failed = _run(load_scenario(path), target).failed_step
+    assert failed is not None
+    assert failed.details[:3] == [
+        "  ✗ body.amount: $gt 1000000 failed: got 25000",
+        "  ✗ body.status: $not 'pending' failed: got 'pending' (it matches)",
+        "  ✗ body.metadata: expected absent ($exists: false), got {}",
+    ]
+
+
+def test_a_wrong_status_shows_the_body_received_not_every_key_it_lacks(tmp_path: Path, target: EmbeddedTarget) -> None:
+    path = tmp_path / "status.yaml"
+    path.write_text(
+        "name: x\nactors: {c: {role: customer}}\nsteps:\n"
+        "  - c.get_payment: {payment_request_id: nope}\n"
+        "    expect: {status: 200, body: {id: nope, status: pending, amount: 25000}}\n"
+    )
+    failed = _run(load_scenario(path), target).failed_step
+    assert failed is not None
+    assert failed.details[0] == "  ✗ status: expected 200, got 404"
+    assert failed.details[1] == '  body received: {"error": "NOT_FOUND", "message": "payment_request nope not found"}'
+    assert len(failed.details) == 2 and not any("missing" in line for line in failed.details)

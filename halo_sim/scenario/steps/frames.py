@@ -1,32 +1,51 @@
-"""WebSocket frames: wait for one, make sure one does not come, or send one."""
+"""WebSocket frames: wait for one, several, or a number of them, make sure none comes, or send one.
+
+Waits consume only the frames they match (see :mod:`~halo_sim.scenario.actor`): a frame that
+arrived first but is awaited later is still there for its wait.  ``expect_no_frame`` (and
+``count: 0``) fails on any *unconsumed* matching frame, whether it arrived before the step or
+during its ``within`` window: a frame no wait took is one the scenario has not accounted for.
+"""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
-from halo_sim.scenario.actor import Actor
+from pydantic import Field
+
+from halo_sim.scenario.actor import Actor, Pattern
 from halo_sim.scenario.context import RunContext, compact
-from halo_sim.scenario.expect import diff
 from halo_sim.scenario.steps import Args, StepOutcome, step
+from halo_sim.scenario.steps.counted import WITHIN_S, Counted
+from halo_sim.scenario.timeline import Labelled, Sighting, listing
 from simkit.errors import StepFailed
 
 
-class ExpectFrame(Args):
+class FramePattern(Args):
     type: str | None = None
     match: dict[str, Any] | None = None
-    timeout: float = 3.0
+
+    def pattern(self) -> Pattern:
+        return Pattern(self.type, self.match)
 
 
-class ExpectNoFrame(Args):
-    type: str | None = None
-    match: dict[str, Any] | None = None
-    within: float = 0.2
+class ExpectFrame(FramePattern, Counted):
+    """One pattern; by default its oldest frame, with ``count`` that many (or none)."""
+
+
+class ExpectFrames(Args):
+    frames: list[FramePattern] = Field(min_length=1)
+    timeout: float = Field(3.0, gt=0)
+
+
+class ExpectNoFrame(FramePattern):
+    within: float = Field(WITHIN_S, ge=0)
 
 
 class SendFrame(Args):
     frame: dict[str, Any]
     reply: str | None = None
-    timeout: float = 3.0
+    timeout: float = Field(3.0, gt=0)
 
 
 def _needs_socket(actor: Actor) -> None:
@@ -36,59 +55,117 @@ def _needs_socket(actor: Actor) -> None:
 
 @step("actor", "expect_frame", ExpectFrame)
 async def expect_frame(ctx: RunContext, actor: Actor | None, args: ExpectFrame) -> StepOutcome:
-    """Wait for the next frame of ``type`` containing ``match``; earlier other frames are skipped."""
+    """Wait for the oldest unconsumed frame of ``type`` containing ``match`` and consume it (only it).
+
+    ``count: N`` waits for N such frames; ``count: 0`` means none is pending or arrives ``within`` s.
+    Result: {frame} — with count: {frames}
+    """
+    assert actor is not None
+    if args.count == 0:
+        return await _none_within(ctx, actor, args.pattern(), args.window())
+    _needs_socket(actor)
+    frames = await actor.wait_count(args.pattern(), args.count or 1, args.wait_s())
+    if not frames:
+        raise _too_few(ctx, actor, args)
+    if args.count is None:
+        return StepOutcome({"frame": frames[0]}, compact(frames[0]))
+    return StepOutcome({"frames": frames}, f"{len(frames)} frame(s): {compact([f.get('type') for f in frames])}")
+
+
+def _too_few(ctx: RunContext, actor: Actor, args: ExpectFrame) -> StepFailed:
+    kind, found = args.type or "matching", len(actor.pending(args.pattern()))
+    head = f"{found} of {args.count} {kind} frames" if args.count is not None else f"no {kind} frame"
+    return StepFailed(
+        f"{head} for {actor.name} within {args.wait_s()} s", _near_misses(ctx, actor, [("", args.pattern().expected())])
+    )
+
+
+@step("actor", "expect_frames", ExpectFrames)
+async def expect_frames(ctx: RunContext, actor: Actor | None, args: ExpectFrames) -> StepOutcome:
+    """Wait for one distinct unconsumed frame per pattern, arriving in any order, and consume them.
+
+    Result: {frames: [in the order of the patterns], arrived: [the same frames in arrival order]}
+    """
     assert actor is not None
     _needs_socket(actor)
-    frame = await actor.wait_frame(args.type, args.match, args.timeout)
-    if frame is None:
+    patterns = [p.pattern() for p in args.frames]
+    frames = await actor.wait_any_order(patterns, args.timeout)
+    if frames is None:
+        unmet = [i for i, p in enumerate(patterns) if not actor.pending(p)]
         raise StepFailed(
-            f"no {args.type or 'matching'} frame for {actor.name} within {args.timeout} s",
-            _near_misses(actor, args.type, args.match),
+            _unmet_summary(actor, patterns, unmet, args.timeout), _near_misses(ctx, actor, _labelled(patterns, unmet))
         )
-    return StepOutcome({"frame": frame}, compact(frame))
+    arrived = [f for f in actor.frames if any(f is g for g in frames)]
+    return StepOutcome({"frames": frames, "arrived": arrived}, compact([f.get("type") for f in arrived]))
 
 
-def _near_misses(actor: Actor, kind: str | None, match: dict[str, Any] | None) -> list[str]:
-    seen = actor.unconsumed()
-    if not seen:
-        return ["  no unconsumed frames arrived"]
-    lines = [f"  frames received and not yet matched ({len(seen)}):"]
-    for frame in seen[-8:]:
-        why = diff({"type": kind, **(match or {})} if kind else (match or {}), frame)
-        lines.append(f"    {compact(frame, 160)}")
-        lines += [f"      ✗ {p}" for p in why[:3]]
-    return lines
+def _unmet_summary(actor: Actor, patterns: list[Pattern], unmet: list[int], timeout: float) -> str:
+    if not unmet:
+        return f"too few frames for {actor.name} within {timeout} s: {len(patterns)} patterns compete for them"
+    which = ", ".join(f"#{i} {compact(patterns[i].expected(), 80)}" for i in unmet)
+    return f"{len(unmet)} of {len(patterns)} frames never came for {actor.name} within {timeout} s: {which}"
+
+
+def _labelled(patterns: list[Pattern], unmet: list[int]) -> list[Labelled]:
+    """The patterns a near miss is judged against: those nothing fits (all when each has a candidate)."""
+    return [(f"#{i} ", patterns[i].expected()) for i in (unmet or range(len(patterns)))]
+
+
+def _near_misses(ctx: RunContext, actor: Actor, patterns: list[Labelled]) -> list[str]:
+    """Every frame the actor received, with its time, whether a wait took it, and why it is not the one."""
+    zero = ctx.transcript.started
+    seen = [
+        Sighting(at - zero, index in actor.consumed, frame, frame)
+        for index, (frame, at) in enumerate(zip(actor.frames, actor.arrived_at, strict=True))
+    ]
+    return listing(f"frames for {actor.name}", seen, patterns)
 
 
 @step("actor", "expect_no_frame", ExpectNoFrame)
 async def expect_no_frame(ctx: RunContext, actor: Actor | None, args: ExpectNoFrame) -> StepOutcome:
-    """Nothing of ``type`` (containing ``match``) arrives within ``within`` seconds."""
+    """No unconsumed frame of ``type`` containing ``match`` is pending or arrives within ``within`` seconds.
+
+    Result: {frames: []}
+    """
     assert actor is not None
-    frame = await actor.wait_frame(args.type, args.match, args.within)
+    return await _none_within(ctx, actor, args.pattern(), args.within)
+
+
+async def _none_within(ctx: RunContext, actor: Actor, pattern: Pattern, within: float) -> StepOutcome:
+    began = time.perf_counter()
+    frame = await actor.first_arrival(pattern, within)
     if frame is not None:
+        index = next(i for i, f in enumerate(actor.frames) if f is frame)
+        arrived = actor.arrived_at[index]
+        when = "before this step, and no wait consumed it" if arrived < began else "during the window"
         raise StepFailed(
-            f"{actor.name} received a {args.type or 'matching'} frame it should not have", [f"  {compact(frame)}"]
+            f"{actor.name} received a {pattern.type or 'matching'} frame it should not have",
+            [f"  +{arrived - ctx.transcript.started:.3f} s ({when})  {compact(frame)}"],
         )
-    return StepOutcome({}, f"no {args.type or 'matching'} frame in {args.within} s")
+    return StepOutcome({"frames": []}, f"no {pattern.type or 'matching'} frame in {within} s")
 
 
 @step("actor", "send_frame", SendFrame)
 async def send_frame(ctx: RunContext, actor: Actor | None, args: SendFrame) -> StepOutcome:
-    """Send a raw client frame; with ``reply``, wait for the answer frame of that type."""
+    """Send a raw client frame; with ``reply``, wait for the answer frame of that type (consumed).
+
+    Result: {frame: the reply} — without reply: {}
+    """
     assert actor is not None
     _needs_socket(actor)
     await actor.send_frame(args.frame)
     ctx.transcript.add("ws_send", actor=actor.name, frame=args.frame)
     if args.reply is None:
         return StepOutcome({}, compact(args.frame))
-    reply = await _reply(actor, args)
+    reply = await _reply(ctx, actor, args)
     return StepOutcome({"frame": reply}, compact(reply))
 
 
-async def _reply(actor: Actor, args: SendFrame) -> dict[str, Any]:
+async def _reply(ctx: RunContext, actor: Actor, args: SendFrame) -> dict[str, Any]:
     frame = await actor.wait_frame(args.reply, None, args.timeout)
     if frame is None:
         raise StepFailed(
-            f"no {args.reply} reply for {actor.name} within {args.timeout} s", _near_misses(actor, args.reply, None)
+            f"no {args.reply} reply for {actor.name} within {args.timeout} s",
+            _near_misses(ctx, actor, [("", Pattern(args.reply).expected())]),
         )
     return frame

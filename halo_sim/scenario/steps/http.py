@@ -56,8 +56,7 @@ def xendit_basic(target: Target) -> dict[str, str]:
 
 @step("http", "", HttpArgs)
 async def http(ctx: RunContext, actor: Actor | None, args: HttpArgs) -> StepOutcome:
-    """A request to the backend (or, with ``service``, a fake), optionally as an actor, with the test
-    token or with the Xendit secret key.
+    """One request to the backend, or to a fake with ``service``; as an actor, with the test token or Xendit key.
 
     Result: `{status, body, headers}` of the answer (`body` parsed as JSON when it is JSON, else the text).
     """
@@ -72,7 +71,7 @@ async def http(ctx: RunContext, actor: Actor | None, args: HttpArgs) -> StepOutc
     if args.xendit_key:
         headers.update(xendit_basic(ctx.target))
     url = base_url(ctx, args.service) + args.path
-    result = await ctx.request(args.method, url, args.json_body, args.query, headers)
+    result = await ctx.request(args.method, url, args.json_body, args.query, headers, args.as_actor)
     where = "" if args.service == "backend" else f"{args.service} "
     return StepOutcome(
         result, f"{args.method} {where}{args.path} → {result['status']} {compact(result['body'], 160)}", http=True

@@ -32,21 +32,30 @@ async def _open(ctx: RunContext, actor: Actor) -> StepOutcome:
 
 @step("actor", "foreground")
 async def foreground(ctx: RunContext, actor: Actor | None, args: Args) -> StepOutcome:
-    """The app is on screen: its socket is open."""
+    """The app is on screen: its socket is open.
+
+    Result: `{frame}` — the server's `connected` hello (`{already: true}` when it was open).
+    """
     assert actor is not None
     return await _open(ctx, actor)
 
 
 @step("actor", "resume")
 async def resume(ctx: RunContext, actor: Actor | None, args: Args) -> StepOutcome:
-    """The app comes back: the socket reopens (fetching missed messages is a separate step)."""
+    """The app comes back: the socket reopens (fetching missed messages is a separate step).
+
+    Result: `{frame}` — the server's `connected` hello (`{already: true}` when it was open).
+    """
     assert actor is not None
     return await _open(ctx, actor)
 
 
 @step("actor", "background")
 async def background(ctx: RunContext, actor: Actor | None, args: Args) -> StepOutcome:
-    """The app is paused: its socket closes, and the server has noticed before we go on."""
+    """The app is paused: its socket closes, and the server has noticed before we go on.
+
+    Result: `{foreground: false}`.
+    """
     assert actor is not None
     await actor.close_socket()
     ctx.transcript.add("ws_close", actor=actor.name)

@@ -55,7 +55,10 @@ FLOWS = {"verified": _verified, "anonymous": _anonymous, "password": _mitra}
 
 @step("actor", "login")
 async def login(ctx: RunContext, actor: Actor | None, args: Args) -> StepOutcome:
-    """Log the actor in the way its spec says (``login: verified|anonymous|password``)."""
+    """Log the actor in the way its spec says (``login: verified|anonymous|password``).
+
+    Result: `{status, body, headers}` of the login answer (the actor's `token` and `id` are kept).
+    """
     assert actor is not None
     flow = FLOWS.get(str(actor.spec.login))
     if flow is None:

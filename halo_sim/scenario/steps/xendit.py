@@ -21,6 +21,8 @@ from halo_sim.scenario.context import Result, RunContext, compact
 from halo_sim.scenario.expect import matches
 from halo_sim.scenario.polling import poll
 from halo_sim.scenario.steps import Args, StepOutcome, step
+from halo_sim.scenario.steps.counted import Counted
+from halo_sim.scenario.timeline import Sighting, listing
 from simkit.errors import CapabilityMissing, StepFailed
 from simkit.xendit_wire import TOKEN_HEADER, standalone_callback
 
@@ -42,10 +44,8 @@ class FaultArgs(Args):
     fail_api: dict[str, Any] | None = None
 
 
-class ExpectCallback(Args):
+class ExpectCallback(Counted):
     match: dict[str, Any] | None = None
-    count: int | None = None
-    timeout: float = 3.0
 
 
 class FireWebhook(Args):
@@ -75,51 +75,95 @@ async def _fake(ctx: RunContext, method: str, path: str, body: Any = None) -> St
 
 @step("xendit", "pay", PayArgs, capability="xendit_fake")
 async def pay(ctx: RunContext, actor: Actor | None, args: PayArgs) -> StepOutcome:
-    """The customer pays on the checkout page; the fake sends the PAID callback."""
+    """The customer pays on the checkout page; the fake sends the PAID callback.
+
+    Result: `{status, body, headers}` of the fake's answer (`body` is the invoice).
+    """
     body = args.model_dump(exclude={"invoice_id"}, exclude_none=True)
     return await _fake(ctx, "POST", f"/_fake/invoices/{args.invoice_id}/pay", body)
 
 
 @step("xendit", "expire", InvoiceArg, capability="xendit_fake")
 async def expire(ctx: RunContext, actor: Actor | None, args: InvoiceArg) -> StepOutcome:
-    """The invoice expires now; the fake sends the EXPIRED callback."""
+    """The invoice expires now; the fake sends the EXPIRED callback.
+
+    Result: `{status, body, headers}` of the fake's answer (`body` is the invoice).
+    """
     return await _fake(ctx, "POST", f"/_fake/invoices/{args.invoice_id}/expire")
 
 
 @step("xendit", "faults", FaultArgs, capability="xendit_fake")
 async def faults(ctx: RunContext, actor: Actor | None, args: FaultArgs) -> StepOutcome:
-    """Make callback delivery misbehave (duplicate, reorder, drop, delay) or the API fail."""
+    """Make callback delivery misbehave (duplicate, reorder, drop, delay) or the API fail.
+
+    Result: `{status, body, headers}` of the fake's answer (`body` is the faults now in force).
+    """
     return await _fake(ctx, "POST", "/_fake/faults", args.model_dump(exclude_none=True))
 
 
 @step("xendit", "flush", Args, capability="xendit_fake")
 async def flush(ctx: RunContext, actor: Actor | None, args: Args) -> StepOutcome:
-    """Deliver the callbacks held by the ``reorder`` fault (newest first)."""
+    """Deliver the callbacks held by the ``reorder`` fault (newest first).
+
+    Result: `{status, body, headers}` of the fake's answer.
+    """
     return await _fake(ctx, "POST", "/_fake/callbacks/flush")
 
 
 @step("xendit", "expect_callback", ExpectCallback, capability="xendit_fake")
 async def expect_callback(ctx: RunContext, actor: Actor | None, args: ExpectCallback) -> StepOutcome:
-    """The fake's delivery log (one entry per attempt) has entries containing ``match`` (exactly ``count``)."""
+    """The fake's delivery log (one entry per attempt) has entries containing ``match``, in log order.
 
-    async def log() -> list[dict[str, Any]]:
-        return list((await ctx.request("GET", f"{ctx.target.xendit_url}/_fake/callbacks"))["body"]["log"])
-
-    def matching(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return [e for e in entries if matches(args.match, e)]
-
-    def enough(entries: list[dict[str, Any]]) -> bool:
-        found = matching(entries)
-        return bool(found) and (args.count is None or len(found) == args.count)
-
-    ok, entries = await poll(log, enough, args.timeout)
-    found = matching(entries)
+    Without ``count``: once there is one, all of them; ``count: N``: exactly N (waiting up to
+    ``timeout`` for the log to reach N); ``count: 0``: none is there or comes ``within`` seconds.
+    Result: {callbacks: [log entries, oldest first], count}
+    """
+    if args.count == 0:
+        return await _no_callback(ctx, args)
+    ok, entries = await poll(lambda: _callback_log(ctx), lambda log: _enough(args, log), args.wait_s())
+    found = _matching(args.match, entries)
     if not ok:
         raise StepFailed(
-            f"expected {args.count or 'some'} matching callback(s), found {len(found)}",
-            [f"  {compact(e, 160)}" for e in entries[-8:]] or ["  no callbacks were sent"],
+            f"expected {args.count or 'some'} matching callback(s), found {len(found)} within {args.wait_s()} s",
+            _callback_listing(ctx, entries, args.match),
         )
     return StepOutcome({"callbacks": found, "count": len(found)}, f"{len(found)} matching callback(s)")
+
+
+async def _callback_log(ctx: RunContext) -> list[dict[str, Any]]:
+    """The fake's delivery log, each entry stamped the first time a poll shows it (the log only grows)."""
+    entries = list((await ctx.request("GET", f"{ctx.target.xendit_url}/_fake/callbacks"))["body"]["log"])
+    for index, _ in enumerate(entries):
+        ctx.sightings.stamp(f"callback:{index}")
+    return entries
+
+
+def _matching(match: dict[str, Any] | None, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [e for e in entries if matches(match, e)]
+
+
+def _enough(args: ExpectCallback, entries: list[dict[str, Any]]) -> bool:
+    found = _matching(args.match, entries)
+    return bool(found) and (args.count is None or len(found) == args.count)
+
+
+async def _no_callback(ctx: RunContext, args: ExpectCallback) -> StepOutcome:
+    came, entries = await poll(lambda: _callback_log(ctx), lambda log: bool(_matching(args.match, log)), args.window())
+    if came:
+        found = [(i, e) for i, e in enumerate(entries) if matches(args.match, e)]
+        zero = ctx.transcript.started
+        raise StepFailed(
+            f"{len(found)} matching callback(s) sent where none should be",
+            [f"  +{ctx.sightings.stamp(f'callback:{i}') - zero:.3f} s  {compact(e, 160)}" for i, e in found],
+        )
+    return StepOutcome({"callbacks": [], "count": 0}, f"no matching callback in {args.window()} s")
+
+
+def _callback_listing(ctx: RunContext, entries: list[dict[str, Any]], match: dict[str, Any] | None) -> list[str]:
+    """Every logged attempt, with when the harness first saw it and why it is not a matching one."""
+    zero = ctx.transcript.started
+    seen = [Sighting(ctx.sightings.stamp(f"callback:{i}") - zero, None, e, e) for i, e in enumerate(entries)]
+    return listing("callbacks", seen, [("", match)] if match else [])
 
 
 @step("xendit", "fire_webhook", FireWebhook)
@@ -155,10 +199,12 @@ def _callback(args: FireWebhook) -> dict[str, Any]:
 
 async def _send(ctx: RunContext, method: str, url: str, content: str, headers: dict[str, str]) -> Result:
     """The request as given, byte for byte (``ctx.request`` sends JSON values only), recorded in the transcript."""
+    sent = ctx.transcript.since(time.perf_counter())
     response = await ctx.http.request(method, url, content=content.encode(), headers=headers)
     try:
         parsed: Any = response.json()
     except ValueError:
         parsed = response.text
-    ctx.transcript.add("http", method=method, url=url, request=content, status=response.status_code, response=parsed)
-    return {"status": response.status_code, "body": parsed, "headers": dict(response.headers)}
+    status = response.status_code
+    ctx.transcript.add("http", method=method, url=url, request=content, status=status, response=parsed, sent=sent)
+    return {"status": status, "body": parsed, "headers": dict(response.headers)}
