@@ -11,10 +11,13 @@ import httpx
 
 from halo_sim.scenario.actor import Actor
 from halo_sim.scenario.schema import Scenario
+from halo_sim.scenario.secrets import Secrets, secret_values
 from halo_sim.scenario.sightings import Sightings
+from halo_sim.scenario.template import names_in
 from halo_sim.scenario.transcript import Transcript
 from halo_sim.targets.base import CAPABILITIES, Target
 from halo_sim.targets.preflight import token_refused
+from simkit.clock import isoformat
 from simkit.errors import CapabilityMissing, ScenarioError
 
 if TYPE_CHECKING:
@@ -80,9 +83,15 @@ class RunContext:
     transcript: Transcript = field(default_factory=Transcript)
     sightings: Sightings = field(default_factory=Sightings)  # pushes and callbacks seen, pushes consumed
     templates_faker: SeededFaker = field(init=False)
+    now: str | None = None  # the target's time as of the last step that named {{ now }}
 
     def __post_init__(self) -> None:
         self.templates_faker = SeededFaker(self.faker)
+        self.transcript.secrets = self.secrets()
+
+    def secrets(self) -> tuple[str, ...]:
+        """The target's secret values, which nothing the run records may show."""
+        return tuple(v for v in secret_values(self.target).values() if v)
 
     def template_vars(self) -> dict[str, Any]:
         """Everything ``{{ ... }}`` can name."""
@@ -92,7 +101,31 @@ class RunContext:
             "faker": self.templates_faker,
             "seed": self.seed,
             "target": self.target.name,
+            "secrets": Secrets(self.target),
+            **({"now": self.now} if self.now is not None else {}),
         }
+
+    async def refresh_now(self, value: Any) -> None:
+        """Read the target's clock when ``value``'s templates name ``{{ now }}`` (a read costs a request)."""
+        if "now" in names_in(value):
+            self.now = await self.clock_now()
+
+    async def clock_now(self) -> str:
+        """The target's current time as ISO-8601 (UTC, milliseconds, ``Z``).
+
+        A target with a virtual clock is asked (``GET`` on the route of ``test.advance_clock``, the
+        backend's ``/internal/_test/clock``): its time is what its timers see.  Any other target's
+        time is taken to be the wall clock.  The read is the harness's, not the scenario's: it is
+        noted in the transcript, not recorded as an exchange (``halo-sim diff`` compares those).
+        """
+        route = self.target.routes.get("test.advance_clock")
+        now, source = time.time(), "the wall clock"
+        if route is not None and self.target.has("virtual_clock"):
+            answer = await self.http.get(self.target.base_url + route.path, headers=self.target.test_headers())
+            read = _clock_reading(answer)
+            now, source = (read, "the target's clock") if isinstance(read, (int, float)) else (now, source)
+        self.transcript.add("note", text=f"now = {isoformat(now)} ({source})")  # a note: not an exchange to diff
+        return isoformat(now)
 
     def require(self, capability: str | None) -> None:
         """Skip (not pass) when the target lacks what a step needs."""
@@ -157,6 +190,15 @@ class RunContext:
             sent=sent,
         )
         return {"status": response.status_code, "body": parsed, "headers": dict(response.headers)}
+
+
+def _clock_reading(answer: httpx.Response) -> Any:
+    """The ``now`` of a clock route's answer (anything else: None, and the wall clock is used)."""
+    try:
+        body = answer.json() if answer.status_code == 200 else None
+    except ValueError:
+        return None
+    return body.get("now") if isinstance(body, dict) else None
 
 
 def compact(value: Any, limit: int = 240) -> str:

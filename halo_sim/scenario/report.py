@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from halo_sim.scenario.secrets import redact
 from halo_sim.scenario.snippet import step_yaml
 
 Status = Literal["passed", "failed", "skipped", "error"]
@@ -25,6 +26,11 @@ class StepRecord:
     details: list[str] = field(default_factory=list)
     seconds: float = 0.0
     started: float = 0.0  # seconds since the run began, on the transcript's clock (places the step in the diagram)
+
+    def hide(self, secrets: tuple[str, ...]) -> None:
+        """Show ``***`` in place of any secret value in what this step says (before it is reported)."""
+        self.summary = redact(self.summary, secrets)
+        self.details = redact(self.details, secrets)
 
 
 @dataclass
@@ -73,6 +79,15 @@ class ScenarioResult:
         source = step_yaml(self.path, step.line)
         shown = [f"the step ({self.where(step)}):", *(f"  {text}" for text in source)] if source else []
         return "\n".join([self.headline(), *step.details, *shown])
+
+    def redact(self, secrets: tuple[str, ...]) -> None:
+        """Hide ``secrets`` in everything the result shows (a last sweep: steps and transcript are
+        already redacted as they are recorded; the reason and the frames are not)."""
+        self.reason = redact(self.reason, secrets)
+        self.frames = redact(self.frames, secrets)
+        self.transcript = redact(self.transcript, secrets)
+        for step in self.steps:
+            step.hide(secrets)
 
     def write(self, folder: Path) -> Path:
         """Save the whole result (steps, transcript, frames) as JSON; returns the file."""

@@ -24,7 +24,7 @@ from halo_sim.scenario.actor import Actor
 from halo_sim.scenario.context import RunContext, cast_faker, compact
 from halo_sim.scenario.expect import diff, extract
 from halo_sim.scenario.report import Reporter, ScenarioResult, SilentReporter, StepRecord
-from halo_sim.scenario.resolve import resolve
+from halo_sim.scenario.resolve import bind_actor, dynamic_who, resolve
 from halo_sim.scenario.schema import Scenario, Step
 from halo_sim.scenario.settings import scenario_settings
 from halo_sim.scenario.steps import StepOutcome
@@ -32,6 +32,8 @@ from halo_sim.scenario.template import render
 from halo_sim.targets.base import Target
 from simkit.errors import CapabilityMissing, ScenarioError, StepFailed
 from simkit.tls import client_context
+
+NESTING = ("parallel", "repeat")  # step types whose ``steps`` argument holds steps of their own
 
 
 def default_seed(scenario: Scenario, target: Target | None = None) -> int:
@@ -71,6 +73,7 @@ async def run_scenario(
             pass
         finally:
             await _cleanup(ctx, result)
+            result.redact(ctx.secrets())
     result.seconds = round(time.perf_counter() - started, 4)
     return result
 
@@ -218,6 +221,7 @@ async def _run_phase(
             record.details = traceback.format_exc().splitlines()
         finally:
             record.seconds = round(time.perf_counter() - began, 4)
+            record.hide(ctx.secrets())
             result.steps.append(record)
             (reporter or SilentReporter()).step_done(result, record)
         if record.status in ("failed", "error"):
@@ -228,6 +232,7 @@ async def _run_phase(
 async def run_step(ctx: RunContext, step: Step) -> StepOutcome:
     """Perform one step and check its expectations; raises :class:`StepFailed` on a mismatch."""
     outcome = await perform(ctx, step)
+    await ctx.refresh_now(step.expect)
     _check(step, outcome, render(step.expect, ctx.template_vars()))
     for name, path in step.save.items():
         ctx.variables[name] = _saved(outcome, name, path)
@@ -236,13 +241,28 @@ async def run_step(ctx: RunContext, step: Step) -> StepOutcome:
 
 async def perform(ctx: RunContext, step: Step) -> StepOutcome:
     """Do what a step says, without judging the result (``parallel`` judges its branches together)."""
-    resolved = resolve(step, ctx.scenario, ctx.target.routes)
+    bound = bind_actor(step, ctx.template_vars(), ctx.scenario, ctx.target.routes)
+    resolved = resolve(bound, ctx.scenario, ctx.target.routes)
     ctx.require(resolved.capability)
-    args = render(step.args, ctx.template_vars())
+    own, nested = _own_args(bound)
+    await ctx.refresh_now(own)
+    args = {**render(own, ctx.template_vars()), **nested}
     actor = ctx.actor(resolved.actor) if resolved.actor else None
     if resolved.plugin is not None:
-        return await resolved.plugin.run(ctx, actor, _typed(resolved.plugin.args, args, step))
-    return await _route(ctx, resolved.route_key or "", args, actor)
+        outcome = await resolved.plugin.run(ctx, actor, _typed(resolved.plugin.args, args, step))
+    else:
+        outcome = await _route(ctx, resolved.route_key or "", args, actor)
+    if dynamic_who(step) is not None:  # say who the template named
+        outcome.summary = f"as {bound.who}: {outcome.summary}"
+    return outcome
+
+
+def _own_args(step: Step) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A step's arguments apart from the ``steps`` it nests (``parallel``, ``repeat``): those render
+    when each runs, so a repeated step sees ``{{ i }}`` and what the iteration before it saved."""
+    if step.action not in NESTING:
+        return step.args, {}
+    return {k: v for k, v in step.args.items() if k != "steps"}, {k: v for k, v in step.args.items() if k == "steps"}
 
 
 def _typed(model: Any, args: dict[str, Any], step: Step) -> Any:

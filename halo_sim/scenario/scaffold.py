@@ -33,8 +33,8 @@ SCHEMA_TITLE = "halo-sim scenario"
 SCHEMA_FILE = ".halo-sim/scenario.schema.json"
 SCHEMA_REF = f"../{SCHEMA_FILE}"
 LOADER_FIELDS = ("id", "path")
-ACTION_KEY = r"^(http|parallel|[^.\s]+\.[^.\s]+)$"
-HARNESS = ("test", "fcm", "xendit", "http", "parallel")
+ACTION_KEY = r"^(http|parallel|repeat|[^.\s]+\.[^.\s]+|\{\{[^{}]+\}\}\.[^.\s]+)$"  # last: "{{ winner }}.x"
+HARNESS = ("test", "fcm", "xendit", "http", "parallel", "repeat")
 
 TEMPLATE = """\
 # yaml-language-server: $schema=<schema>
@@ -130,7 +130,8 @@ def _yaml_step(internal: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]
     mapping = {
         "type": "object",
         "description": "One `<who>.<action>` key (an actor's step or route action, test.*, fcm.*, xendit.*, "
-        "http, parallel) with its arguments, plus optional name, expect and save.",
+        'http, parallel, repeat; the actor may be a template: "{{ winner }}.send_message") '
+        "with its arguments, plus optional name, expect and save.",
         "properties": {**modifiers, **harness},
         "patternProperties": {
             ACTION_KEY: {**any_args, "description": "an actor's step or route action (docs/scenarios.md)"},

@@ -17,8 +17,9 @@ A scenario file::
       - test.send_chat_message_as_mitra: {session_id: "{{ session_id }}", text: halo}
         expect: {status: 201, body: {delivered_via: fcm}}
 
-Each step is one ``<who>.<action>`` key (``who`` is an actor, ``test``, ``fcm``)
-or ``http``, with its arguments as the value, plus optional ``name``, ``expect``
+Each step is one ``<who>.<action>`` key (``who`` is an actor, ``test``, ``fcm``,
+or a template naming an actor: ``"{{ winner }}.send_message"``) or ``http``,
+``parallel``, ``repeat``, with its arguments as the value, plus optional ``name``, ``expect``
 (a subset the step's result must contain), ``save`` (variables captured from
 the result by dotted path) and ``required`` (a target lacking what the step needs
 fails the scenario instead of skipping it).  Unknown keys anywhere are errors.
@@ -103,12 +104,12 @@ class Step(Strict):
     @property
     def who(self) -> str:
         """The part before the dot: an actor name, ``test``, ``fcm`` (or ``http``)."""
-        return self.action.split(".", 1)[0]
+        return self.action.rsplit(".", 1)[0]  # rsplit: a templated actor ("{{ losers.0 }}") has dots
 
     @property
     def what(self) -> str:
         """The part after the dot (empty for ``http``)."""
-        return self.action.split(".", 1)[1] if "." in self.action else ""
+        return self.action.rsplit(".", 1)[1] if "." in self.action else ""
 
     def title(self) -> str:
         """How the step is shown to a person."""
@@ -131,7 +132,7 @@ class Scenario(Strict):
 
     @model_validator(mode="after")
     def _actor_names_are_free(self) -> Scenario:
-        reserved = {"test", "fcm", "http", "xendit", "parallel", "clock", "faker"}
+        reserved = {"test", "fcm", "http", "xendit", "parallel", "repeat", "clock", "faker", "now", "secrets"}
         clash = reserved & set(self.actors)
         if clash:
             raise ValueError(f"actor names {sorted(clash)} are reserved; rename them")

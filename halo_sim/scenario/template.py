@@ -2,8 +2,10 @@
 
 Deliberately small: a template is a dotted path into the run's variables
 (captured values, actors such as ``customer.phone``, ``seed``) or a faker call
-(``faker.first_name``), seeded per run.  A string that is exactly one template
-keeps the value's type (``{{ amount }}`` stays an int).
+(``faker.first_name``), seeded per run, or a little arithmetic on them
+(``{{ attempts + 1 }}``, ``{{ payment.expires_at + 15m }}``: :mod:`.expression`).
+A string that is exactly one template keeps the value's type (``{{ amount }}``
+stays an int).
 """
 
 from __future__ import annotations
@@ -12,9 +14,10 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from halo_sim.scenario.expression import TemplateError, evaluate, parse, paths
 from simkit.errors import ScenarioError
 
-TEMPLATE = re.compile(r"\{\{\s*([A-Za-z_][\w.]*)\s*\}\}")
+TEMPLATE = re.compile(r"\{\{([^{}]*)\}\}")
 
 
 class UndefinedVariable(ScenarioError):
@@ -54,8 +57,8 @@ def render(value: Any, variables: Mapping[str, Any]) -> Any:
     if isinstance(value, str):
         whole = TEMPLATE.fullmatch(value.strip())
         if whole:
-            return lookup(whole.group(1), variables)
-        return TEMPLATE.sub(lambda m: str(lookup(m.group(1), variables)), value)
+            return compute(whole.group(1), variables)
+        return TEMPLATE.sub(lambda m: str(compute(m.group(1), variables)), value)
     if isinstance(value, Mapping):
         return {k: render(v, variables) for k, v in value.items()}
     if isinstance(value, list):
@@ -63,10 +66,18 @@ def render(value: Any, variables: Mapping[str, Any]) -> Any:
     return value
 
 
+def compute(source: str, variables: Mapping[str, Any]) -> Any:
+    """The value of one template's expression (the text between the braces)."""
+    return evaluate(parse(source), lambda path: lookup(path, variables))
+
+
 def paths_in(value: Any) -> set[str]:
-    """The dotted paths a value's templates use (``customer.fcm_token``), for validation before a run."""
+    """The dotted paths a value's templates use (``customer.fcm_token``), for validation before a run.
+
+    A template that does not parse names no path here; :func:`template_problems` reports it.
+    """
     if isinstance(value, str):
-        return {m.group(1) for m in TEMPLATE.finditer(value)}
+        return {path for m in TEMPLATE.finditer(value) for path in _paths_of(m.group(1))}
     if isinstance(value, Mapping):
         return set().union(*(paths_in(v) for v in value.values())) if value else set()
     if isinstance(value, list):
@@ -77,3 +88,29 @@ def paths_in(value: Any) -> set[str]:
 def names_in(value: Any) -> set[str]:
     """The root variable names a value's templates use."""
     return {path.split(".")[0] for path in paths_in(value)}
+
+
+def _paths_of(source: str) -> set[str]:
+    try:
+        return paths(parse(source))
+    except TemplateError:
+        return set()
+
+
+def template_problems(value: Any) -> list[str]:
+    """Why each malformed template in ``value`` (recursively) cannot be computed, for validation before a run."""
+    if isinstance(value, str):
+        return [problem for m in TEMPLATE.finditer(value) if (problem := _problem(m.group(1)))]
+    if isinstance(value, Mapping):
+        return [p for v in value.values() for p in template_problems(v)]
+    if isinstance(value, list):
+        return [p for v in value for p in template_problems(v)]
+    return []
+
+
+def _problem(source: str) -> str:
+    try:
+        parse(source)
+    except TemplateError as exc:
+        return str(exc)
+    return ""

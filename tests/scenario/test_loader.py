@@ -103,7 +103,7 @@ def test_branches_of_a_parallel_step_are_checked_like_steps(tmp_path: Path) -> N
         "        - m.accept_offer: {session_id: s}\n        - m.acept_offer: {session_id: s}\n"
     )
     error = _error(path)
-    assert error.line == 5
+    assert error.line == 8  # the branch's own line
     assert "unknown action 'acept_offer'" in error.message and "did you mean 'accept_offer'" in error.message
 
 

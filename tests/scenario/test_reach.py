@@ -117,6 +117,17 @@ def test_a_fake_capability_without_its_url_skips_too(tmp_path: Path, target: Emb
     assert result.status == "skipped" and "has no fcm_url" in result.reason
 
 
+def test_the_xendit_key_never_shows_in_what_a_run_records(tmp_path: Path, target: EmbeddedTarget) -> None:
+    path = _scenario(
+        tmp_path,
+        "name: x\nsteps:\n  - http: {service: xendit, path: /v2/invoices, xendit_key: true,"
+        " query: {echo: '{{ secrets.xendit_secret_key }}'}}\n    expect: {status: 599}\n",
+    )
+    result = _run(path, target)
+    assert result.status == "failed" and target.xendit_secret_key
+    assert target.xendit_secret_key not in str(result.transcript) + str([s.summary for s in result.steps])
+
+
 def test_the_xendit_key_needs_a_target_that_knows_it(tmp_path: Path, shared: Target) -> None:
     path = _scenario(tmp_path, "name: x\nsteps:\n  - http: {service: xendit, path: /v2/invoices, xendit_key: true}\n")
     result = _run(path, shared)

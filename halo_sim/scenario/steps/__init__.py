@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from halo_sim.scenario.actor import Actor
     from halo_sim.scenario.context import RunContext
 
-Scope = Literal["actor", "test", "fcm", "xendit", "http", "parallel"]
+Scope = Literal["actor", "test", "fcm", "xendit", "http", "parallel", "repeat"]
 Runner = Callable[["RunContext", "Actor | None", Any], Awaitable["StepOutcome"]]
 
 
@@ -73,7 +73,7 @@ def step(
 
 
 def _load_plugins() -> None:
-    from halo_sim.scenario.steps import fcm, frames, http, lifecycle, login, parallel, xendit  # noqa: F401
+    from halo_sim.scenario.steps import fcm, frames, http, lifecycle, login, parallel, repeat, xendit  # noqa: F401
 
 
 _load_plugins()
