@@ -7,6 +7,7 @@ one way a row looks, and the browser only swaps HTML (``static/control.js``).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -52,8 +53,13 @@ def rupiah(amount: float | None) -> str:
     return "–" if amount is None else "Rp " + f"{int(amount):,}".replace(",", ".")
 
 
+def clock(at: float) -> str:
+    """The backend clock's time as a UTC date and time (a virtual clock starts at a fixed date)."""
+    return datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
 templates = Jinja2Templates(directory=str(HERE / "templates"))
-templates.env.filters.update(short=short, age=age, rupiah=rupiah)
+templates.env.filters.update(short=short, age=age, rupiah=rupiah, clock=clock)
 
 
 def panel(name: str, snap: dict[str, Any]) -> str:
