@@ -194,6 +194,8 @@ def test_at_a_phones_width_nothing_overflows_sideways(browser: Browser, world: W
 
 def test_clicking_an_id_filters_the_timeline(browser: Browser, world: World) -> None:
     payment = world.payment()
+    world.act("pay-invoice", {"invoice_id": payment["xendit_invoice_id"]}).raise_for_status()
+    browser.page.locator(f'#panel-timeline li[data-refs~="{payment["id"]}"]').first.wait_for(timeout=WAIT_MS)
     link = browser.row(f"payment-{payment['id']}").locator(f'[data-filter="{payment["id"]}"]')
     link.click()
     assert browser.page.get_by_test_id("filter").input_value() == payment["id"]
