@@ -14,6 +14,7 @@ about (user, session, payment, invoice): what the page's filter matches.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable
+from itertools import islice
 from typing import Any, TypedDict
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -44,6 +45,11 @@ def ids_in(data: dict[str, Any]) -> list[str]:
     return found
 
 
+def list_like(source: Collection[Any]) -> Any:
+    """``source`` as a reversible sequence (a deque or list); anything else is copied once."""
+    return source if hasattr(source, "__reversed__") else list(source)
+
+
 class Cursor:
     """How far one source has been read; a replaced or shrunk source is read again from its start."""
 
@@ -57,7 +63,11 @@ class Cursor:
             self.source, self.seen = source, 0
         new = min(total - self.seen, len(source))
         self.seen = total
-        return list(source)[len(source) - new :] if new > 0 else []
+        if new <= 0:
+            return []
+        if isinstance(source, list):
+            return source[len(source) - new :]
+        return list(islice(reversed(list_like(source)), new))[::-1]  # a deque: read from its end, O(new)
 
 
 class Timeline:

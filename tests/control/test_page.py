@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -123,6 +124,16 @@ def test_a_source_replaced_by_a_reset_is_read_again_from_its_start() -> None:
     first.append("c")
     assert timeline.read("events", first) == ["c"]
     assert timeline.read("events", ["d"]) == ["d"]  # a new list (the backend was reset)
+
+
+def test_a_ring_is_read_from_its_total_count_even_past_what_it_keeps() -> None:
+    timeline = Timeline()
+    frames: deque[int] = deque(maxlen=3)
+    frames.extend([1, 2])
+    assert timeline.read("frames", frames, total=2) == [1, 2]
+    frames.extend([3, 4, 5, 6])  # 4 more, only the newest 3 kept
+    assert timeline.read("frames", frames, total=6) == [4, 5, 6]
+    assert timeline.read("frames", frames, total=6) == []
 
 
 # --- the guard ---------------------------------------------------------------------------------------
