@@ -56,11 +56,11 @@ class Desk:
         return Fakes(self.backend.advertised)
 
     def on_call(self, scope: Scope, status: int) -> None:
-        """An HTTP call finished: record it, then whatever it caused in the backend's logs."""
+        """An HTTP call finished: record what it caused in the backend's logs, then the call itself."""
+        self.timeline.backend(self.backend)  # first: a reset call clears what came before, then shows itself
         who = self._caller(scope)
         text = f"{scope['method']} {scope['path']} → {status}" + (f" by {who}" if who else "")
         self.timeline.add(self.backend.deps.now(), "http", text, [who.partition(":")[2], *scope["path"].split("/")])
-        self.timeline.backend(self.backend)
 
     def _caller(self, scope: Scope) -> str:
         """``role:id`` of the bearer token's owner, or "" (the token itself is never kept)."""
@@ -92,7 +92,7 @@ class Desk:
             "inbox": self._inbox(fakes["inbox"]),
             "callbacks": fakes["callbacks"][-CALLBACKS_SHOWN:][::-1],
             "faults": fakes["faults"],
-            "timeline": self.timeline.newest(TIMELINE_SHOWN),
+            "timeline": self.timeline.newest(TIMELINE_SHOWN, now),
         }
 
     # --- rows -------------------------------------------------------------------------------

@@ -90,6 +90,9 @@ class Timeline:
         """Read the backend's own logs (events, frames, webhooks) and stamp what is new with its clock."""
         now = backend.deps.now()
         history = backend.deps.bus.history
+        seen = self.cursors.get("events")
+        if seen is not None and seen.source is not None and seen.source is not history:
+            self.log.clear()  # the backend was reset (its clock rewound too): what came before is another run
         for event in self.read("events", history, len(history) + history.dropped):
             self.add(now, "event", _describe_event(event), ids_in(event))
         hub = backend.hub
@@ -99,9 +102,10 @@ class Timeline:
         for hook in self.read("webhooks", log, len(log) + log.dropped):
             self.add(hook.get("at", now), "webhook", _describe_webhook(hook), ids_in(hook))
 
-    def newest(self, limit: int) -> list[Entry]:
-        """At most ``limit`` entries, newest first."""
-        return sorted(self.log.newest(), key=lambda e: e["at"], reverse=True)[:limit]
+    def newest(self, limit: int, now: float) -> list[Entry]:
+        """At most ``limit`` entries, newest first; none from after ``now`` (a reset rewound the clock past them)."""
+        kept = [e for e in self.log.newest() if e["at"] <= now]
+        return sorted(kept, key=lambda e: e["at"])[::-1][:limit]  # equal times: newest first
 
 
 def _describe_event(event: dict[str, Any]) -> str:

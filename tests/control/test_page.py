@@ -103,6 +103,14 @@ def test_no_secret_reaches_the_page_the_snapshot_or_the_stream(world: World, sta
     assert leaks == []
 
 
+def test_a_backend_reset_starts_the_timeline_over_with_the_reset_call(world: World) -> None:
+    _busy_world(world)
+    world.api.post("/internal/_test/reset", json={}).raise_for_status()
+    timeline = world.snapshot()["timeline"]
+    backend = [e["text"] for e in timeline if e["kind"] in ("http", "event", "frame", "webhook")]
+    assert backend == ["POST /internal/_test/reset → 200"]  # the fakes, not reset, keep their logs
+
+
 def test_the_stream_sends_every_panel_first_as_html(world: World) -> None:
     text = world.api.get("/control/stream", params={"limit": 1}).text
     assert text.startswith("event: panels\ndata: ")
@@ -114,7 +122,7 @@ def test_the_timeline_keeps_only_its_newest_entries() -> None:
     for i in range(1000):
         timeline.add(float(i), "http", f"call {i}", [])
     assert len(timeline.log) < 20
-    assert [e["text"] for e in timeline.newest(3)] == ["call 999", "call 998", "call 997"]
+    assert [e["text"] for e in timeline.newest(3, now=998)] == ["call 998", "call 997", "call 996"]
 
 
 def test_a_source_replaced_by_a_reset_is_read_again_from_its_start() -> None:
