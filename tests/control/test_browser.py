@@ -190,6 +190,8 @@ def test_at_a_phones_width_nothing_overflows_sideways(browser: Browser, world: W
     widths = browser.page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     browser.shot("phone-width")
     assert widths[0] <= widths[1] == PHONE["width"]
+    tables = "els => els.filter(e => e.scrollWidth > e.clientWidth).map(e => e.closest('section').dataset.testid)"
+    assert browser.page.eval_on_selector_all(".scroll", tables) == []  # no table needs sideways scrolling either
 
 
 def test_clicking_an_id_filters_the_timeline(browser: Browser, world: World) -> None:
