@@ -22,7 +22,7 @@ from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 
 from halo_sim.backend.routes.common import backend_of, ok, query
-from halo_sim.backend.routes.control import _closing_within
+from halo_sim.backend.routes.control import closing_within
 from halo_sim.backend.routes.internal import guard
 from halo_sim.backend.state import ReferenceBackend
 from halo_sim.control.actions import action_path, table
@@ -98,7 +98,7 @@ async def stream(request: Request) -> StreamingResponse:
                     return
             elif quiet % KEEPALIVE_EVERY == 0:
                 yield ": still here\n\n"
-            if await _closing_within(closing, interval):
+            if await closing_within(closing, interval):
                 return
 
     return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
