@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections import deque
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -197,3 +198,27 @@ def test_in_production_there_is_no_control_center() -> None:
     finally:
         server.stop()
     assert (missing.status_code, missing.json()["error"]) == (404, "ROUTE_NOT_FOUND")
+
+
+def test_an_endless_stream_ends_cleanly_when_the_server_drains() -> None:
+    server = ServerThread(create_app(ReferenceBackend(Settings(env="test"))), "127.0.0.1", 0, "drain").start()
+    lines: list[str] = []
+    failures: list[BaseException] = []
+    first = threading.Event()
+
+    def read() -> None:
+        try:
+            with httpx.stream("GET", server.url + "/control/stream", timeout=10, trust_env=False) as streamed:
+                for line in streamed.iter_lines():
+                    lines.append(line)
+                    first.set()
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            failures.append(exc)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    assert first.wait(10), "no first event"
+    server.stop()
+    reader.join(10)
+    assert not reader.is_alive() and failures == []
+    assert lines[0] == "event: panels"
