@@ -19,7 +19,7 @@ from starlette.types import Scope
 from halo_sim.backend.state import ReferenceBackend
 from halo_sim.backend.tables import ChatSession, Mitra
 from halo_sim.control.fakes import Fakes
-from halo_sim.control.timeline import Entry, Timeline, ids_in
+from halo_sim.control.timeline import Timeline, ids_in
 from halo_sim.domain.pairing import IN_FLIGHT, SessionStatus, has_live_offer
 from simkit.errors import DomainError
 
@@ -239,6 +239,3 @@ def _push(message: dict[str, Any]) -> dict[str, Any]:
         "body": str(note.get("body") or data.get("text") or "")[:120],
         "refs": [v for v in data.values() if isinstance(v, str)],
     }
-
-
-__all__ = ["Desk", "Entry"]

@@ -38,7 +38,7 @@ KEEPALIVE_EVERY = 15  # ticks without news before a comment line keeps proxies f
 
 
 def desk_of(request: Request) -> Desk:
-    """The app's control-center state (made by :func:`install`)."""
+    """The app's control-center state (made by :func:`mount`)."""
     return request.app.state.control  # type: ignore[no-any-return]
 
 
