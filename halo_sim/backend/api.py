@@ -18,6 +18,9 @@ from halo_sim.backend import responses
 from halo_sim.backend import schemas as s
 from halo_sim.backend.services.webhooks import XenditCallback
 from halo_sim.backend.tables import ChatSession, Customer, Device, PaymentRequest
+from halo_sim.contract.settings import TunableSettings
+from halo_sim.control.actions import declarations
+from halo_sim.control.queries import ControlPageQuery, ControlStreamQuery
 from simkit.xendit_wire import WEBHOOK_PATH
 
 Auth = Literal["none", "customer", "mitra", "bearer", "test", "callback"]
@@ -45,6 +48,7 @@ class Operation:
     errors: tuple[str, ...] = ()
     media_type: str = "application/json"
     tag: str = "app"
+    event: str = "stats"  # the ``event:`` name of a text/event-stream answer
 
     def codes(self) -> tuple[str, ...]:
         """Every refusal code this operation can answer: its auth's, its input's, its own."""
@@ -286,7 +290,52 @@ def _test_ops() -> dict[tuple[str, str], Operation]:
         ("POST", f"{TEST}/clock"): _test(
             "Advance the virtual clock", responses.ClockAdvanced, s.ClockAdvance, errors=("CLOCK_NOT_VIRTUAL",)
         ),
+        ("GET", f"{TEST}/settings"): _test("The catalogued settings now", responses.SettingsNow),
+        ("PUT", f"{TEST}/settings"): _test(
+            "Change some catalogued settings (all valid, or nothing changes)",
+            responses.SettingsNow,
+            TunableSettings,
+            errors=("UNKNOWN_SETTING", "INVALID_SETTING"),
+        ),
     }
+
+
+def _control_page_ops(declared: dict[tuple[str, str], Operation]) -> dict[tuple[str, str], Operation]:
+    """The control center (``halo_sim/control``): a page, its assets, its feed and its buttons.
+
+    Declared here like every route, although the page and assets are not JSON: the table is
+    the one list of what the server answers and who may call it, and the document says which
+    answers are HTML, JavaScript, CSS or events.  A forwarded action answers what the route it
+    forwards to answers, so it is declared with that route's statuses and refusals.
+    """
+
+    def control(summary: str, response: Any, **more: Any) -> Operation:
+        return Operation(summary, response, "test", tag="control", **more)
+
+    ops = {
+        ("GET", "/control"): control(
+            "The control center page (?token= once trades the test token for a cookie)",
+            None,
+            query=ControlPageQuery,
+            status=(200, 303),
+            media_type="text/html",
+        ),
+        ("GET", "/control/static/control.js"): control("The page's script", None, media_type="text/javascript"),
+        ("GET", "/control/static/control.css"): control("The page's style", None, media_type="text/css"),
+        ("GET", "/control/snapshot"): control("What the page shows, as JSON (no secrets)", dict[str, Any]),
+        ("GET", "/control/stream"): control(
+            "The panels whose HTML changed, as Server-Sent Events (`event: panels`)",
+            dict[str, str],
+            query=ControlStreamQuery,
+            media_type="text/event-stream",
+            event="panels",
+        ),
+    }
+    for path, (summary, action) in declarations().items():
+        forwarded = declared[action.target] if action.target else None
+        status, errors = (forwarded.status, forwarded.codes()) if forwarded else ((200,), action.codes)
+        ops[("POST", path)] = control(summary, dict[str, Any], body=action.model, status=status, errors=errors)
+    return ops
 
 
 OPERATIONS: dict[tuple[str, str], Operation] = {
@@ -296,3 +345,4 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     **_control_ops(),
     **_test_ops(),
 }
+OPERATIONS |= _control_page_ops(OPERATIONS)

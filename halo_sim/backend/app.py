@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -15,6 +16,7 @@ from halo_sim.backend.openapi import serve as openapi
 from halo_sim.backend.routes import chat, control, customer, internal, mitra, webhooks, ws
 from halo_sim.backend.routes.common import domain_error, http_error
 from halo_sim.backend.state import ReferenceBackend
+from halo_sim.control import routes as control_center
 from simkit.errors import DomainError
 
 
@@ -38,8 +40,11 @@ def create_app(backend: ReferenceBackend | None = None) -> Starlette:
         *mitra.routes,
         *control.routes,
     ]
-    if backend.settings.test_endpoints_enabled:
-        routes += internal.routes
+    middleware: list[Middleware] = []
+    desk = None
+    if backend.settings.test_endpoints_enabled:  # the control center is part of the test surface
+        control_routes, middleware, desk = control_center.mount(backend)
+        routes += [*internal.routes, *control_routes]
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -51,8 +56,12 @@ def create_app(backend: ReferenceBackend | None = None) -> Starlette:
             await backend.close()
 
     app = Starlette(
-        routes=routes, lifespan=lifespan, exception_handlers={DomainError: domain_error, HTTPException: http_error}
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={DomainError: domain_error, HTTPException: http_error},
+        middleware=middleware,
     )
     app.state.backend = backend
+    app.state.control = desk
     app.state.drain = backend.drain  # sockets get 1001 (going away) before uvicorn's 1012; SSE streams end
     return app

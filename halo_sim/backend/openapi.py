@@ -51,10 +51,17 @@ SECURITY: dict[Auth, list[dict[str, list[str]]]] = {
 }
 
 
-def _events(data: Any) -> dict[str, Any]:
-    """One Server-Sent Event whose ``data`` is JSON of the ``data`` schema."""
+def _events(data: Any, event: str) -> dict[str, Any]:
+    """One Server-Sent Event named ``event`` whose ``data`` is JSON of the ``data`` schema."""
     encoded = {"type": "string", "contentMediaType": "application/json", "contentSchema": data}
-    return {"type": "object", "properties": {"event": {"const": "stats"}, "data": encoded}, "required": ["data"]}
+    return {"type": "object", "properties": {"event": {"const": event}, "data": encoded}, "required": ["data"]}
+
+
+def _content(op: Operation, answer: Any) -> dict[str, Any]:
+    """The answer's schema: JSON, events carrying JSON, or a text document (HTML, JS, CSS)."""
+    if op.media_type == SSE:
+        return {"schema": _events(answer, op.event)}
+    return {"schema": answer if answer is not None else {"type": "string"}}
 
 
 class UndeclaredRoute(LookupError):
@@ -134,7 +141,7 @@ def _parameters(path: str, query: dict[str, Any] | None) -> list[dict[str, Any]]
 
 def _operation(key: Key, op: Operation, body: Any, answer: Any) -> dict[str, Any]:
     method, path = key
-    content = {op.media_type: {"schema": _events(answer) if op.media_type == SSE else answer}}
+    content = {op.media_type: _content(op, answer)}
     query = op.query.model_json_schema(ref_template=REF) if op.query else None
     spec: dict[str, Any] = {
         "operationId": re.sub(r"\W+", "_", f"{method.lower()}{path}").strip("_"),

@@ -9,11 +9,12 @@ from its declared shape in either direction.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, create_model
 
 from halo_sim.backend.tables import ChatMessage, Customer, Mitra, PaymentRequest
+from halo_sim.contract.settings import TunableSettings
 from halo_sim.domain.delivery import Channel
 
 
@@ -280,4 +281,16 @@ class ClockAdvanced(ClockNow):
     fired: int
 
 
+def _present(annotation: Any) -> Any:
+    """``X | None`` → ``X``: a setting read back always has a value."""
+    kept = [a for a in get_args(annotation) if a is not type(None)]
+    return kept[0] if len(kept) == 1 else annotation
+
+
+#: Every catalogued setting (halo_sim/contract/settings.py), each present: built from the catalogue.
+SettingsNow: type[BaseModel] = create_model(
+    "SettingsNow",
+    __base__=Answer,
+    **{name: (_present(f.annotation), ...) for name, f in TunableSettings.model_fields.items()},  # type: ignore[call-overload]
+)
 MitraRow = Mitra  # the admin's view of a mitra (password included): what the _test hooks answer

@@ -9,9 +9,9 @@ bounded, so nothing a Postgres column would refuse is ever stored.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 from halo_sim.contract.fields import (
     Clean,
@@ -168,6 +168,10 @@ class HistorySeed(Body):
 
 class ClockAdvance(Body):
     seconds: float = Field(ge=0, le=366 * 24 * 3600, description="At most a year per step.")
+
+
+class SettingsChange(RootModel[dict[str, Any]]):
+    """``PUT /internal/_test/settings``: any JSON object; the settings service judges each name and value."""
 
 
 class ResetAll(Body):

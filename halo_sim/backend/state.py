@@ -32,6 +32,7 @@ from halo_sim.backend.services.reconcile import Reconciler
 from halo_sim.backend.services.sessions import SessionTimer
 from halo_sim.backend.services.stats import ControlCenter
 from halo_sim.backend.services.testing import TestSupport
+from halo_sim.backend.services.tuning import Tuning
 from halo_sim.backend.services.webhooks import XenditWebhook
 from halo_sim.backend.store import Store
 from halo_sim.backend.xendit import XenditClient
@@ -103,6 +104,7 @@ class ReferenceBackend:
         self.chat = ChatService(self.deps, self.pairing, self.notifier)
         self.history = HistoryService(self.deps, self.presence)
         self.control = ControlCenter(self.deps, self.presence)
+        self.tuning = Tuning(self.deps, self.control)
         self.webhook = XenditWebhook(self.deps, self.payments)
         self.testing = TestSupport(
             self.deps, self.auth, self.payments, self.pairing, self.presence, self.chat, self.notifier, self.webhook
@@ -117,7 +119,8 @@ class ReferenceBackend:
         return self.deps.store
 
     def reset(self, seed: int | None = None) -> None:
-        """Forget every row, timer and event; re-seed the fixtures. Open sockets stay open."""
+        """Forget every row, timer and event; re-seed the fixtures; settings tuned at run time go back to
+        the start-up ones (``self.settings``). Open sockets stay open."""
         if seed is not None:
             self.settings = self.settings.model_copy(update={"seed": seed})
         self.scheduler.clear(owner=TIMER_OWNER)
@@ -173,7 +176,7 @@ class ReferenceBackend:
         The capabilities it really has, its fakes' URLs and the callback token its webhook checks, so
         ``--target URL`` needs no targets file against ``halo-sim serve``.
         """
-        capabilities = {"test_endpoints", "otp_readable", "seed_mitra", "state_dump"}
+        capabilities = {"test_endpoints", "otp_readable", "seed_mitra", "state_dump", "settings"}
         if self.scheduler.is_virtual:
             capabilities.add("virtual_clock")
         if "fcm_url" in self.advertised:

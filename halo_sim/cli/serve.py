@@ -155,6 +155,9 @@ def _print_urls(console: Console, stack: Any) -> None:
     )
     console.print(f"[bold]{'callback':>10}[/]  x-callback-token {token}", highlight=False, soft_wrap=True)
     console.print(
+        f"[bold]{'control':>10}[/]  {urls['backend']}/control   (control center, in a browser)", highlight=False
+    )
+    console.print(
         f"[dim]{'discovery':>10}  {urls['backend']}/internal/_test/discovery   (what --target URL reads)[/]",
         highlight=False,
         soft_wrap=True,

@@ -252,13 +252,13 @@ REFUSAL_CODES: tuple[RefusalCode, ...] = (
         "TEST_TOKEN_REQUIRED",
         401,
         "On a shared host (HALO_TEST_TOKEN set) the test surface needs the right `x-test-token`.",
-        "every `/internal/_test/*` route, PUT/PATCH /api/control-center/config",
+        "every `/internal/_test/*` and `/control*` route, PUT/PATCH /api/control-center/config",
     ),
     RefusalCode(
         "LOOPBACK_ONLY",
         403,
         "Without HALO_TEST_TOKEN the test surface answers loopback clients (127.0.0.0/8, ::1) only.",
-        "every `/internal/_test/*` route, PUT/PATCH /api/control-center/config",
+        "every `/internal/_test/*` and `/control*` route, PUT/PATCH /api/control-center/config",
     ),
     RefusalCode(
         "JSON_REQUIRED",
@@ -275,6 +275,31 @@ REFUSAL_CODES: tuple[RefusalCode, ...] = (
     ),
     RefusalCode(
         "CLOCK_NOT_VIRTUAL", 409, "The clock is the system clock; it cannot be advanced.", "POST /internal/_test/clock"
+    ),
+    RefusalCode(
+        "UNKNOWN_SETTING",
+        400,
+        "A name that is not in the settings catalogue (`unknown`, `known`); nothing was changed.",
+        "PUT /internal/_test/settings",
+    ),
+    RefusalCode(
+        "INVALID_SETTING",
+        400,
+        "A catalogued setting with a value of the wrong type or out of range (`problems`); nothing was changed.",
+        "PUT /internal/_test/settings",
+    ),
+    # --- the control center -----------------------------------------------------------------------------
+    RefusalCode(
+        "FAKE_NOT_RUNNING",
+        409,
+        "The action needs fake Xendit (or FCM), which this backend was not started with or which does not answer.",
+        "POST /control/actions/{pay,expire}-invoice, xendit-faults, flush-callbacks",
+    ),
+    RefusalCode(
+        "FAKE_REFUSED",
+        409,
+        "The fake refused the action (an invoice no longer PENDING, a bad fault); `fake_status` is its status.",
+        "POST /control/actions/{pay,expire}-invoice, xendit-faults, flush-callbacks",
     ),
     # --- WebSocket close codes --------------------------------------------------------------------------
     RefusalCode(

@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from halo_sim.contract.settings import SETTINGS
 from halo_sim.scenario.frame_check import frame_problems
 from halo_sim.scenario.matchers import problems_in
 from halo_sim.scenario.resolve import UnknownStep, as_actor, dynamic_who, resolve
@@ -106,7 +107,9 @@ def _pydantic_problem(err: Any, located: Located) -> Problem:
     loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-after")))
     where = ".".join(str(p) for p in loc) or "scenario"
     message = err["msg"].removeprefix("Value error, ")
-    if err["type"] == "extra_forbidden":
+    if err["type"] == "extra_forbidden" and loc[:1] == ("settings",):
+        message = f"unknown setting (known: {', '.join(SETTINGS)})"
+    elif err["type"] == "extra_forbidden":
         message = "unknown key (not part of the scenario format)"
     elif err["type"] == "missing":
         message = "required key is missing"

@@ -26,6 +26,7 @@ from halo_sim.scenario.expect import diff, extract
 from halo_sim.scenario.report import Reporter, ScenarioResult, SilentReporter, StepRecord
 from halo_sim.scenario.resolve import bind_actor, dynamic_who, resolve
 from halo_sim.scenario.schema import Scenario, Step
+from halo_sim.scenario.settings import scenario_settings
 from halo_sim.scenario.steps import StepOutcome
 from halo_sim.scenario.template import render
 from halo_sim.targets.base import Target
@@ -62,8 +63,9 @@ async def run_scenario(
             _cast(ctx)
             await target.before_scenario(http, seed)
             result.endpoints, result.virtual_start = _endpoints(target), await _virtual_now(ctx)
-            await _run_phase(ctx, result, "setup", setup_steps(scenario), reporter)
-            await _run_phase(ctx, result, "step", scenario.steps, reporter)
+            async with scenario_settings(ctx, result):  # the scenario's backend settings, restored after
+                await _run_phase(ctx, result, "setup", setup_steps(scenario), reporter)
+                await _run_phase(ctx, result, "step", scenario.steps, reporter)
         except CapabilityMissing as exc:
             result.status, result.reason = "skipped", str(exc)
             await _down_instead(ctx, result)

@@ -31,6 +31,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from halo_sim.contract.settings import TunableSettings
+
 STEP_MODIFIERS = ("name", "expect", "save", "required", "line")
 
 
@@ -123,6 +125,8 @@ class Scenario(Strict):
     seed: int | None = None
     actors: dict[str, ActorSpec] = Field(default_factory=dict)
     steps: list[Step] = Field(min_length=1)
+    # Backend settings for this run (halo_sim/contract/settings.py): applied before the setup, restored after.
+    settings: TunableSettings | None = None
     id: str = ""
     path: str = ""
 

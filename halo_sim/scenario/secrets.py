@@ -22,12 +22,17 @@ MIN_TAIL = 6  # a secret cut by a summary's truncation still hides its first cha
 SECRET_NAMES = {
     "callback_token": "the Xendit callback token the target's webhook checks (x-callback-token)",
     "test_token": "the token of the target's /internal/_test surface (x-test-token)",
+    "xendit_secret_key": "the secret key fake Xendit's Invoice API takes (the http step's xendit_key sends it)",
 }
 
 
 def secret_values(target: Target) -> dict[str, str | None]:
     """Every secret of ``target`` by template name (None: the target holds none by that name)."""
-    return {"callback_token": target.xendit_callback_token, "test_token": target.test_token}
+    return {
+        "callback_token": target.xendit_callback_token,
+        "test_token": target.test_token,
+        "xendit_secret_key": target.xendit_secret_key,
+    }
 
 
 class Secrets(Mapping[str, str]):

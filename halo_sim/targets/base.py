@@ -22,6 +22,7 @@ CAPABILITIES = {
     "virtual_clock": "a clock advanced through /internal/_test/clock",
     "fcm_inbox": "pushes land in a fake FCM whose inbox can be read",
     "xendit_fake": "payments go to a fake Xendit whose invoices can be paid and expired",
+    "settings": "backend settings read and changed per scenario through /internal/_test/settings",
 }
 
 
@@ -45,6 +46,7 @@ class Target:
     fcm_url: str | None = None
     xendit_url: str | None = None
     xendit_callback_token: str | None = None
+    xendit_secret_key: str | None = None  # what the fake's invoice API takes (the http step's xendit_key)
     routes: dict[str, Route] = field(default_factory=lambda: dict(DEFAULT_ROUTES))
     mitras: tuple[MitraAccount, ...] = ()
     live: bool = False

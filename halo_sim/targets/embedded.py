@@ -17,6 +17,7 @@ from simkit.errors import TargetError
 
 EMBEDDED_CAPABILITIES = frozenset(
     {"test_endpoints", "otp_readable", "seed_mitra", "state_dump", "virtual_clock", "fcm_inbox", "xendit_fake"}
+    | {"settings"}
 )
 
 
@@ -32,6 +33,7 @@ class EmbeddedTarget(Target):
             fcm_url=stack.fcm_server.url,
             xendit_url=stack.xendit_server.url,
             xendit_callback_token=stack.xendit_callback_token,
+            xendit_secret_key=stack.config.xendit_secret_key,
         )
         self.stack = stack
 

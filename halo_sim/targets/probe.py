@@ -18,7 +18,8 @@ How each one is recognised (paths under the target's base URL unless noted):
 * ``seed_mitra`` — ``POST /internal/_test/seed-mitra`` with an empty body is refused
   as invalid (400), which proves the route without creating anyone;
 * ``fcm_inbox`` — ``GET {fcm_url}/_fake/inbox`` answers 200;
-* ``xendit_fake`` — ``GET {xendit_url}/_fake/state`` answers 200.
+* ``xendit_fake`` — ``GET {xendit_url}/_fake/state`` answers 200;
+* ``settings`` — ``GET /internal/_test/settings`` answers 200 with the settings as a JSON object.
 
 "The route exists" tells a missing route from a 404 about a missing *thing* by the
 JSON ``error`` field: a domain 404 carries one (``NOT_FOUND``, ``NO_OTP``…); a
@@ -189,6 +190,13 @@ class _Prober:
 
     async def xendit_fake(self) -> tuple[bool, str]:
         return await self._fake(self.target.xendit_url, "xendit_url", "/_fake/state")
+
+    async def settings(self) -> tuple[bool, str]:
+        answer, said = await self._test_route("GET", "settings")
+        if answer.status != 200:
+            return self._refused(answer, said) or (False, said)
+        named = isinstance(answer.body, dict) and bool(answer.body)
+        return named, said + ("" if named else " but the answer is not the settings")
 
     # --- shared judgements ---------------------------------------------------------
 

@@ -9,6 +9,7 @@
         fcm_url: http://127.0.0.1:9099           # the backend's FCM_BASE_URL points at our fake
         xendit_url: http://127.0.0.1:9098        # its XENDIT_BASE_URL points at our fake
         xendit_callback_token_env: XENDIT_CALLBACK_TOKEN
+        xendit_secret_key_env: XENDIT_SECRET_KEY       # sent by the http step's xendit_key to the fake
         capabilities: [test_endpoints, otp_readable]
         mitras: [{phone: "+6281100000001", password_env: MITRA_PASSWORD}]
         routes:                                  # remap semantic steps where the backend differs
@@ -39,7 +40,14 @@ from simkit.yamlsrc import load_located
 TARGETS_FILE = "halo-sim.yaml"
 URL_CAPABILITIES = frozenset({"test_endpoints", "otp_readable"})
 Capability = Literal[
-    "test_endpoints", "otp_readable", "seed_mitra", "state_dump", "virtual_clock", "fcm_inbox", "xendit_fake"
+    "test_endpoints",
+    "otp_readable",
+    "seed_mitra",
+    "state_dump",
+    "virtual_clock",
+    "fcm_inbox",
+    "xendit_fake",
+    "settings",
 ]
 
 
@@ -68,6 +76,7 @@ class TargetProfile(Strict):
     fcm_url: str | None = None
     xendit_url: str | None = None
     xendit_callback_token_env: str | None = None
+    xendit_secret_key_env: str | None = None
     capabilities: list[Capability] = Field(default_factory=list)
     mitras: list[MitraEntry] = Field(default_factory=list)
     routes: dict[str, RouteOverride] = Field(default_factory=dict)
@@ -122,6 +131,7 @@ def build_target(name: str, profile: TargetProfile, environ: Mapping[str, str] |
         fcm_url=profile.fcm_url,
         xendit_url=profile.xendit_url,
         xendit_callback_token=_secret(env, profile.xendit_callback_token_env, name),
+        xendit_secret_key=_secret(env, profile.xendit_secret_key_env, name),
         routes=_routes(profile.routes),
         live=True,
         mitras=tuple(

@@ -111,4 +111,7 @@ DEFAULT_ROUTES: dict[str, Route] = {
     "test.connections": _test("connections", "GET", capability="state_dump"),
     # The control center's write (guarded like the _test surface): prices and support handles.
     "test.update_config": Route("PUT", "/api/control-center/config", auth="test", capability="test_endpoints"),
+    # The catalogued backend settings (halo_sim/contract/settings.py); the runner restores what a run changed.
+    "test.settings": _test("settings", "GET", capability="settings"),
+    "test.update_settings": _test("update_settings", "PUT", path="settings", capability="settings"),
 }

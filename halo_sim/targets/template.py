@@ -40,6 +40,7 @@ PROFILE = """\
 {i}{i}# fcm_url: http://{host}:9099
 {i}{i}# xendit_url: http://{host}:9098
 {i}{i}# xendit_callback_token_env: XENDIT_CALLBACK_TOKEN   # the token its webhook checks
+{i}{i}# xendit_secret_key_env: XENDIT_SECRET_KEY   # the fake's Invoice API key (the http step's xendit_key)
 {i}{i}# What else it can do: seed_mitra, state_dump, virtual_clock (halo-sim serve can all of them).
 {i}{i}capabilities: [test_endpoints, otp_readable]
 {i}{i}# Without seed_mitra, mitra actors log in as these test mitras (one per mitra actor; too few: skip).

@@ -76,6 +76,24 @@ POLICY: dict[tuple[str, str], str] = {
     ("GET", "/api/chat/sessions/{session_id}/messages"): "participant",
     ("POST", "/api/chat/sessions/{session_id}/messages"): "participant",
     ("POST", "/api/chat/sessions/{session_id}/end"): "participant",
+    # the control center (halo_sim/control): the _test guard, the token also taken from the page's cookie
+    ("GET", "/control"): "guarded",
+    ("GET", "/control/static/control.js"): "guarded",
+    ("GET", "/control/static/control.css"): "guarded",
+    ("GET", "/control/snapshot"): "guarded",
+    ("GET", "/control/stream"): "guarded",
+    ("POST", "/control/actions/advance-clock"): "guarded",
+    ("POST", "/control/actions/accept-latest"): "guarded",
+    ("POST", "/control/actions/send-as-customer"): "guarded",
+    ("POST", "/control/actions/send-as-mitra"): "guarded",
+    ("POST", "/control/actions/reset-phone"): "guarded",
+    ("POST", "/control/actions/config"): "guarded",
+    ("POST", "/control/actions/fire-webhook"): "guarded",
+    ("POST", "/control/actions/mitra-presence"): "guarded",
+    ("POST", "/control/actions/pay-invoice"): "guarded",
+    ("POST", "/control/actions/expire-invoice"): "guarded",
+    ("POST", "/control/actions/xendit-faults"): "guarded",
+    ("POST", "/control/actions/flush-callbacks"): "guarded",
 }
 
 UNAUTHORIZED = (401, "UNAUTHORIZED")

@@ -126,6 +126,20 @@ def _valid_bodies(w: World) -> dict[tuple[str, str], dict[str, Any] | None]:
         ("POST", "/internal/_test/seed-mitra"): {"phone": "+6281199900002", "display_name": "Dewi", "topics": ["x"]},
         ("POST", "/internal/_test/reset"): {"seed": 7},
         ("POST", "/internal/_test/clock"): {"seconds": 1.5},
+        ("PUT", "/internal/_test/settings"): {"max_pairing_attempts": 3, "support_telegram": "https://t.me/halo"},
+        # the control center's buttons (halo_sim/control/actions.py)
+        ("POST", "/control/actions/advance-clock"): {"seconds": 1.5},
+        ("POST", "/control/actions/accept-latest"): mitra,
+        ("POST", "/control/actions/send-as-customer"): said,
+        ("POST", "/control/actions/send-as-mitra"): said,
+        ("POST", "/control/actions/reset-phone"): {"phone": "+6281234500009"},
+        ("POST", "/control/actions/config"): prices,
+        ("POST", "/control/actions/fire-webhook"): {"external_id": w.payment, "status": "PAID", "token": "valid"},
+        ("POST", "/control/actions/mitra-presence"): {**mitra, "online": True},
+        ("POST", "/control/actions/pay-invoice"): {"invoice_id": "inv-x", "payment_method": "EWALLET"},
+        ("POST", "/control/actions/expire-invoice"): {"invoice_id": "inv-x"},
+        ("POST", "/control/actions/xendit-faults"): {"duplicate": False, "delay_s": 0, "clear": True},
+        ("POST", "/control/actions/flush-callbacks"): {},
     }
 
 
@@ -135,6 +149,8 @@ QUERIES: dict[str, dict[str, str]] = {
     "/api/control-center/stats/stream": {"limit": "1", "interval": "0.05"},
     "/internal/_test/otp": {"phone": CUSTOMER_PHONE, "role": "customer"},
     "/internal/_test/ws-connection-state": {"customer_phone": CUSTOMER_PHONE},
+    "/control": {"token": "t"},  # loopback, no test token: any token is let through (and redirected)
+    "/control/stream": {"limit": "1", "interval": "0.2"},
 }
 BAD_QUERY_VALUES = ["", "-1", "abc", "NaN", "inf", "-inf", "1e308", "9" * 40, "%00", "a%00b", "%ED%A0%80", "x" * 3000]
 
@@ -150,6 +166,7 @@ READS = [
     "/api/config",
     "/api/control-center/stats",
     "/internal/_test/state",
+    "/internal/_test/settings",
 ]
 
 
@@ -326,6 +343,8 @@ def test_every_route_of_the_app_is_in_the_matrix() -> None:
     allowed_without_body = {("GET", "/health"), ("GET", "/internal/_test/connections")}
     allowed_without_body |= {("GET", "/api/control-center/config"), ("GET", "/internal/_test/clock")}
     allowed_without_body |= {("GET", "/openapi.json"), ("GET", "/internal/_test/discovery")}
+    allowed_without_body |= {("GET", "/control/snapshot"), ("GET", "/control/static/control.js")}
+    allowed_without_body |= {("GET", "/control/static/control.css")}
     assert set(unknown) <= allowed_without_body, f"add these routes to the bad-input matrix: {unknown}"
 
 

@@ -73,6 +73,7 @@ def test_serve_prints_urls_serves_fixture_mitras_and_stops_on_ctrl_c(scenarios_d
     port = _free_port()
     with _process(["serve", "--port", str(port), *ANY], "test hooks", scenarios_dir.parent) as (proc, seen):
         assert f"http://127.0.0.1:{port}" in seen
+        assert f"http://127.0.0.1:{port}/control " in seen  # the control center's address
         fcm_url = re.search(r"fake_fcm\s+(http://\S+)", seen)
         assert fcm_url is not None
         login = httpx.post(
@@ -80,6 +81,8 @@ def test_serve_prints_urls_serves_fixture_mitras_and_stops_on_ctrl_c(scenarios_d
         )
         assert login.status_code == 200 and login.json()["mitra"]["display_name"] == "Rani"
         assert httpx.get(f"{fcm_url.group(1)}/_fake/state").status_code == 200
+        page = httpx.get(f"http://127.0.0.1:{port}/control")
+        assert page.status_code == 200 and "halo-sim control center" in page.text
     assert proc.returncode == 0
 
 

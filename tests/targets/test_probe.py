@@ -53,7 +53,7 @@ def test_declared_capabilities_of_a_server_without_them_are_reported_missing(not
     for name in ("test_endpoints", "otp_readable"):
         assert checks[name].declared and checks[name].missing, checks[name]
         assert "no such route" in checks[name].detail
-    for name in ("seed_mitra", "state_dump", "virtual_clock", "fcm_inbox", "xendit_fake"):
+    for name in ("seed_mitra", "state_dump", "virtual_clock", "fcm_inbox", "xendit_fake", "settings"):
         assert not checks[name].declared and not checks[name].ok and not checks[name].missing
 
 
@@ -129,3 +129,17 @@ def test_a_system_clock_is_not_a_virtual_clock() -> None:
     finally:
         stack.stop()
     assert clock.missing and "not virtual" in clock.detail
+
+
+def test_settings_are_probed_by_reading_them(embedded: EmbeddedTarget, nothing_server: ServerThread) -> None:
+    found = _by_name(asyncio.run(probe(embedded)))["settings"]
+    assert found.ok and "GET /internal/_test/settings → 200" in found.detail
+    declared = Target(
+        name="t", base_url=nothing_server.url, ws_url=nothing_server.ws_url, capabilities=frozenset({"settings"})
+    )
+    absent = _by_name(asyncio.run(probe(declared)))["settings"]
+    assert absent.missing and "404" in absent.detail
+
+
+def test_a_served_backend_reports_the_settings_capability(embedded: EmbeddedTarget) -> None:
+    assert "settings" in url_target(embedded.base_url, environ={}).capabilities

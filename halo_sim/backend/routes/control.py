@@ -39,7 +39,7 @@ async def stats(request: Request) -> JSONResponse:
     return ok(backend_of(request).control.stats())
 
 
-async def _closing_within(closing: asyncio.Event, seconds: float) -> bool:
+async def closing_within(closing: asyncio.Event, seconds: float) -> bool:
     """Wait ``seconds``, or less if the server starts closing; True when it does."""
     try:
         await asyncio.wait_for(closing.wait(), seconds)
@@ -61,7 +61,7 @@ async def stats_stream(request: Request) -> StreamingResponse:
             sent += 1
             if sent == limit:
                 return  # no wait after the last event: a bounded stream ends as soon as it is sent
-            if await _closing_within(backend.closing, interval):
+            if await closing_within(backend.closing, interval):
                 return  # the server drains: end the stream instead of holding the shutdown up
 
     return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})

@@ -33,6 +33,7 @@ from halo_sim.backend.schemas import (
     ResetAll,
     SessionMessage,
     SessionQuery,
+    SettingsChange,
 )
 from halo_sim.backend.services.deps import Role
 from simkit.errors import Conflict, DomainError, Forbidden, NotFound, Unauthorized
@@ -47,17 +48,19 @@ class UnsupportedMediaType(DomainError):
     status_code = 415
 
 
-def guard(request: Request) -> None:
-    """Who may use the test surface (and the control center's config write), and how.
+def guard(request: Request, presented: str | None = None) -> None:
+    """Who may use the test surface (and the control center's config write and page), and how.
 
-    Off in production; with a test token, whoever presents it (constant-time check);
-    without one, loopback clients only.  Writes must say ``application/json``.
+    Off in production; with a test token, whoever presents it (constant-time check) in
+    ``x-test-token`` (or as ``presented``: the control page's cookie); without one, loopback
+    clients only.  Writes must say ``application/json``.
     """
     settings = backend_of(request).settings
     if not settings.test_endpoints_enabled:
         raise NotFound(f"no such route: {request.method} {request.url.path}", code="ROUTE_NOT_FOUND")
     expected = settings.test_token
-    if expected and not hmac.compare_digest(request.headers.get("x-test-token", "").encode(), expected.encode()):
+    given = request.headers.get("x-test-token", "") if presented is None else presented
+    if expected and not hmac.compare_digest(given.encode(), expected.encode()):
         raise Unauthorized("missing or wrong x-test-token", code="TEST_TOKEN_REQUIRED")
     if not expected and not is_loopback(request.client.host if request.client else None):
         raise Forbidden("without HALO_TEST_TOKEN the test surface answers loopback clients only", code="LOOPBACK_ONLY")
@@ -222,6 +225,14 @@ async def clock(request: Request) -> JSONResponse:
     return ok({"now": scheduler.clock.now(), "virtual": scheduler.is_virtual})
 
 
+async def settings(request: Request) -> JSONResponse:
+    """The catalogued settings now (GET), or some of them changed (PUT: all valid, or nothing changes)."""
+    tuning = backend_of(request).tuning
+    if request.method == "PUT":
+        return ok(tuning.update((await body(request, SettingsChange)).root))
+    return ok(tuning.current())
+
+
 Endpoint = Callable[[Request], Awaitable[JSONResponse]]
 
 
@@ -257,6 +268,7 @@ _TABLE = [
     ("connections", connections, ["GET"]),
     ("reset", reset, ["POST"]),
     ("clock", clock, ["GET", "POST"]),
+    ("settings", settings, ["GET", "PUT"]),
 ]
 
 routes = [Route(f"{PREFIX}/{path}", _guarded(fn), methods=methods) for path, fn, methods in _TABLE]

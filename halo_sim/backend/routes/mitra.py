@@ -45,7 +45,7 @@ async def heartbeat(request: Request) -> JSONResponse:
     who = caller(request, "mitra")
     backend = backend_of(request)
     await backend.presence.heartbeat(who.id)
-    return ok({**backend.presence.profile(who.id), "next_heartbeat_s": backend.settings.heartbeat_interval_s})
+    return ok({**backend.presence.profile(who.id), "next_heartbeat_s": backend.deps.settings.heartbeat_interval_s})
 
 
 async def accept_offer(request: Request) -> JSONResponse:

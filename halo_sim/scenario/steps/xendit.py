@@ -10,8 +10,11 @@ the step gives one — which is how a wrong or missing token is tested.
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any, Literal
+
+from pydantic import model_validator
 
 from halo_sim.scenario.actor import Actor
 from halo_sim.scenario.context import Result, RunContext, compact
@@ -21,7 +24,7 @@ from halo_sim.scenario.steps import Args, StepOutcome, step
 from halo_sim.scenario.steps.counted import Counted
 from halo_sim.scenario.timeline import Sighting, listing
 from simkit.errors import CapabilityMissing, StepFailed
-from simkit.xendit_wire import standalone_callback
+from simkit.xendit_wire import TOKEN_HEADER, standalone_callback
 
 
 class InvoiceArg(Args):
@@ -46,12 +49,23 @@ class ExpectCallback(Counted):
 
 
 class FireWebhook(Args):
-    external_id: str
+    external_id: str | None = None
     status: Literal["PAID", "SETTLED", "EXPIRED"] = "PAID"
     invoice_id: str | None = None
     amount: float = 25000
+    fields: dict[str, Any] = {}
+    drop: list[str] = []
+    raw: str | None = None
     token: str | None = None
     omit_token: bool = False
+
+    @model_validator(mode="after")
+    def _body_is_built_or_raw(self) -> FireWebhook:
+        if self.raw is None and self.external_id is None:
+            raise ValueError("external_id is required (unless raw gives the whole body)")
+        if self.raw is not None and (self.fields or self.drop):
+            raise ValueError("raw is the whole body: fields and drop do not apply to it")
+        return self
 
 
 async def _fake(ctx: RunContext, method: str, path: str, body: Any = None) -> StepOutcome:
@@ -154,14 +168,43 @@ def _callback_listing(ctx: RunContext, entries: list[dict[str, Any]], match: dic
 
 @step("xendit", "fire_webhook", FireWebhook)
 async def fire_webhook(ctx: RunContext, actor: Actor | None, args: FireWebhook) -> StepOutcome:
-    """POST a Xendit callback to the target's webhook, as ``halo-sim xendit fire-webhook`` does."""
+    """POST a Xendit callback to the target's webhook, as ``halo-sim xendit fire-webhook`` does.
+
+    The body is Xendit's for ``status``, with ``fields`` overriding (or adding) any field and
+    ``drop`` removing some; ``raw`` sends that text as the body instead (malformed JSON, say).
+    The target's callback token goes along unless ``token`` (a wrong one) or ``omit_token``.
+
+    Result: `{status, body, headers}` of the backend's answer (a refusal's `body.error` is its code).
+    """
     token = args.token if args.token is not None else ctx.target.xendit_callback_token
     if token is None and not args.omit_token:
         raise CapabilityMissing(f"target {ctx.target.name!r} has no Xendit callback token; give token: in the step")
-    body = standalone_callback(
-        args.invoice_id or f"fake-{args.external_id}", args.external_id, args.status, args.amount, time.time()
-    )
-    headers = {} if args.omit_token else {"x-callback-token": token or ""}
+    headers = {"content-type": "application/json"} | ({} if args.omit_token else {TOKEN_HEADER: token or ""})
     route = ctx.target.routes["xendit.webhook"]
-    result: Result = await ctx.request(route.method, ctx.target.base_url + route.path, body, headers=headers)
-    return StepOutcome(result, f"{args.status} → {result['status']} {compact(result['body'], 160)}", http=True)
+    content = args.raw if args.raw is not None else json.dumps(_callback(args), default=str)
+    result = await _send(ctx, route.method, ctx.target.base_url + route.path, content, headers)
+    what = "raw body" if args.raw is not None else args.status
+    return StepOutcome(result, f"{what} → {result['status']} {compact(result['body'], 160)}", http=True)
+
+
+def _callback(args: FireWebhook) -> dict[str, Any]:
+    """Xendit's callback for the step's facts, then its ``fields`` and ``drop`` applied."""
+    external_id = args.external_id or ""  # present: checked when the step was loaded
+    body = standalone_callback(
+        args.invoice_id or f"fake-{external_id}", external_id, args.status, args.amount, time.time()
+    )
+    body.update(args.fields)
+    return {k: v for k, v in body.items() if k not in args.drop}
+
+
+async def _send(ctx: RunContext, method: str, url: str, content: str, headers: dict[str, str]) -> Result:
+    """The request as given, byte for byte (``ctx.request`` sends JSON values only), recorded in the transcript."""
+    sent = ctx.transcript.since(time.perf_counter())
+    response = await ctx.http.request(method, url, content=content.encode(), headers=headers)
+    try:
+        parsed: Any = response.json()
+    except ValueError:
+        parsed = response.text
+    status = response.status_code
+    ctx.transcript.add("http", method=method, url=url, request=content, status=status, response=parsed, sent=sent)
+    return {"status": status, "body": parsed, "headers": dict(response.headers)}
