@@ -104,6 +104,13 @@ def test_the_default_caps_are_the_documented_ones() -> None:
     assert caps == (CALLS_CAP, OUTBOX_CAP, FINISHED_INVOICES_CAP, LOG_CAP) == (1_000, 5_000, 5_000, 5_000)
 
 
+def test_the_standalone_fake_takes_how_many_finished_invoices_to_keep() -> None:
+    from fake_xendit.__main__ import parse_args
+
+    assert parse_args([]).keep_invoices == FINISHED_INVOICES_CAP
+    assert parse_args(["--keep-invoices", "7"]).keep_invoices == 7
+
+
 # --- a restart (``halo-sim serve --state-file``) ------------------------------------------------------
 
 

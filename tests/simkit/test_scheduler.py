@@ -250,7 +250,7 @@ def test_cancelled_timers_do_not_pile_up_while_they_wait_to_be_due() -> None:
     scheduler = virtual()
     fired: list[int] = []
     keep = [scheduler.call_later(10 + n, appender(fired, n), "kept") for n in range(3)]
-    for n in range(50_000):
+    for _ in range(50_000):
         scheduler.call_later(86_400, appender(fired, -1), "expiry").cancel()
         assert len(scheduler._heap) < 2 * 1024 + len(keep)
     asyncio.run(scheduler.advance(100_000))
