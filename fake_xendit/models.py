@@ -536,7 +536,7 @@ class XenditBackend:
             "now": isoformat(self.now()),
             "config": self.config(),
             "invoices": [inv.to_json() for inv in self._newest_first(self.invoices.values())],
-            "callbacks": [cb.to_json() for cb in self.outbox],
+            "callbacks": [cb.to_json() for cb in self.outbox.newest()],
             "faults": self.faults(),
             "bounds": self.bounds(),
             "timers": [

@@ -63,10 +63,12 @@ class Window:
 
     async def follow(self, fetch: Callable[[int], Awaitable[Read]]) -> list[dict[str, Any]]:
         """Read what is new (``fetch(after)``); from the start again when the log began a new life."""
-        origin, cursor, positioned = await fetch(self.cursor)
+        asked = self.cursor
+        origin, cursor, positioned = await fetch(asked)
         if self.stale(origin, cursor):
             self.restart(origin)
-            origin, cursor, positioned = await fetch(0)
+            if asked > 0:  # what came back was cut at a cursor of another life: read that life from its start
+                origin, cursor, positioned = await fetch(0)
         return self.take(cursor, positioned)
 
 
