@@ -96,10 +96,10 @@ class Fakes:
         found: dict[str, Any] = {"invoices": [], "callbacks": [], "inbox": [], "faults": {}}
         async with _client() as client:
             if self.xendit_url:
-                wanted = [("id", i) for i in invoice_ids]
-                found["invoices"] = (await self._get(client, self.xendit_url, "/_fake/invoices", wanted)).get(
-                    "invoices", []
-                )
+                if invoice_ids:
+                    wanted = [("id", i) for i in invoice_ids]
+                    invoices = await self._get(client, self.xendit_url, "/_fake/invoices", wanted)
+                    found["invoices"] = invoices.get("invoices", [])
                 found["faults"] = await self._get(client, self.xendit_url, "/_fake/faults")
                 found["callbacks"] = await callbacks.follow(lambda after: self._callbacks(client, callbacks, after))
             if self.fcm_url:
