@@ -15,7 +15,7 @@ import threading
 from collections.abc import Sequence
 from types import FrameType
 
-from fake_fcm.models import FcmBackend
+from fake_fcm.models import INBOX_CAP, FcmBackend
 from fake_fcm.routes import create_app
 from simkit.envfile import setting
 from simkit.server import ServerThread
@@ -37,6 +37,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="answer UNREGISTERED for device tokens not registered via /_fake/tokens/T/register",
     )
+    parser.add_argument(
+        "--inbox-cap",
+        type=int,
+        default=INBOX_CAP,
+        help=f"messages the inbox keeps, the newest (default {INBOX_CAP}; /_fake/inbox says how many it dropped)",
+    )
     return parser
 
 
@@ -44,7 +50,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Serve until SIGINT or SIGTERM, then shut down cleanly."""
     args = build_parser().parse_args(argv)
     stop = _stop_on_signals()  # before printing the URL: whoever reads it may signal at once
-    backend = FcmBackend(project_id=args.project, expected_bearer=args.bearer, strict_tokens=args.strict_tokens)
+    backend = FcmBackend(
+        project_id=args.project,
+        expected_bearer=args.bearer,
+        strict_tokens=args.strict_tokens,
+        inbox_cap=args.inbox_cap,
+    )
     server = ServerThread(create_app(backend), host=args.host, port=args.port, name="fake-fcm").start()
     project = args.project or "{project}"
     print(f"fake FCM listening on {server.url}", flush=True)

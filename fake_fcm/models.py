@@ -10,6 +10,11 @@ A send goes through the same gates, in the same order, as on the real service:
 authentication (Google's front end) → project → injected ``fail_next`` fault →
 body validation → target (``fail_tokens`` fault, unregistered / unknown token)
 → delivery to the target's inbox (skipped for ``validate_only``).
+
+Bounded memory (``halo-sim serve`` runs for days): the inbox keeps the newest
+:data:`INBOX_CAP` messages and the call log the newest :data:`CALLS_CAP` requests, each
+a :class:`~simkit.bounded.BoundedLog` whose ``dropped`` count the control plane reports, so a
+reader knows the inbox is not the whole history.  Both caps are constructor settings.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
+from itertools import islice
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -35,10 +41,15 @@ from fake_fcm.errors import (
     error_for_code,
 )
 from fake_fcm.fields import MESSAGE, REQUEST, TARGETS, expect_object, to_proto_names
+from simkit.bounded import BoundedLog
 from simkit.clock import Clock, SystemClock, isoformat
 from simkit.fakekit import RecordedCall
 
 MAX_MESSAGE_BYTES = 4096
+#: Messages the inbox keeps (the newest): a few hours of a busy serve, ~2 KiB each at most 4 KiB.
+INBOX_CAP = 5_000
+#: Service-API requests ``/_fake/calls`` keeps (the newest): a debugging aid, not state.
+CALLS_CAP = 1_000
 DRY_RUN_MESSAGE_ID = "fake_message_id"  # what FCM names a message that was only validated
 TARGET_FIELDS = TARGETS
 DEVICE_TARGETS = frozenset({"token", "fid"})
@@ -250,9 +261,14 @@ class Delivery:
     message: dict[str, Any]
     received_at: float
 
+    @property
+    def seq(self) -> int:
+        """The message's number (the end of its name): readers ask for messages after one they saw."""
+        return int(self.name.rsplit("/", 1)[-1])
+
     def to_dict(self) -> dict[str, Any]:
         """JSON form, with the receive time also in the ISO format the Halo backend uses."""
-        return {**asdict(self), "received_at_iso": isoformat(self.received_at)}
+        return {**asdict(self), "seq": self.seq, "received_at_iso": isoformat(self.received_at)}
 
 
 class FcmBackend:
@@ -263,7 +279,8 @@ class FcmBackend:
     one); ``strict_tokens`` answers UNREGISTERED for device tokens never passed to
     :meth:`register`, as the real service does for unknown tokens, where by default
     any token is accepted (a client under test rarely knows how to register one).
-    These three are configuration and survive :meth:`reset`; the rest is per-run state.
+    ``inbox_cap`` and ``calls_cap`` bound the inbox and the call log (the newest are kept).
+    These are configuration and survive :meth:`reset`; the rest is per-run state.
     """
 
     def __init__(
@@ -273,18 +290,21 @@ class FcmBackend:
         expected_bearer: str | None = None,
         strict_tokens: bool = False,
         clock: Clock | None = None,
+        inbox_cap: int = INBOX_CAP,
+        calls_cap: int = CALLS_CAP,
     ) -> None:
         self.project_id = project_id
         self.expected_bearer = expected_bearer
         self.strict_tokens = strict_tokens
         self.clock: Clock = clock or SystemClock()
-        self.calls: list[RecordedCall] = []
+        self.calls: BoundedLog[RecordedCall] = BoundedLog(calls_cap)
         self._lock = threading.RLock()  # the server thread and the test thread share this object
-        self._deliveries: list[Delivery] = []
+        self._deliveries: BoundedLog[Delivery] = BoundedLog(inbox_cap)
         self._unregistered: set[str] = set()
         self._registered: set[str] = set()
         self._faults = FaultSpec()
         self._sequence = 0
+        self._generation = 0  # counts resets: a reader's cursor from before one means nothing after it
         self._counters: Counter[str] = Counter()
 
     # --- FakeService ---
@@ -297,11 +317,14 @@ class FcmBackend:
         """Forget every message, token, fault, counter and call; keep the configuration."""
         with self._lock:
             self.calls.clear()
+            self.calls.dropped = 0
             self._deliveries.clear()
+            self._deliveries.dropped = 0
             self._unregistered.clear()
             self._registered.clear()
             self._faults = FaultSpec()
             self._sequence = 0
+            self._generation += 1
             self._counters.clear()
 
     def state(self) -> dict[str, Any]:
@@ -318,6 +341,7 @@ class FcmBackend:
                 "registered_tokens": sorted(self._registered),
                 "faults": self.faults(),
                 "counters": self._counter_snapshot(),
+                "bounds": {"inbox": self._deliveries.describe(), "calls": self.calls.describe()},
             }
 
     def faults(self) -> dict[str, Any]:
@@ -341,11 +365,13 @@ class FcmBackend:
     def snapshot(self) -> dict[str, Any]:
         """The per-run state as JSON-ready data: inbox, token registrations, faults and the message counter.
 
-        Configuration is not included: the process that restores decides it again.
+        Configuration is not included: the process that restores decides it again.  The inbox is
+        saved as kept (at most its cap), with the count of messages the bound dropped before.
         """
         with self._lock:
             return {
-                "deliveries": [asdict(d) for d in self._deliveries],
+                "deliveries": [asdict(d) for d in self._deliveries.newest()],
+                "deliveries_dropped": self._deliveries.describe()["dropped"],
                 "registered": sorted(self._registered),
                 "unregistered": sorted(self._unregistered),
                 "faults": self._faults.model_dump(),
@@ -360,7 +386,11 @@ class FcmBackend:
         periodic checkpoint before a crash): names issued after it must not be issued again.
         """
         with self._lock:
-            self._deliveries = [Delivery(**d) for d in data.get("deliveries", [])]
+            saved = [Delivery(**d) for d in data.get("deliveries", [])]
+            cap = self._deliveries.cap
+            self._deliveries = BoundedLog(cap)  # a file from before the bound may hold more: the newest stay
+            self._deliveries[:] = saved[-cap:]
+            self._deliveries.dropped = int(data.get("deliveries_dropped", 0)) + max(0, len(saved) - cap)
             self._registered = set(data.get("registered", []))
             self._unregistered = set(data.get("unregistered", []))
             self._faults = FaultSpec.model_validate(data.get("faults", {}))
@@ -448,10 +478,37 @@ class FcmBackend:
 
     # --- inbox ---
 
-    def inbox(self, target: str | None = None) -> list[dict[str, Any]]:
-        """Accepted messages in arrival order: all of them, or those for one inbox key."""
+    def inbox(
+        self, target: str | None = None, after: int | None = None, limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Kept messages in arrival order: all of them, or those for one inbox key; with ``after``,
+        only those numbered above it, and with ``limit`` only the newest ``limit``.
+
+        Read from the newest backwards, so a reader that asks for what is new since its last read
+        (the control center, each tick) costs what is new, not the whole inbox.
+        """
         with self._lock:
-            return [d.to_dict() for d in self._deliveries if target is None or d.target == target]
+            found: list[Delivery] = []
+            for delivery in islice(reversed(self._deliveries), self._deliveries.cap):
+                if (after is not None and delivery.seq <= after) or (limit is not None and len(found) >= limit):
+                    break
+                if target is None or delivery.target == target:
+                    found.append(delivery)
+            return [d.to_dict() for d in reversed(found)]
+
+    def inbox_page(
+        self, target: str | None = None, after: int | None = None, limit: int | None = None
+    ) -> dict[str, Any]:
+        """:meth:`inbox` with ``last_seq`` (the newest message's number: the next read's ``after``),
+        ``generation`` (changes on reset, when numbering starts again) and the inbox's ``bound``
+        (``kept``, ``cap``, ``dropped``), all read at one instant."""
+        with self._lock:
+            return {
+                "messages": self.inbox(target, after, limit),
+                "last_seq": self._sequence,
+                "generation": self._generation,
+                "bound": self._deliveries.describe(),
+            }
 
     def clear_inbox(self, target: str | None = None) -> int:
         """Empty every inbox, or one; return how many messages were dropped."""

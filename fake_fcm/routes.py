@@ -2,7 +2,9 @@
 
 * ``POST /v1/projects/{project}/messages:send`` – the FCM HTTP v1 send API;
 * ``/_fake/reset|state|calls|faults`` – the shared control plane (:mod:`simkit.fakekit`);
-* ``GET|DELETE /_fake/inbox[?token=T|?target=topic:x]`` – read or empty the inboxes;
+* ``GET|DELETE /_fake/inbox[?token=T|?target=topic:x]`` – read or empty the inboxes; a read also
+  takes ``after=N`` (only messages numbered above N) and ``limit=K`` (only the newest K), and says
+  what the inbox's bound dropped (``bound``: kept, cap, dropped);
 * ``POST /_fake/tokens/{token}/unregister|register`` – uninstall (or reinstall) an app.
 
 Service-API requests are recorded by :class:`~simkit.fakekit.CallRecorder`;
@@ -21,7 +23,7 @@ from starlette.routing import Route
 
 from fake_fcm.errors import FcmError
 from fake_fcm.models import FcmBackend
-from simkit.fakekit import CONTROL_PREFIX, CallRecorder, control_routes
+from simkit.fakekit import CONTROL_PREFIX, CallRecorder, control_routes, count_param
 
 SEND_PATH = "/v1/projects/{project}/messages:send"
 GOOGLE_JSON = "application/json; charset=UTF-8"
@@ -69,8 +71,13 @@ def _inbox_target(request: Request) -> str | None:
 
 
 async def read_inbox(request: Request) -> JSONResponse:
-    """The messages FCM accepted, for assertions."""
-    return JSONResponse({"messages": _backend(request).inbox(_inbox_target(request))})
+    """The messages FCM accepted (the kept ones), for assertions, and what the inbox's bound dropped."""
+    backend = _backend(request)
+    try:
+        after, limit = count_param(request, "after"), count_param(request, "limit")
+    except ValueError as exc:
+        return JSONResponse({"error": str(exc)}, status_code=400)
+    return JSONResponse(backend.inbox_page(_inbox_target(request), after, limit))
 
 
 async def clear_inbox(request: Request) -> JSONResponse:

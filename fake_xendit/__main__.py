@@ -20,7 +20,7 @@ from types import FrameType
 
 from fake_xendit.callbacks import DEFAULT_SCHEDULE, XENDIT_REAL_SCHEDULE, CallbackDispatcher
 from fake_xendit.keys import TEST_KEY_PREFIX
-from fake_xendit.models import XenditBackend
+from fake_xendit.models import FINISHED_INVOICES_CAP, XenditBackend
 from fake_xendit.routes import create_app
 from simkit.clock import SystemClock
 from simkit.envfile import setting
@@ -50,6 +50,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--real-retries", action="store_true", help="retry callbacks on Xendit's real 15 min…12 h ladder"
     )
+    parser.add_argument(
+        "--keep-invoices",
+        type=int,
+        default=FINISHED_INVOICES_CAP,
+        help=f"finished (paid, settled, expired) invoices kept, the newest; PENDING ones all stay "
+        f"(default {FINISHED_INVOICES_CAP})",
+    )
     return parser.parse_args(argv)
 
 
@@ -73,6 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         callback_token=args.callback_token,
         base_url=args.base_url,
         merchant_name=args.merchant_name,
+        finished_invoices_cap=args.keep_invoices,
     )
     dispatcher = CallbackDispatcher(backend, XENDIT_REAL_SCHEDULE if args.real_retries else DEFAULT_SCHEDULE)
     server = ServerThread(create_app(backend, dispatcher), host=args.host, port=args.port, name="fake-xendit").start()

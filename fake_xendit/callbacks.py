@@ -17,6 +17,10 @@ Faults (set through the control plane, stored on the backend as
 :class:`~fake_xendit.models.XenditFaults`) bend delivery the ways real webhooks
 go wrong: ``delay_s`` (late), ``duplicate`` (twice), ``reorder`` (held, then
 flushed newest first) and ``drop`` (never sent, but logged).
+
+The delivery log keeps the newest ``log_cap`` attempts (a :class:`~simkit.bounded.BoundedLog`,
+:data:`LOG_CAP` by default): ``GET /_fake/callbacks`` says how many were dropped, and a reader
+can ask for the attempts after a position it saw (``after``, ``limit``) instead of the whole log.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from typing import Any
 import httpx
 
 from fake_xendit.models import OutboundCallback, XenditBackend
+from simkit.bounded import BoundedLog
 from simkit.clock import isoformat
 from simkit.scheduler import Timer
 from simkit.tls import client_context
@@ -43,6 +48,8 @@ DEFAULT_SCHEDULE: tuple[float, ...] = (1.0, 3.0, 9.0, 30.0, 60.0, 120.0, 300.0)
 XENDIT_REAL_SCHEDULE: tuple[float, ...] = (15 * 60.0, 45 * 60.0, 2 * 3600.0, 3 * 3600.0, 6 * 3600.0, 12 * 3600.0)
 #: Xendit counts a callback with no answer within 30 s as failed.
 XENDIT_TIMEOUT_S = 30.0
+#: Delivery attempts the log keeps (the newest).
+LOG_CAP = 5_000
 
 
 @dataclass(frozen=True)
@@ -86,6 +93,7 @@ class CallbackDispatcher:
         backend: XenditBackend,
         schedule: Sequence[float] = DEFAULT_SCHEDULE,
         timeout: float = XENDIT_TIMEOUT_S,
+        log_cap: int = LOG_CAP,
     ) -> None:
         if any(delay < 0 for delay in schedule):
             raise ValueError(f"retry delays must not be negative: {list(schedule)}")
@@ -95,7 +103,7 @@ class CallbackDispatcher:
         self.scheduler = backend.scheduler
         self.schedule = tuple(float(d) for d in schedule)
         self.timeout = timeout
-        self.log: list[DeliveryAttempt] = []
+        self.log: BoundedLog[DeliveryAttempt] = BoundedLog(log_cap)
         self.held: list[OutboundCallback] = []
         self._timers: list[Timer] = []
         self._tasks: set[asyncio.Task[None]] = set()
@@ -142,6 +150,7 @@ class CallbackDispatcher:
         """Forget the log and held callbacks, cancel pending retries and in-flight sends."""
         self._generation += 1
         self.log.clear()
+        self.log.dropped = 0
         self.held.clear()
         self._pending.clear()
         for timer in self._timers:
@@ -163,29 +172,42 @@ class CallbackDispatcher:
         return {
             "pending": [[cid, copy, attempt, due] for (cid, copy), (attempt, due) in self._pending.items()],
             "held": [cb.callback_id for cb in self.held],
-            "log": [asdict(entry) for entry in self.log],
+            "log": [asdict(entry) for entry in self.log.newest()],
+            "log_dropped": self.log.describe()["dropped"],
         }
 
     def restore(self, data: dict[str, Any]) -> None:
         """Continue from a :meth:`snapshot` (after the model's ``restore``): every unfinished send is
         attempted again when it was due, or at once if that moment passed while the process was down."""
         outbox = {cb.callback_id: cb for cb in self.backend.outbox}
-        self.log[:0] = [DeliveryAttempt(**entry) for entry in data.get("log", [])]
+        entries = [DeliveryAttempt(**entry) for entry in data.get("log", [])] + list(self.log)
+        self.log[:] = entries[-self.log.cap :]
+        self.log.dropped += int(data.get("log_dropped", 0)) + max(0, len(entries) - self.log.cap)
         self.held[:0] = [outbox[cid] for cid in data.get("held", []) if cid in outbox]
         now = self.scheduler.clock.now()
         for cid, copy, attempt, due in data.get("pending", []):
             if cid in outbox:
                 self._retry_at(outbox[cid], copy, attempt, max(0.0, due - now), "restored")
 
-    def summary(self) -> dict[str, Any]:
-        """The delivery log and what is still held, for ``GET /_fake/callbacks``."""
+    def summary(self, after: int = 0, limit: int | None = None) -> dict[str, Any]:
+        """The delivery log and what is still held, for ``GET /_fake/callbacks``.
+
+        ``after`` skips the attempts a reader already saw (``log_total`` of an earlier answer; it
+        starts again from 0 when ``generation`` changed, after a reset), ``limit`` keeps the newest
+        of each list; ``bound`` says what the log and the outbox dropped.
+        """
+        outbox = self.backend.outbox
+        limit = max(self.log.cap, outbox.cap) if limit is None else limit
         return {
             "callback_url": self.backend.callback_url,
             "schedule": list(self.schedule),
             "timeout": self.timeout,
-            "log": [entry.to_json() for entry in self.log],
-            "held": [cb.to_json() for cb in self.held],
-            "callbacks": [cb.to_json() for cb in self.backend.outbox],
+            "generation": self._generation,
+            "log_total": self.log.total,
+            "log": [entry.to_json() for entry in self.log.after(after, limit)],
+            "held": [cb.to_json() for cb in self.held[-limit:]] if limit else [],
+            "callbacks": [cb.to_json() for cb in outbox.after(0, limit)],
+            "bound": {"log": self.log.describe(), "callbacks": outbox.describe()},
         }
 
     # --- delivery ---------------------------------------------------------------------------

@@ -28,6 +28,19 @@ Decisions on Xendit behaviour (sources: Xendit's API reference and the official
 * Callback bodies carry exactly the fields of SPEC §5; ``payer_email`` and
   ``description`` are left out when the invoice has none (Xendit omits unset
   optional fields), and ``bank_code`` only for bank-transfer payments.
+
+Bounded memory (``halo-sim serve`` runs for days; the caps are constructor settings):
+
+* The recorded calls and the callback outbox are logs: :class:`~simkit.bounded.BoundedLog`
+  of the newest :data:`CALLS_CAP` / :data:`OUTBOX_CAP`, ``dropped`` counting the rest.
+* Invoices are state the merchant still refers to, so they are bounded by status, not by
+  count: every PENDING invoice stays (each has its expiry timer; the backend polls it), and
+  of the finished ones (PAID, SETTLED, EXPIRED) the :data:`FINISHED_INVOICES_CAP` that
+  finished last stay.  An older finished invoice is forgotten whole: ``GET`` and ``expire!``
+  answer ``404 INVOICE_NOT_FOUND_ERROR`` as Xendit does for an unknown id, its checkout page
+  is a 404, it no longer lists, and its idempotency key is forgotten with it (the same key
+  then creates a new invoice, as after Xendit's own key retention ends).  An invoice PAID
+  but never settled can therefore no longer settle once evicted.
 """
 
 from __future__ import annotations
@@ -35,6 +48,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, TypeGuard
@@ -43,6 +57,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from fake_xendit.errors import InjectableCode, XenditError
 from fake_xendit.keys import basic_username, key_refusal
+from simkit.bounded import BoundedLog
 from simkit.clock import isoformat
 from simkit.fakekit import RecordedCall
 from simkit.scheduler import Scheduler, Timer
@@ -78,6 +93,13 @@ DEFAULT_CHANNEL = {
 }
 #: Virtual-account banks offered on IDR invoices (all members of the SDK's ``BankCode`` enum).
 VA_BANKS = ("BCA", "BNI", "BRI", "MANDIRI", "PERMATA")
+
+#: Service-API requests kept for ``/_fake/calls`` (the newest): a debugging aid.
+CALLS_CAP = 1_000
+#: Callbacks kept in the outbox (the newest), as ``/_fake/callbacks`` and the state file show them.
+OUTBOX_CAP = 5_000
+#: Finished (PAID, SETTLED, EXPIRED) invoices kept, those that finished last; PENDING ones all stay.
+FINISHED_INVOICES_CAP = 5_000
 
 DEFAULT_INVOICE_DURATION = 86_400
 MAX_INVOICE_DURATION = 31_536_000  # Xendit: at most one year
@@ -441,7 +463,11 @@ class _Counters:
 
 
 class XenditBackend:
-    """The whole state of one fake Xendit account; implements :class:`simkit.fakekit.FakeService`."""
+    """The whole state of one fake Xendit account; implements :class:`simkit.fakekit.FakeService`.
+
+    ``calls_cap``, ``outbox_cap`` and ``finished_invoices_cap`` are the bounds of the module's
+    docstring; like the rest of the configuration they survive :meth:`reset`.
+    """
 
     def __init__(
         self,
@@ -453,6 +479,10 @@ class XenditBackend:
         merchant_name: str = "Halo",
         user_id: str = "65a1b2c3d4e5f6a7b8c9d0e1",
         id_seed: int = 0x65A1B2C3,
+        *,
+        calls_cap: int = CALLS_CAP,
+        outbox_cap: int = OUTBOX_CAP,
+        finished_invoices_cap: int = FINISHED_INVOICES_CAP,
     ) -> None:
         self.scheduler = scheduler
         self.secret_key = secret_key
@@ -462,11 +492,15 @@ class XenditBackend:
         self.merchant_name = merchant_name
         self.user_id = user_id
         self.id_seed = id_seed
-        self.calls: list[RecordedCall] = []
+        self.calls: BoundedLog[RecordedCall] = BoundedLog(calls_cap)
         self.invoices: dict[str, Invoice] = {}
-        self.outbox: list[OutboundCallback] = []
+        self.outbox: BoundedLog[OutboundCallback] = BoundedLog(outbox_cap)
         self.fault_spec = XenditFaults()
+        self.finished_invoices_cap = max(1, finished_invoices_cap)
+        self._finished: deque[str] = deque()  # ids of finished invoices, in the order they finished
+        self._evicted = 0
         self._idempotency: dict[str, _IdempotencyRecord] = {}
+        self._key_of: dict[str, str] = {}  # invoice id -> its idempotency key, to forget both at once
         self._expiry_timers: dict[str, Timer] = {}
         self._counters = _Counters()
         self._callback_listeners: list[CallbackListener] = []
@@ -484,9 +518,13 @@ class XenditBackend:
             timer.cancel()
         self._expiry_timers.clear()
         self.invoices.clear()
-        self.outbox.clear()
-        self.calls.clear()
+        self._finished.clear()
+        self._evicted = 0
+        for log in (self.outbox, self.calls):
+            log.clear()
+            log.dropped = 0
         self._idempotency.clear()
+        self._key_of.clear()
         self._counters = _Counters()
         self.fault_spec = XenditFaults()
         for listener in self._reset_listeners:
@@ -498,14 +536,28 @@ class XenditBackend:
             "now": isoformat(self.now()),
             "config": self.config(),
             "invoices": [inv.to_json() for inv in self._newest_first(self.invoices.values())],
-            "callbacks": [cb.to_json() for cb in self.outbox],
+            "callbacks": [cb.to_json() for cb in self.outbox.newest()],
             "faults": self.faults(),
+            "bounds": self.bounds(),
             "timers": [
                 {"name": t.name, "due": isoformat(t.when)}
                 for t in self.scheduler.pending()
                 if t.name.startswith("xendit-")
             ],
         }
+
+    def bounds(self) -> dict[str, Any]:
+        """What the bounds keep and dropped: the calls, the outbox and the finished invoices."""
+        finished = {"kept": len(self._finished), "cap": self.finished_invoices_cap, "dropped": self._evicted}
+        return {
+            "calls": self.calls.describe(),
+            "callbacks": self.outbox.describe(),
+            "finished_invoices": {**finished, "pending": len(self.invoices) - len(self._finished)},
+        }
+
+    def invoices_by_id(self, ids: list[str]) -> list[Invoice]:
+        """The kept invoices among ``ids`` (an evicted or unknown id is left out), in the order asked."""
+        return [self.invoices[i] for i in ids if i in self.invoices]
 
     def faults(self) -> dict[str, Any]:
         """The injected faults, with how many ``fail_api`` answers are left."""
@@ -530,11 +582,14 @@ class XenditBackend:
         """Invoices, queued callbacks, idempotency keys, faults and id counters as JSON-ready data.
 
         Configuration is not included (the restoring process sets it again); recorded calls
-        are a debugging aid and are not kept either.
+        are a debugging aid and are not kept either.  Everything saved is within its bound (the
+        outbox as kept, with the count its bound dropped).
         """
         return {
             "invoices": [asdict(inv) for inv in self.invoices.values()],
-            "outbox": [asdict(cb) for cb in self.outbox],
+            "outbox": [asdict(cb) for cb in self.outbox.newest()],
+            "outbox_dropped": self.outbox.describe()["dropped"],
+            "invoices_evicted": self._evicted,
             "idempotency": {key: asdict(record) for key, record in self._idempotency.items()},
             "faults": self.fault_spec.model_dump(),
             "counters": asdict(self._counters),
@@ -554,11 +609,23 @@ class XenditBackend:
             payment = raw.get("payment")
             invoice = Invoice(**{**raw, "payment": Payment(**payment) if payment else None})
             self.invoices[invoice.id] = invoice
-        self.outbox = [OutboundCallback(**cb) for cb in data.get("outbox", [])]
+        self._restore_bounds(data)
         self._idempotency = {k: _IdempotencyRecord(**v) for k, v in data.get("idempotency", {}).items()}
+        self._key_of = {record.invoice_id: key for key, record in self._idempotency.items()}
+        self._evict()
         self.fault_spec = XenditFaults.model_validate(data.get("faults", {}))
         counters = data.get("counters", {})
         self._counters = _Counters(counters.get("invoices", 0) + skip, counters.get("callbacks", 0) + skip)
+
+    def _restore_bounds(self, data: Mapping[str, Any]) -> None:
+        """The outbox within its cap and the finishing order of the invoices (by when they last
+        changed: a file from before the bounds may hold more than the caps, the newest stay)."""
+        saved = [OutboundCallback(**cb) for cb in data.get("outbox", [])]
+        self.outbox[:] = saved[-self.outbox.cap :]
+        self.outbox.dropped = int(data.get("outbox_dropped", 0)) + max(0, len(saved) - self.outbox.cap)
+        finished = sorted((inv for inv in self.invoices.values() if inv.status != "PENDING"), key=_finishing_order)
+        self._finished.extend(inv.id for inv in finished)
+        self._evicted = int(data.get("invoices_evicted", 0))
 
     def rearm_expiry(self) -> None:
         """After :meth:`restore`: every PENDING invoice expires on time again."""
@@ -634,6 +701,7 @@ class XenditBackend:
         invoice = self._new_invoice(request, (self.base_url or base_url or DEFAULT_BASE_URL).rstrip("/"))
         if idempotency_key is not None:
             self._idempotency[idempotency_key] = _IdempotencyRecord(fingerprint, invoice.id)
+            self._key_of[invoice.id] = idempotency_key
         return invoice
 
     def get_invoice(self, invoice_id: str) -> Invoice:
@@ -706,6 +774,7 @@ class XenditBackend:
         invoice.updated = invoice.payment.paid_at
         self._cancel_expiry(invoice_id)
         self._queue_callback(invoice)
+        self._finish(invoice)
         return invoice
 
     def settle_invoice(self, invoice_id: str) -> Invoice:
@@ -776,6 +845,22 @@ class XenditBackend:
         invoice.updated = self.now()
         self._cancel_expiry(invoice.id)
         self._queue_callback(invoice)
+        self._finish(invoice)
+
+    def _finish(self, invoice: Invoice) -> None:
+        """PENDING → PAID or EXPIRED: the invoice joins the finished ones, the oldest of which go."""
+        self._finished.append(invoice.id)
+        self._evict()
+
+    def _evict(self) -> None:
+        """Forget the finished invoices past the cap, oldest finished first, with their idempotency keys."""
+        while len(self._finished) > self.finished_invoices_cap:
+            invoice_id = self._finished.popleft()
+            self.invoices.pop(invoice_id, None)
+            key = self._key_of.pop(invoice_id, None)
+            if key is not None:
+                self._idempotency.pop(key, None)
+            self._evicted += 1
 
     def _cancel_expiry(self, invoice_id: str) -> None:
         timer = self._expiry_timers.pop(invoice_id, None)
@@ -835,3 +920,8 @@ class XenditBackend:
     @staticmethod
     def _newest_first(invoices: Any) -> list[Invoice]:
         return sorted(invoices, key=lambda inv: (inv.created, inv.seq), reverse=True)
+
+
+def _finishing_order(invoice: Invoice) -> tuple[float, int]:
+    """When an invoice (roughly) finished: its last change; a settled one counts from settling."""
+    return invoice.updated, invoice.seq

@@ -19,7 +19,9 @@ Checkout page (no auth: it is the customer's browser)::
 Control plane (``/_fake``, shared with every fake, plus)::
 
     POST /_fake/invoices/{id}/pay | /expire | /settle   act as customer / Xendit
-    GET  /_fake/callbacks                               delivery log, held and queued callbacks
+    GET  /_fake/invoices?id=A&id=B                      the kept invoices among these ids (no auth, unrecorded)
+    GET  /_fake/callbacks[?after=N&limit=K]             delivery log (after position N, newest K),
+                                                        held and queued callbacks, what the bounds dropped
     POST /_fake/callbacks/flush                         release held (reordered) callbacks, newest first
     GET|POST /_fake/config                              callback_url, callback_token, base_url, …
 
@@ -49,9 +51,9 @@ from starlette.routing import Route
 from fake_xendit.callbacks import CallbackDispatcher
 from fake_xendit.checkout import render_invoice, render_not_found
 from fake_xendit.errors import XenditError
-from fake_xendit.models import Invoice, XenditBackend, validation_message
+from fake_xendit.models import MAX_LIST_LIMIT, Invoice, XenditBackend, validation_message
 from simkit.clock import SystemClock
-from simkit.fakekit import CallRecorder, control_routes
+from simkit.fakekit import CallRecorder, control_routes, count_param
 from simkit.scheduler import Scheduler
 
 #: Every refused request is logged here with its reason (a 401 body never says why).
@@ -136,6 +138,7 @@ class _Handlers:
             Route("/web/invoices/{invoice_id}", self.checkout_page, methods=["GET"]),
             Route("/web/invoices/{invoice_id}/pay", self.checkout_pay, methods=["POST"]),
             Route("/web/invoices/{invoice_id}/expire", self.checkout_expire, methods=["POST"]),
+            Route("/_fake/invoices", self.fake_invoices, methods=["GET"]),
             Route("/_fake/invoices/{invoice_id}/pay", self.fake_pay, methods=["POST"]),
             Route("/_fake/invoices/{invoice_id}/expire", self.fake_expire, methods=["POST"]),
             Route("/_fake/invoices/{invoice_id}/settle", self.fake_settle, methods=["POST"]),
@@ -240,10 +243,14 @@ class _Handlers:
         return await self._act(request, lambda: self.backend.settle_invoice(invoice_id))
 
     async def _act(self, request: Request, action: Callable[[], Invoice]) -> Response:
-        """Run a state change, wait for its callbacks' first attempts, answer what happened."""
-        before = len(self.backend.outbox)
+        """Run a state change, wait for its callbacks' first attempts, answer what happened.
+
+        Positions in the bounded logs (not list indexes, which shift when a log trims) say what is new.
+        """
+        outbox, log = self.backend.outbox, self.dispatcher.log
+        before, logged = outbox.total, log.total
         invoice = action()
-        caused = self.backend.outbox[before:]
+        caused = outbox.after(before, outbox.cap)
         if _wants_wait(request):
             await self.dispatcher.drain()
         ids = {cb.callback_id for cb in caused}
@@ -251,12 +258,23 @@ class _Handlers:
             {
                 "invoice": invoice.to_json(),
                 "callbacks": [cb.to_json() for cb in caused],
-                "deliveries": [entry.to_json() for entry in self.dispatcher.log if entry.callback_id in ids],
+                "deliveries": [entry.to_json() for entry in log.after(logged, log.cap) if entry.callback_id in ids],
             }
         )
 
-    async def callbacks(self, _: Request) -> Response:
-        return JSONResponse(self.dispatcher.summary())
+    async def fake_invoices(self, request: Request) -> Response:
+        """Invoices by id for a reader that knows which it wants (the control center), O(ids asked)."""
+        ids = request.query_params.getlist("id")
+        if len(ids) > MAX_LIST_LIMIT:
+            return JSONResponse({"error": f"at most {MAX_LIST_LIMIT} ids"}, status_code=400)
+        return JSONResponse({"invoices": [inv.to_json() for inv in self.backend.invoices_by_id(ids)]})
+
+    async def callbacks(self, request: Request) -> Response:
+        try:
+            after, limit = count_param(request, "after"), count_param(request, "limit")
+        except ValueError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        return JSONResponse(self.dispatcher.summary(after or 0, limit))
 
     async def flush_callbacks(self, request: Request) -> Response:
         released = self.dispatcher.flush()

@@ -38,3 +38,14 @@ class BoundedLog(list[T]):
             "cap": self.cap,
             "dropped": self.dropped + max(0, len(self) - self.cap),
         }
+
+    @property
+    def total(self) -> int:
+        """Entries ever appended, kept or dropped (until the owner empties the log): a reader's cursor."""
+        return len(self) + self.dropped
+
+    def after(self, position: int, limit: int) -> list[T]:
+        """The entries appended after the first ``position`` (a :attr:`total` read before), at most the
+        newest ``limit`` of them: O(what is returned), so a reader polling for news pays for news only."""
+        start = max(position - self.dropped, len(self) - min(limit, self.cap), 0)
+        return list(self[start:])

@@ -7,7 +7,8 @@ would against a fake running as a separate process:
 
 * ``POST /_fake/reset`` – forget everything;
 * ``GET /_fake/state`` – the whole state as JSON;
-* ``GET /_fake/calls`` – the requests received on the service API, in order;
+* ``GET /_fake/calls`` – the requests received on the service API, in order (the newest ones:
+  ``bound`` says how many were dropped);
 * ``GET|POST|DELETE /_fake/faults`` – read, set (merge) or clear injected faults.
 
 A fake's backend object implements :class:`FakeService`; :func:`control_routes`
@@ -24,6 +25,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from simkit.bounded import BoundedLog
 
 CONTROL_PREFIX = "/_fake"
 
@@ -42,7 +45,8 @@ class RecordedCall:
 class FakeService(Protocol):
     """The state object of a fake, as the control plane sees it."""
 
-    calls: list[RecordedCall]
+    @property
+    def calls(self) -> list[RecordedCall]: ...  # a BoundedLog in both fakes: the newest requests
 
     def now(self) -> float: ...
 
@@ -68,7 +72,10 @@ def control_routes(service: FakeService) -> list[Route]:
         return JSONResponse(service.state())
 
     async def calls(_: Request) -> JSONResponse:
-        return JSONResponse({"calls": [asdict(c) for c in service.calls]})
+        log = service.calls
+        if isinstance(log, BoundedLog):
+            return JSONResponse({"calls": [asdict(c) for c in log.newest()], "bound": log.describe()})
+        return JSONResponse({"calls": [asdict(c) for c in log], "bound": None})
 
     async def faults(request: Request) -> JSONResponse:
         if request.method == "DELETE":
@@ -92,6 +99,17 @@ def control_routes(service: FakeService) -> list[Route]:
         Route(f"{CONTROL_PREFIX}/calls", calls, methods=["GET"]),
         Route(f"{CONTROL_PREFIX}/faults", faults, methods=["GET", "POST", "DELETE"]),
     ]
+
+
+def count_param(request: Request, name: str) -> int | None:
+    """An optional non-negative integer query parameter (``after``, ``limit``); anything else raises
+    ValueError, which the routes answer with 400."""
+    text = request.query_params.get(name)
+    if text is None:
+        return None
+    if not text.isdigit():
+        raise ValueError(f"{name} must be a non-negative integer, not {text!r}")
+    return int(text)
 
 
 class CallRecorder:

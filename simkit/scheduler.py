@@ -25,6 +25,10 @@ from simkit.clock import Clock, VirtualClock
 
 log = logging.getLogger(__name__)
 
+#: Cancelled timers wait in the heap until due (a paid invoice's expiry: a day, up to a year), so the
+#: heap is swept of them whenever it doubled since the last sweep (and holds at least this many).
+COMPACT_MIN = 1024
+
 TimerCallback = Callable[[], Awaitable[Any] | Any]
 
 
@@ -52,6 +56,7 @@ class Scheduler:
         self.poll_interval = poll_interval
         self.errors: BoundedLog[str] = BoundedLog(200)  # the newest timer failures
         self._heap: list[Timer] = []
+        self._compact_at = COMPACT_MIN
         self._seq = itertools.count()
         self._driver: asyncio.Task[None] | None = None
         self._wakeup: asyncio.Event | None = None
@@ -65,9 +70,18 @@ class Scheduler:
         """Schedule ``callback`` at clock time ``when``; ``owner`` lets one component clear only its own."""
         timer = Timer(when, next(self._seq), name or getattr(callback, "__name__", "timer"), callback, owner=owner)
         heapq.heappush(self._heap, timer)
+        if len(self._heap) >= self._compact_at:
+            self._compact()
         if self._wakeup is not None:
             self._wakeup.set()
         return timer
+
+    def _compact(self) -> None:
+        """Drop the cancelled timers: O(heap) once per doubling, so O(1) per timer, and a long-running
+        ``serve`` holds only live timers plus at most as many cancelled ones."""
+        self._heap[:] = [t for t in self._heap if not t.cancelled]
+        heapq.heapify(self._heap)
+        self._compact_at = max(COMPACT_MIN, 2 * len(self._heap))
 
     def call_later(self, delay: float, callback: TimerCallback, name: str = "", owner: str = "") -> Timer:
         """Schedule ``callback`` ``delay`` seconds from the clock's now."""

@@ -5,7 +5,8 @@ One :class:`Desk` per app holds the timeline and knows the backend and its fakes
 runs halfway through it) and free of secrets: no bearer token, password, OTP or callback
 token is read into it, and FCM device tokens appear shortened (enough to tell two
 devices apart, not enough to push to one).  Every list is capped, so a long-running
-``serve`` answers in bounded time and size.
+``serve`` answers in bounded time and size, and the fakes are read from cursors (what is new
+since the last tick, see :mod:`.fakes`), so a tick costs what the page shows, not the history.
 """
 
 from __future__ import annotations
@@ -18,14 +19,13 @@ from starlette.types import Scope
 
 from halo_sim.backend.state import ReferenceBackend
 from halo_sim.backend.tables import ChatSession, Mitra
-from halo_sim.control.fakes import Fakes
+from halo_sim.control.fakes import CALLBACKS_WINDOW, INBOX_WINDOW, Fakes, Window
 from halo_sim.control.timeline import Timeline, ids_in
 from halo_sim.domain.pairing import IN_FLIGHT, SessionStatus, has_live_offer
 from simkit.errors import DomainError
 
 ROWS_CAP = 100  # rows per table on the page (the newest)
 TIMELINE_SHOWN = 300
-CALLBACKS_SHOWN = 50
 PUSHES_PER_TOKEN = 5
 TOKEN_SHOWN = 10  # characters of an FCM token the page shows
 
@@ -49,6 +49,8 @@ class Desk:
     def __init__(self, backend: ReferenceBackend) -> None:
         self.backend = backend
         self.timeline = Timeline()
+        self.inbox = Window(INBOX_WINDOW)  # the newest pushes, followed from a cursor
+        self.callbacks = Window(CALLBACKS_WINDOW)  # the newest callback delivery attempts
 
     @property
     def fakes(self) -> Fakes:
@@ -75,7 +77,8 @@ class Desk:
 
     async def snapshot(self) -> dict[str, Any]:
         """Everything the page shows, now."""
-        fakes = await self.fakes.read()
+        shown = _newest(self.backend.store.payment_requests.all())
+        fakes = await self.fakes.read([p.xendit_invoice_id for p in shown if p.xendit_invoice_id], *self._windows)
         self.timeline.backend(self.backend)
         self._read_fakes(fakes)
         backend, now = self.backend, self.backend.deps.now()
@@ -89,11 +92,16 @@ class Desk:
             "customers": self._customers(),
             "payments": self._payments(fakes["invoices"]),
             "sessions": self._sessions(now),
-            "inbox": self._inbox(fakes["inbox"]),
-            "callbacks": fakes["callbacks"][-CALLBACKS_SHOWN:][::-1],
+            "inbox": self._inbox(list(self.inbox.entries)),
+            "callbacks": list(self.callbacks.entries)[::-1],
+            "bounds": {"inbox": self.inbox.bound, "callbacks": self.callbacks.bound, "inbox_window": INBOX_WINDOW},
             "faults": fakes["faults"],
             "timeline": self.timeline.newest(TIMELINE_SHOWN, now),
         }
+
+    @property
+    def _windows(self) -> tuple[Window, Window]:
+        return self.inbox, self.callbacks
 
     # --- rows -------------------------------------------------------------------------------
 
@@ -166,7 +174,8 @@ class Desk:
         return found
 
     def _inbox(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """The FCM inbox per token, newest token first, each with its owner and last few pushes."""
+        """The FCM inbox per token, newest token first, each with its owner and last few pushes
+        (``count`` among the newest :data:`~halo_sim.control.fakes.INBOX_WINDOW` pushes)."""
         by_token: dict[str, list[dict[str, Any]]] = {}
         for message in messages:
             by_token.setdefault(str(message.get("target", "?")), []).append(message)
@@ -185,12 +194,12 @@ class Desk:
     # --- the fakes' logs into the timeline ----------------------------------------------------------
 
     def _read_fakes(self, fakes: dict[str, Any]) -> None:
-        for message in self.timeline.read("pushes", fakes["inbox"]):
+        for message in fakes["inbox"]:  # only what is new since the last read
             push = _push(message)
             owner = self._owner_of(str(message.get("target", "")))
             text = f"push → {owner or short_token(str(message.get('target', '')))}: {push['title']}"
             self.timeline.add(push["at"], "push", text, [owner.partition(":")[2], *push["refs"]])
-        for attempt in self.timeline.read("callbacks", fakes["callbacks"]):
+        for attempt in fakes["callbacks"]:
             text = (
                 f"Xendit callback {attempt.get('status')} for {attempt.get('external_id')}: "
                 f"attempt {attempt.get('attempt')} {attempt.get('outcome')} {attempt.get('response_status') or ''}"

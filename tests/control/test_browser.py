@@ -3,15 +3,20 @@
 QA keeps the page open beside an emulator, so it is checked at 390 × 844: it loads with no
 console error, a payment made through the API appears without a reload, each button changes
 the backend as its scenario step would (read back through the API, not the page), and nothing
-overflows sideways.  Screenshots go to ``reports/screenshots/`` (git-ignored).  Outside CI a
-machine without chromium skips with a printed reason; in CI (``CI`` set) that is a failure.
+overflows sideways.  One test opens the page on a server started as ``halo-sim serve`` starts it
+and runs a real catalog scenario against that server's URL: what the scenario creates shows up
+live.  Screenshots go to ``reports/screenshots/`` (git-ignored).  Outside CI a machine without
+chromium skips with a printed reason; in CI (``CI`` set) that is a failure.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +24,7 @@ import httpx
 import pytest
 
 from halo_sim.stack import Stack
+from simkit.clock import SystemClock
 
 if TYPE_CHECKING:
     from conftest import World
@@ -33,7 +39,11 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 PHONE = {"width": 390, "height": 844}
-SHOTS = Path(__file__).resolve().parents[2] / "reports" / "screenshots"
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "reports" / "screenshots"
+#: A catalog scenario that makes a payment, has it confirmed and a mitra accept: one payment, one session.
+SCENARIO = ROOT / "scenarios" / "the-mitra-sees-the-customers-display-name-in-the-offer.yaml"
+SCENARIO_TIMEOUT_S = 120  # a bound on a stuck run, never a measured time
 WAIT_MS = 10_000  # a bound on waiting for the live update, never a measured time
 
 
@@ -83,17 +93,34 @@ class Browser:
         self.page.screenshot(path=str(SHOTS / f"control-{name}.png"), full_page=True)
 
 
-@pytest.fixture
-def browser(world: World, stack: Stack) -> Iterator[Browser]:
+@contextmanager
+def opened(url: str) -> Iterator[Browser]:
+    """Chromium at a phone's width on the control center of the backend at ``url``."""
     from playwright.sync_api import sync_playwright
 
     executable = chromium_path()
     with sync_playwright() as p:
         launched = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         try:
-            yield Browser(launched.new_page(viewport=PHONE), stack.urls()["backend"])
+            yield Browser(launched.new_page(viewport=PHONE), url)
         finally:
             launched.close()
+
+
+@pytest.fixture
+def browser(world: World, stack: Stack) -> Iterator[Browser]:
+    with opened(stack.urls()["backend"]) as page:
+        yield page
+
+
+@pytest.fixture(scope="module")
+def served() -> Iterator[Stack]:
+    """A stack as ``halo-sim serve`` starts one: the system clock, its fakes advertised for discovery."""
+    running = Stack(SystemClock())
+    try:
+        yield running
+    finally:
+        running.stop()
 
 
 def _until(check: Any, what: str) -> None:
@@ -208,3 +235,35 @@ def test_clicking_an_id_filters_the_timeline(browser: Browser, world: World) -> 
     assert shown and hidden > 0
     assert all(payment["id"] in line for line in shown)
     browser.shot("timeline-filtered")
+
+
+def _run_scenario_against(url: str) -> object:
+    """The catalog scenario against ``url``, as ``halo-sim scenario ID --target URL`` runs it (its own
+    thread and loop: the sync Playwright API owns this one)."""
+    from halo_sim.scenario.loader import load_scenario
+    from halo_sim.scenario.runner import run_scenario
+    from halo_sim.targets.profiles import url_target
+
+    def run() -> object:
+        return asyncio.run(run_scenario(load_scenario(SCENARIO), url_target(url)))
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(run).result(timeout=SCENARIO_TIMEOUT_S)
+
+
+def test_a_scenario_run_against_the_server_shows_its_payment_and_session_live(served: Stack) -> None:
+    url = served.urls()["backend"]
+    with opened(url) as page:
+        assert page.page.locator('[data-testid^="payment-"]').count() == 0  # nothing yet on a fresh server
+        result: Any = _run_scenario_against(url)
+        assert result.status == "passed", result.reason
+        snap = httpx.get(url + "/control/snapshot", trust_env=False).json()
+        payment, session = snap["payments"][0], snap["sessions"][0]
+        assert session["payment_request_id"] == payment["id"]
+        row = page.row(f"payment-{payment['id']}")  # only the stream can bring it: the page loaded before
+        assert payment["status"] != "pending"  # the scenario had it confirmed
+        row.get_by_test_id("payment-status").filter(has_text=payment["status"]).wait_for(timeout=WAIT_MS)
+        page.row(f"session-{session['id']}").filter(has_text=session["status"]).wait_for(timeout=WAIT_MS)
+        assert page.loads == 1  # no reload
+        page.shot("scenario-live")
+        assert page.errors == []

@@ -45,7 +45,14 @@ def standalone() -> Iterator[tuple[subprocess.Popen[str], str]]:
 
 def test_parser_defaults_match_the_documented_command_line() -> None:
     args = vars(build_parser().parse_args([]))
-    assert args == {"host": "127.0.0.1", "port": 9099, "project": None, "bearer": None, "strict_tokens": False}
+    assert args == {
+        "host": "127.0.0.1",
+        "port": 9099,
+        "project": None,
+        "bearer": None,
+        "strict_tokens": False,
+        "inbox_cap": 5_000,
+    }
 
 
 def test_standalone_prints_its_url_and_serves_send(standalone: tuple[subprocess.Popen[str], str]) -> None:

@@ -294,6 +294,7 @@ def test_success_answers_name_and_stores_message_in_token_inbox(backend: FcmBack
             "kind": "token",
             "message": payload["message"],
             "received_at": clock.now(),
+            "seq": 1,
             "received_at_iso": "2026-01-01T00:00:00.000Z",
         }
     ]

@@ -25,3 +25,17 @@ def test_memory_stays_bounded_by_twice_the_cap() -> None:
     for i in range(100_000):
         log.append(i)
         assert len(log) < 200
+
+
+def test_a_reader_asks_for_what_came_after_the_total_it_saw() -> None:
+    log: BoundedLog[int] = BoundedLog(3)
+    for i in range(5):
+        log.append(i)
+    seen = log.total
+    assert seen == 5
+    for i in range(5, 9):
+        log.append(i)
+    assert log.after(seen, 10) == [6, 7, 8]  # 5 was dropped by the bound: only the kept news
+    assert log.after(7, 10) == [7, 8]
+    assert log.after(seen, 1) == [8]
+    assert log.after(log.total, 10) == []

@@ -242,3 +242,16 @@ def test_clear_with_an_owner_cancels_only_that_owners_timers() -> None:
     assert [t.name for t in scheduler.pending()] == ["f", "a"]
     asyncio.run(scheduler.advance(10))
     assert fired == ["fake", "anonymous"]
+
+
+def test_cancelled_timers_do_not_pile_up_while_they_wait_to_be_due() -> None:
+    """A days-long serve cancels most timers it arms (a paid invoice's 24 h expiry): the heap keeps
+    the live ones and at most about as many cancelled ones, and the live ones still fire in order."""
+    scheduler = virtual()
+    fired: list[int] = []
+    keep = [scheduler.call_later(10 + n, appender(fired, n), "kept") for n in range(3)]
+    for _ in range(50_000):
+        scheduler.call_later(86_400, appender(fired, -1), "expiry").cancel()
+        assert len(scheduler._heap) < 2 * 1024 + len(keep)
+    asyncio.run(scheduler.advance(100_000))
+    assert fired == [0, 1, 2]
