@@ -8,9 +8,13 @@ invariant held; 1: something broke; 2: a bad profile, an unknown target or no Lo
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from halo_sim.load.profile import LoadProfile
+    from halo_sim.targets.base import Target
 
 
 def load(
@@ -18,13 +22,13 @@ def load(
     target: Annotated[
         str, typer.Option(help="'serve' (start a halo-sim serve; the default), a URL, or a name from halo-sim.yaml.")
     ] = "serve",
-    users: Annotated[str | None, typer.Option(help="Override the profile's users: CUSTOMERS,MITRAS, e.g. 50,20.")] = None,
+    users: Annotated[str | None, typer.Option(help="Override the users: CUSTOMERS,MITRAS, e.g. 50,20.")] = None,
     spawn_rate: Annotated[float | None, typer.Option(help="Override: users started per second.")] = None,
     duration: Annotated[float | None, typer.Option(help="Override: seconds of load.")] = None,
     web: Annotated[int | None, typer.Option(help="Serve Locust's web UI (live charts) on this port.")] = None,
     master: Annotated[bool, typer.Option("--master", help="Run as Locust master; workers generate the load.")] = False,
     worker: Annotated[bool, typer.Option("--worker", help="Run as a Locust worker of --master-host.")] = False,
-    master_host: Annotated[str, typer.Option(help="Master: interface to bind; worker: the master's address.")] = "127.0.0.1",
+    master_host: Annotated[str, typer.Option(help="Master: bind here; worker: the master.")] = "127.0.0.1",
     master_port: Annotated[int, typer.Option(help="The master's port.")] = 5557,
     expect_workers: Annotated[int, typer.Option(help="Master: wait for this many workers before starting.")] = 1,
     csv: Annotated[str | None, typer.Option(help="Write Locust's CSV files with this prefix.")] = None,
@@ -52,27 +56,31 @@ def load(
     sys.exit(_run(chosen, target, worker, master, master_host, master_port, expect_workers, csv, html, web))
 
 
-def _overridden(profile: object, users: str | None, spawn_rate: float | None, duration: float | None) -> object:
-    from halo_sim.cli.failure import Refused
-    from halo_sim.load.profile import LoadProfile, Users
+def _overridden(
+    profile: LoadProfile, users: str | None, spawn_rate: float | None, duration: float | None
+) -> LoadProfile:
+    """The profile with the command line's overrides, validated like the file."""
+    from pydantic import ValidationError
 
-    assert isinstance(profile, LoadProfile)
-    changes: dict[str, object] = {}
+    from halo_sim.cli.failure import Refused
+
+    changes: dict[str, object] = {"spawn_rate": spawn_rate, "duration_s": duration}
     if users is not None:
         try:
             customers, mitras = (int(n) for n in users.split(","))
         except ValueError:
             raise Refused(f"--users {users!r}: expected CUSTOMERS,MITRAS, e.g. 50,20") from None
-        changes["users"] = Users(customer=customers, mitra=mitras)
-    if spawn_rate is not None:
-        changes["spawn_rate"] = spawn_rate
-    if duration is not None:
-        changes["duration_s"] = duration
-    return profile.model_copy(update=changes)
+        changes["users"] = {"customer": customers, "mitra": mitras}
+    try:
+        given = {k: v for k, v in changes.items() if v is not None}
+        return type(profile).model_validate({**profile.model_dump(), **given})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise Refused(f"override {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
 
 
 def _run(
-    profile: object,
+    profile: LoadProfile,
     target_name: str,
     worker: bool,
     master: bool,
@@ -83,10 +91,8 @@ def _run(
     html: Path | None,
     web: int | None,
 ) -> int:
-    from halo_sim.load.profile import LoadProfile
     from halo_sim.load.runner import Options, run
 
-    assert isinstance(profile, LoadProfile)
     role = "worker" if worker else "master" if master else "local"
     options = Options(role, master_host, master_port, expect_workers, csv, html, web)
     if worker:
@@ -106,7 +112,7 @@ def _run(
             server.stop()
 
 
-def _open(name: str) -> object:
+def _open(name: str) -> Target:
     from halo_sim.targets.resolve import open_target
 
     if name == "embedded":

@@ -148,11 +148,11 @@ class Api:
             method, url, name=name, json=payload, headers=headers or {}, catch_response=True
         ) as response:
             status = int(response.status_code or 0)
-            data = _json(response)
+            data: dict[str, Any] = _json(response)
             if status < 400 or status in expected:
                 response.success()
                 return data
-            code = str(data.get("error", "")) if isinstance(data, dict) else ""
+            code = str(data.get("error", ""))
             if code in EXPECTED_REFUSALS:
                 response.success()  # the system working (a lost race), counted under REFUSAL only
             else:
@@ -162,8 +162,10 @@ class Api:
             raise HaloError(f"{name}: HTTP {status} {code}")
 
 
-def _json(response: Any) -> Any:
+def _json(response: Any) -> dict[str, Any]:
+    """The body as a JSON object ({} for anything else: an empty body, a list, HTML from a proxy)."""
     try:
-        return json.loads(response.text or "null") or {}
+        data = json.loads(response.text or "null")
     except ValueError:
         return {}
+    return data if isinstance(data, dict) else {}

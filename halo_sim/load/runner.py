@@ -10,9 +10,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import gevent
+from locust import User
 from locust.env import Environment
 from locust.runners import STATE_STOPPED
 from locust.stats import PERCENTILES_TO_REPORT, StatsCSVFileWriter, stats_history
@@ -57,11 +58,15 @@ class Targets:
 
 def run(profile: LoadProfile, target: Target | None, options: Options) -> int:
     """Run the profile; the exit code."""
-    classes = users.user_classes(profile, Targets(target))
+    classes: list[type[User]] = [users.user_class(profile, Targets(target))]
     env = Environment(user_classes=classes, host=target.base_url if target else None, events=None)
     if options.role == "worker":
         return _work(env, options)
-    runner = env.create_master_runner(options.master_host, options.master_port) if options.role == "master" else env.create_local_runner()
+    runner: Any = (
+        env.create_master_runner(options.master_host, options.master_port)
+        if options.role == "master"
+        else env.create_local_runner()
+    )
     if options.role == "master":
         runner.register_message(ACKED_MESSAGE, lambda environment, msg, **_: options.acked_elsewhere.update(msg.data))
         _await_workers(runner, options.expect_workers)
@@ -70,7 +75,8 @@ def run(profile: LoadProfile, target: Target | None, options: Options) -> int:
 
 def _work(env: Environment, options: Options) -> int:
     runner = env.create_worker_runner(options.master_host, options.master_port)
-    env.events.test_stop.add_listener(lambda **_: runner.send_message(ACKED_MESSAGE, sorted(users.ACKED)))
+    flush: Any = env.events.test_stop.add_listener  # the acked ids reach the master before this worker's "stopped"
+    flush(lambda **_: runner.send_message(ACKED_MESSAGE, cast(Any, sorted(users.ACKED))))
     runner.greenlet.join()
     return 0
 
@@ -90,7 +96,8 @@ def _drive(env: Environment, runner: Any, profile: LoadProfile, target: Target |
     writing = gevent.spawn(writer.stats_writer) if writer is not None else None
     if options.web_port is not None:
         env.create_web_ui("127.0.0.1", options.web_port)
-        print(f"Locust web UI: http://127.0.0.1:{options.web_port}  (live charts; the run stops after {profile.duration_s:g} s)")
+        url = f"http://127.0.0.1:{options.web_port}"
+        print(f"Locust web UI: {url}  (live charts; the run stops after {profile.duration_s:g} s)")
     total = profile.users.customer + profile.users.mitra
     runner.start(total, spawn_rate=profile.spawn_rate)
     try:
@@ -109,15 +116,17 @@ def _drive(env: Environment, runner: Any, profile: LoadProfile, target: Target |
     if options.html is not None:
         from locust.html import get_html_report
 
-        options.html.write_text(get_html_report(env, show_download_link=False), encoding="utf-8")
+        html: str = cast(Any, get_html_report)(env, show_download_link=False)
+        options.html.write_text(html, encoding="utf-8")
     runner.quit()
     return code
 
 
 def _judge(env: Environment, profile: LoadProfile, target: Target | None, options: Options) -> int:
     verdicts = evaluate(profile.slo, env.stats)
-    broken = _invariants(target, users.ACKED | options.acked_elsewhere)
-    report.summary(env.stats, verdicts, broken)
+    acked = users.ACKED | options.acked_elsewhere
+    broken = _invariants(target, acked)
+    report.summary(env.stats, verdicts, broken, len(acked))
     return 0 if all(v.ok for v in verdicts) and not broken else 1
 
 

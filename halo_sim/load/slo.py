@@ -35,7 +35,11 @@ class Verdict:
 
 def evaluate(slos: list[Slo], stats: Any) -> list[Verdict]:
     """Every bound of every SLO against ``stats`` (a Locust ``RequestStats``)."""
-    return [Verdict(s.metric, bound, limit, measure(stats, s.metric, bound)) for s in slos for bound, limit in s.bounds().items()]
+    return [
+        Verdict(s.metric, bound, limit, measure(stats, s.metric, bound))
+        for s in slos
+        for bound, limit in s.bounds().items()
+    ]
 
 
 def measure(stats: Any, metric: str, bound: str) -> float | None:
@@ -55,7 +59,7 @@ def measure(stats: Any, metric: str, bound: str) -> float | None:
 def _entry(stats: Any, metric: str) -> Any:
     """The stats entry of ``metric``; ``http`` and ``refusals`` are merged over their entries."""
     if metric in ENTRIES:
-        found = ENTRIES[metric]  # type: ignore[index]
+        found = ENTRIES[metric]
         return stats.entries.get((found.name, found.request_type))
     kinds = HTTP_METHODS if metric == "http" else {REFUSAL}
     from locust.stats import StatsEntry

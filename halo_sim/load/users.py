@@ -8,6 +8,7 @@ delay), messages (replied to), ends.  Every step is a Locust request or a Halo m
 
 from __future__ import annotations
 
+import math
 import random
 import time
 import uuid
@@ -37,26 +38,61 @@ def pick(span: Range) -> float:
 
 
 class HaloUser(FastHttpUser):
-    """What both roles share: the target, the route-table API, the socket, a device token."""
+    """One Locust user; it becomes a customer or a mitra when it starts.
+
+    Roles are dealt in each process by the profile's ratio (mitras first), not by Locust user
+    class: Locust deals users of two classes to workers round-robin, which can put every mitra
+    on one worker and every customer on the other, and a customer's pairing can only be timed
+    in a process where a mitra saw the offer.
+    """
 
     abstract = True
     wait_time = constant(0)  # each role paces itself inside its task
     profile: ClassVar[LoadProfile]
     resolve: ClassVar[Callable[[Any], Target]]
+    dealt: ClassVar[int] = 0
 
     def on_start(self) -> None:
-        self.target = type(self).resolve(self.environment)
-        self.api = Api(self.environment, self.client, self.target)
-        self.socket: Socket | None = None
-        self.fcm_token = f"load-{uuid.uuid4().hex}"
-        self.user_id = ""
+        number, HaloUser.dealt = HaloUser.dealt, HaloUser.dealt + 1
+        role = Mitra if is_mitra(number, self.profile) else Customer
+        self.person: Person = role(self, type(self).resolve(self.environment))
         try:
-            self.onboard()
+            self.person.onboard()
         except HaloError as exc:
             raise StopUser(str(exc)) from None
 
+    @task
+    def act(self) -> None:
+        self.person.act()
+
+    def on_stop(self) -> None:
+        self.person.leave()
+
+
+def is_mitra(number: int, profile: LoadProfile) -> bool:
+    """Whether this process's ``number``-th user is a mitra: the profile's share, mitras first."""
+    total = profile.users.customer + profile.users.mitra
+    share = profile.users.mitra / total if total else 0
+    return math.ceil((number + 1) * share) - math.ceil(number * share) == 1
+
+
+class Person:
+    """What both roles share: the target, the route-table API, the socket, a device token."""
+
+    def __init__(self, user: HaloUser, target: Target) -> None:
+        self.environment = user.environment
+        self.profile = user.profile
+        self.target = target
+        self.api = Api(self.environment, user.client, target)
+        self.socket: Socket | None = None
+        self.fcm_token = f"load-{uuid.uuid4().hex}"
+        self.user_id = ""
+
     def onboard(self) -> None:
         """Log in and open the app; a failure stops this user."""
+
+    def act(self) -> None:
+        """One turn of the role's loop."""
 
     def open_socket(self) -> Socket:
         self.socket = Socket(self.environment, f"{self.target.ws_url}/ws?token={self.api.token}")
@@ -70,7 +106,7 @@ class HaloUser(FastHttpUser):
             self.socket.close()
             self.socket = None
 
-    def on_stop(self) -> None:
+    def leave(self) -> None:
         self.close_socket()
 
     def note_ack(self, ack: Arrived, sent: float) -> None:
@@ -78,10 +114,8 @@ class HaloUser(FastHttpUser):
         ACKED.add(str(ack.frame["message"]["id"]))
 
 
-class CustomerUser(HaloUser):
+class Customer(Person):
     """A customer paying and chatting, again and again."""
-
-    abstract = True
 
     def onboard(self) -> None:
         signed = self.api.call("customer.login_anonymous")
@@ -90,8 +124,7 @@ class CustomerUser(HaloUser):
         self.api.call("customer.register_device", {"fcm_token": self.fcm_token, "notifications_enabled": True})
         self.open_socket()
 
-    @task
-    def chat_once(self) -> None:
+    def act(self) -> None:
         """One paid chat, start to end; a failed step ends the iteration (it was counted)."""
         try:
             session_id = self.pair()
@@ -165,7 +198,9 @@ class CustomerUser(HaloUser):
         """A chat message over the socket, waited until acknowledged."""
         socket = self.live_socket()
         client_id, sent = uuid.uuid4().hex[:16], time.time()
-        socket.send({"type": "chat_message", "session_id": session_id, "text": metrics.stamped(text), "client_id": client_id})
+        socket.send(
+            {"type": "chat_message", "session_id": session_id, "text": metrics.stamped(text), "client_id": client_id}
+        )
         ack = socket.wait(of_type("message_ack", client_id=client_id), self.profile.customer.reply_timeout_s)
         if ack is None:
             metrics.fire(self.environment, "ws.ack", metrics.since_ms(sent), "no message_ack")
@@ -201,7 +236,9 @@ class CustomerUser(HaloUser):
         stored = self.api.call("customer.fetch_messages", {"session_id": session_id, "after_seq": last_seq})
         replies = [m for m in stored.get("messages", []) if BG_REPLY in str(m.get("text"))]
         if not pushed and not replies:
-            metrics.fire(self.environment, "messages.lost", 0, "a reply to a backgrounded app came neither by FCM nor on resume")
+            metrics.fire(
+                self.environment, "messages.lost", 0, "a reply to a backgrounded app came neither by FCM nor on resume"
+            )
 
     def await_push(self, session_id: str) -> bool:
         """Poll the fake FCM inbox for the reply; its delivery time is the fake's receive time."""
@@ -216,7 +253,12 @@ class CustomerUser(HaloUser):
                         metrics.fire(self.environment, "delivery.fcm", metrics.since_ms(stamp, entry["received_at"]))
                     return True
             gevent.sleep(0.1)
-        metrics.fire(self.environment, "delivery.fcm", metrics.since_ms(deadline - self.profile.customer.reply_timeout_s), "no push")
+        metrics.fire(
+            self.environment,
+            "delivery.fcm",
+            metrics.since_ms(deadline - self.profile.customer.reply_timeout_s),
+            "no push",
+        )
         return False
 
 
@@ -243,10 +285,9 @@ def payment_path(chosen: PaymentPath, target: Target, payment: dict[str, Any]) -
     return "webhook"
 
 
-class MitraUser(HaloUser):
+class Mitra(Person):
     """A mitra answering what its socket brings."""
 
-    abstract = True
     taken: ClassVar[int] = 0
 
     def onboard(self) -> None:
@@ -265,10 +306,12 @@ class MitraUser(HaloUser):
         """A fresh mitra where the target can seed one, else the next test mitra of the target's pool."""
         if self.target.has("seed_mitra"):
             phone = f"+6289{random.randrange(10**9):09d}"
-            self.api.call("test.seed_mitra", {"phone": phone, "display_name": f"Bestie {phone[-4:]}", "password": MITRA_PASSWORD})
+            self.api.call(
+                "test.seed_mitra", {"phone": phone, "display_name": f"Bestie {phone[-4:]}", "password": MITRA_PASSWORD}
+            )
             return phone, MITRA_PASSWORD
-        index = getattr(self.environment.runner, "worker_index", 0) * 1000 + MitraUser.taken
-        MitraUser.taken += 1
+        index = getattr(self.environment.runner, "worker_index", 0) * 1000 + Mitra.taken
+        Mitra.taken += 1
         if index >= len(self.target.mitras):
             raise HaloError(f"target {self.target.name!r} has {len(self.target.mitras)} test mitras; no free one")
         account = self.target.mitras[index]
@@ -282,16 +325,15 @@ class MitraUser(HaloUser):
             except HaloError:
                 pass
 
-    def on_stop(self) -> None:
+    def leave(self) -> None:
         self.beating.kill(block=False)
         try:
             self.api.call("mitra.go_offline")
         except HaloError:
             pass
-        super().on_stop()
+        super().leave()
 
-    @task
-    def answer(self) -> None:
+    def act(self) -> None:
         """Handle the next frame (or notice an idle session: its customer gave up)."""
         try:
             arrived = self.live_socket().next(1.0)
@@ -306,7 +348,10 @@ class MitraUser(HaloUser):
             gevent.sleep(0.2)
 
     def end_if_idle(self) -> None:
-        if self.session_id is not None and time.monotonic() - self.active_at > 2 * self.profile.customer.reply_timeout_s:
+        if (
+            self.session_id is not None
+            and time.monotonic() - self.active_at > 2 * self.profile.customer.reply_timeout_s
+        ):
             session_id, self.session_id = self.session_id, None
             self.api.call("mitra.end_session", {"session_id": session_id}, expected=(404, 409))
 
@@ -320,8 +365,10 @@ class MitraUser(HaloUser):
         gevent.sleep(pick(self.profile.mitra.accept_delay_s))
         socket.send({"type": "accept_offer", "session_id": session_id})
         answer = socket.wait(
-            lambda f: (f.get("type") == "offer_accepted" and f.get("session_id") == session_id)
-            or (f.get("type") == "error" and f.get("request_type") == "accept_offer"),
+            lambda f: (
+                (f.get("type") == "offer_accepted" and f.get("session_id") == session_id)
+                or (f.get("type") == "error" and f.get("request_type") == "accept_offer")
+            ),
             5.0,
         )
         if answer is not None and answer.frame["type"] == "offer_accepted":
@@ -343,7 +390,12 @@ class MitraUser(HaloUser):
         client_id = uuid.uuid4().hex[:16]
         self.acks[client_id] = time.time()
         reply = metrics.stamped(BG_REPLY if background else "r")
-        frame = {"type": "chat_message", "session_id": arrived.frame["session_id"], "text": reply, "client_id": client_id}
+        frame = {
+            "type": "chat_message",
+            "session_id": arrived.frame["session_id"],
+            "text": reply,
+            "client_id": client_id,
+        }
         self.live_socket().send(frame)
 
     def on_ack(self, arrived: Arrived) -> None:
@@ -360,21 +412,16 @@ class MitraUser(HaloUser):
         metrics.refusal(self.environment, code, code in EXPECTED_REFUSALS)
 
 
-HANDLERS: dict[str, Callable[[MitraUser, Arrived], None]] = {
-    "pairing_offer": MitraUser.on_offer,
-    "chat_message": MitraUser.on_message,
-    "message_ack": MitraUser.on_ack,
-    "session_ended": MitraUser.on_ended,
-    "error": MitraUser.on_error,
+HANDLERS: dict[str, Callable[[Mitra, Arrived], None]] = {
+    "pairing_offer": Mitra.on_offer,
+    "chat_message": Mitra.on_message,
+    "message_ack": Mitra.on_ack,
+    "session_ended": Mitra.on_ended,
+    "error": Mitra.on_error,
 }
 
 
-def user_classes(profile: LoadProfile, resolve: Callable[[Any], Target]) -> list[type[HaloUser]]:
-    """The run's concrete user classes: fixed counts from the profile, mitras first (online before anyone pays).
-
-    Master and workers build them from the same profile, so their names match.
-    """
-    shared = {"profile": profile, "resolve": staticmethod(resolve), "abstract": False}
-    mitra = type("MitraUser", (MitraUser,), {**shared, "fixed_count": profile.users.mitra})
-    customer = type("CustomerUser", (CustomerUser,), {**shared, "fixed_count": profile.users.customer})
-    return [mitra, customer]
+def user_class(profile: LoadProfile, resolve: Callable[[Any], Target]) -> type[HaloUser]:
+    """The run's concrete user class (master and workers build it from the same profile: same name)."""
+    HaloUser.dealt = 0
+    return type("HaloUser", (HaloUser,), {"profile": profile, "resolve": staticmethod(resolve), "abstract": False})
