@@ -98,7 +98,9 @@ class FirstSeen:
         self._cap = cap
 
     def note(self, key: str, at: float) -> None:
-        if key not in self._seen:
+        if key in self._seen:
+            self._seen[key] = min(self._seen[key], at)
+        else:
             self._seen[key] = at
             if len(self._seen) > self._cap:
                 self._seen.popitem(last=False)

@@ -62,9 +62,11 @@ class Socket:
                 raw = self.ws.recv()
                 if not raw:
                     break
-                frame = json.loads(raw)
+                frame, at = json.loads(raw), time.time()
+                if frame.get("type") == "pairing_offer":
+                    metrics.OFFERS.note(str(frame.get("session_id")), at)  # when it arrived, not when handled
                 if frame.get("type") not in IGNORED:
-                    self.frames.append(Arrived(frame, time.time()))
+                    self.frames.append(Arrived(frame, at))
                     self._arrived.set()
         except (OSError, websocket.WebSocketException, ValueError):
             pass

@@ -58,6 +58,7 @@ class Targets:
 
 def run(profile: LoadProfile, target: Target | None, options: Options) -> int:
     """Run the profile; the exit code."""
+    _more_sockets()
     classes: list[type[User]] = [users.user_class(profile, Targets(target))]
     env = Environment(user_classes=classes, host=target.base_url if target else None, events=None)
     if options.role == "worker":
@@ -71,6 +72,15 @@ def run(profile: LoadProfile, target: Target | None, options: Options) -> int:
         runner.register_message(ACKED_MESSAGE, lambda environment, msg, **_: options.acked_elsewhere.update(msg.data))
         _await_workers(runner, options.expect_workers)
     return _drive(env, runner, profile, target, options)
+
+
+def _more_sockets() -> None:
+    """Each user holds a socket and HTTP connections: the soft descriptor limit (often 1,024) up to the hard one."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
 def _work(env: Environment, options: Options) -> int:
@@ -99,11 +109,13 @@ def _drive(env: Environment, runner: Any, profile: LoadProfile, target: Target |
         url = f"http://127.0.0.1:{options.web_port}"
         print(f"Locust web UI: {url}  (live charts; the run stops after {profile.duration_s:g} s)")
     total = profile.users.customer + profile.users.mitra
+    print(f"load: {total} users at {profile.spawn_rate:g}/s for {profile.duration_s:g} s", flush=True)
     runner.start(total, spawn_rate=profile.spawn_rate)
     try:
         gevent.sleep(profile.duration_s)
     except KeyboardInterrupt:
         pass
+    print("load: stopping", flush=True)
     runner.stop()
     while runner.state != STATE_STOPPED:
         gevent.sleep(0.1)

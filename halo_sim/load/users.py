@@ -29,7 +29,6 @@ from simkit.xendit_wire import standalone_callback
 BG = "[bg]"
 BG_REPLY = "[bg-reply]"
 ACKED: set[str] = set()  # ids of every message the backend acknowledged in this process (checked at the end)
-SEEN_OFFERS = metrics.OFFERS
 MITRA_PASSWORD = "load-bestie-1"
 
 
@@ -149,6 +148,9 @@ class Customer(Person):
             lambda f: f.get("type") in ("pairing_matched", "pairing_failed") and f.get("session_id") == session_id,
             behaviour.pairing_timeout_s,
         )
+        if matched is not None and matched.frame.get("cause") == "all_rejected":
+            metrics.refusal(self.environment, "PAIRING_FAILED all_rejected", expected=True)  # mitras said no
+            return None
         if matched is None or matched.frame["type"] != "pairing_matched":
             why = "timed out" if matched is None else f"failed: {matched.frame.get('cause')}"
             metrics.fire(self.environment, "pairing.match", metrics.since_ms(confirmed), f"pairing {why}")
@@ -157,7 +159,7 @@ class Customer(Person):
         return session_id
 
     def time_pairing(self, session_id: str, confirmed: float, by_webhook: bool, matched: Arrived) -> None:
-        offered = SEEN_OFFERS.get(session_id)
+        offered = metrics.OFFERS.get(session_id)
         if offered is None:
             return  # no mitra of this process was offered (another worker's were)
         metrics.fire(self.environment, "pairing.offer", metrics.since_ms(confirmed, offered))
@@ -357,12 +359,15 @@ class Mitra(Person):
 
     def on_offer(self, arrived: Arrived) -> None:
         session_id = str(arrived.frame["session_id"])
-        SEEN_OFFERS.note(session_id, arrived.at)
         socket = self.live_socket()
+        if gone(socket, session_id):
+            return  # the app dropped the card: someone else won it while earlier offers were handled
         if self.session_id is not None or random.random() >= self.profile.mitra.accept_probability:
             socket.send({"type": "reject_offer", "session_id": session_id})
             return
         gevent.sleep(pick(self.profile.mitra.accept_delay_s))
+        if gone(socket, session_id):
+            return
         socket.send({"type": "accept_offer", "session_id": session_id})
         answer = socket.wait(
             lambda f: (
@@ -410,6 +415,12 @@ class Mitra(Person):
     def on_error(self, arrived: Arrived) -> None:
         code = str(arrived.frame.get("error"))
         metrics.refusal(self.environment, code, code in EXPECTED_REFUSALS)
+
+
+def gone(socket: Socket, session_id: str) -> bool:
+    """Whether the offer was taken or withdrawn already (its frame is waiting in the queue)."""
+    kinds = ("offer_taken", "offer_withdrawn")
+    return socket.wait(lambda f: f.get("type") in kinds and f.get("session_id") == session_id, 0) is not None
 
 
 HANDLERS: dict[str, Callable[[Mitra, Arrived], None]] = {
