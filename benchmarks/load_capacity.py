@@ -1,7 +1,8 @@
 """Load capacity (issue 14): how many concurrent customers + mitras one ``halo-sim serve`` holds within the
 SLOs of ``load/default.yaml`` on this machine, with one and with two local Locust workers, and what gives first.
 
-    python benchmarks/load_capacity.py [--steps 50,100,200,400,800,1600] [--step-seconds 30] [--workers 1,2] [--quick]
+    python benchmarks/load_capacity.py [--steps 100,200,400,800,1200,1600,2400,3200] [--step-seconds 40]
+                                       [--workers 1,2] [--quick]
 
 Each step starts a fresh ``halo-sim serve`` (its own process, loopback) and runs
 ``halo-sim load default --target URL --users N/2,N/2 --master --expect-workers W`` with W ``--worker``
@@ -36,7 +37,7 @@ METRICS = {
     "ack": ("WS", "chat_message→ack"),
 }
 SATURATED = 85.0  # % of one core over the load's run
-RAMP_S = 5.0  # every step reaches its users in this many seconds
+RAMP_S = 10.0  # every step reaches its users in this many seconds
 LOAD = [*h.CLI, "load", "default"]
 
 
@@ -198,8 +199,10 @@ def sweep(steps: list[int], workers: int, seconds: float, out: Path) -> list[Ste
 
 def main() -> None:
     parser = h.arguments(__doc__, runs=1, budget=900)
-    parser.add_argument("--steps", default="50,100,200,400,800,1600", help="total users per step (half customers)")
-    parser.add_argument("--step-seconds", type=float, default=30.0)
+    parser.add_argument(
+        "--steps", default="100,200,400,800,1200,1600,2400,3200", help="total users per step (half customers)"
+    )
+    parser.add_argument("--step-seconds", type=float, default=40.0)
     parser.add_argument("--workers", default="1,2")
     args = parser.parse_args()
     steps = [10, 20] if args.quick else [int(n) for n in args.steps.split(",")]

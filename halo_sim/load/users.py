@@ -365,7 +365,8 @@ class Mitra(Person):
         if self.session_id is not None or random.random() >= self.profile.mitra.accept_probability:
             socket.send({"type": "reject_offer", "session_id": session_id})
             return
-        gevent.sleep(pick(self.profile.mitra.accept_delay_s))
+        # The delay runs from the offer's arrival: a mitra sees every card at once, not one after the other.
+        gevent.sleep(max(0.0, arrived.at + pick(self.profile.mitra.accept_delay_s) - time.time()))
         if gone(socket, session_id):
             return
         socket.send({"type": "accept_offer", "session_id": session_id})
