@@ -49,8 +49,24 @@ HTTP_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
 STAMP = re.compile(r"@(\d+\.\d+)")
 
 
+class Stopping:
+    """Set when the run starts stopping: users are being stopped (mitras go offline, sockets close) while
+    others still wait, and what they then miss is the stop, not the system; samples from then on are dropped."""
+
+    def __init__(self) -> None:
+        self.now = False
+
+    def __call__(self, **_: Any) -> None:
+        self.now = True
+
+
+STOPPING = Stopping()
+
+
 def fire(environment: Any, metric: Metric, ms: float, failure: str | None = None) -> None:
     """One sample of ``metric`` (``failure``: it failed, counted in the failures table)."""
+    if STOPPING.now:
+        return
     entry = ENTRIES[metric]
     environment.events.request.fire(
         request_type=entry.request_type,
@@ -64,6 +80,8 @@ def fire(environment: Any, metric: Metric, ms: float, failure: str | None = None
 
 def refusal(environment: Any, code: str, expected: bool) -> None:
     """A refusal code the backend answered; expected ones (a lost accept race) are not failures."""
+    if STOPPING.now:
+        return
     environment.events.request.fire(
         request_type=REFUSAL,
         name=code,

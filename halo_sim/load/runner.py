@@ -18,7 +18,7 @@ from locust.env import Environment
 from locust.runners import STATE_STOPPED
 from locust.stats import PERCENTILES_TO_REPORT, StatsCSVFileWriter, stats_history
 
-from halo_sim.load import invariants, report, users
+from halo_sim.load import invariants, metrics, report, users
 from halo_sim.load.profile import LoadProfile
 from halo_sim.load.slo import evaluate
 from halo_sim.targets.base import Target
@@ -61,6 +61,8 @@ def run(profile: LoadProfile, target: Target | None, options: Options) -> int:
     _more_sockets()
     classes: list[type[User]] = [users.user_class(profile, Targets(target))]
     env = Environment(user_classes=classes, host=target.base_url if target else None, events=None)
+    listen: Any = env.events.test_stopping.add_listener  # on every runner, before it stops the users
+    listen(metrics.STOPPING)
     if options.role == "worker":
         return _work(env, options)
     runner: Any = (

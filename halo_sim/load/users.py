@@ -137,6 +137,7 @@ class Customer(Person):
         """Pay, confirm, wait for the match; the pairing latencies are fired here."""
         behaviour = self.profile.customer
         socket = self.live_socket()
+        socket.frames.clear()  # what is left belongs to chats that are over (their session_ended, a late frame)
         payment = self.api.call("customer.request_payment", {"duration_minutes": behaviour.duration_minutes})
         confirmed, by_webhook = self.confirm(payment)
         searching = socket.wait(of_type("pairing_searching", payment_request_id=payment["id"]), 5.0)
