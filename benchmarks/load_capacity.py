@@ -21,6 +21,7 @@ import csv
 import re
 import subprocess
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,20 +37,23 @@ METRICS = {
     "fcm": ("HALO", "delivery: sent→FCM"),
     "ack": ("WS", "chat_message→ack"),
 }
-SATURATED = 85.0  # % of one core over the load's run
+SATURATED = 90.0  # % of one core: the 90th percentile of a process's one-second samples
 RAMP_S = 10.0  # every step reaches its users in this many seconds
 LOAD = [*h.CLI, "load", "default"]
 
 
 class Sampler:
-    """CPU seconds of named processes between two moments: the load's start and stop, as the master prints them."""
+    """CPU of named processes from the load's start to its stop (as the master prints them): the mean, and
+    the 90th percentile of one-second samples (a process pinned at a core for a tenth of the run shows it)."""
 
     def __init__(self, pids: dict[str, int]) -> None:
         self.procs = {name: psutil.Process(pid) for name, pid in pids.items()}
         self.marks: list[tuple[float, dict[str, float]]] = []
+        self.seconds: dict[str, list[float]] = {name: [] for name in pids}
+        self.done = threading.Event()
 
-    def mark(self) -> None:
-        self.marks.append((time.monotonic(), {name: self._cpu(p) for name, p in self.procs.items()}))
+    def snapshot(self) -> tuple[float, dict[str, float]]:
+        return time.monotonic(), {name: self._cpu(p) for name, p in self.procs.items()}
 
     @staticmethod
     def _cpu(proc: psutil.Process) -> float:
@@ -59,20 +63,37 @@ class Sampler:
         except psutil.Error:
             return 0.0
 
+    def _every_second(self) -> None:
+        last = self.snapshot()
+        while not self.done.wait(1.0):
+            now = self.snapshot()
+            for name in self.procs:
+                self.seconds[name].append((now[1][name] - last[1][name]) / (now[0] - last[0]) * 100)
+            last = now
+
     def percent(self) -> dict[str, float]:
-        """% of one core each process used between the first two marks."""
+        """Mean % of one core each process used between the start and the stop."""
         if len(self.marks) < 2:
             return {name: 0.0 for name in self.procs}
         (t0, c0), (t1, c1) = self.marks[:2]
         return {name: (c1[name] - c0[name]) / (t1 - t0) * 100 for name in self.procs}
 
+    def peak(self) -> dict[str, float]:
+        """90th percentile of the one-second samples."""
+        return {n: sorted(v)[int(len(v) * 0.9)] if v else 0.0 for n, v in self.seconds.items()}
+
     def follow(self, output: Any) -> str:
-        """Read the master's output to its end, marking at ``load:`` lines; the whole output."""
+        """Read the master's output to its end, sampling from its ``load:`` start line to its stop line."""
         lines = []
         for line in output:
             lines.append(line)
             if line.startswith("load: "):
-                self.mark()
+                self.marks.append(self.snapshot())
+                if len(self.marks) == 1:
+                    threading.Thread(target=self._every_second, daemon=True).start()
+                else:
+                    self.done.set()
+        self.done.set()
         return "".join(lines)
 
 
@@ -84,6 +105,7 @@ class Step:
     broken: list[str]
     latencies: dict[str, tuple[float, float, int]]
     cpu: dict[str, float]
+    peak: dict[str, float]
 
     @property
     def ok(self) -> bool:
@@ -140,8 +162,8 @@ def run_step(users: int, workers: int, seconds: float, out: Path) -> Step:
     broken = re.findall(r"SLO BROKEN\s+(.*)", output) + re.findall(r"invariant violated: (.*)", output)
     if master.returncode not in (0, 1):
         broken.append(f"the run failed (exit {master.returncode}): {output.strip().splitlines()[-1:]}")
-    cpu = sampler.percent()
-    return Step(users, workers, master.returncode, broken, _latencies(out / f"s{users}w{workers}_stats.csv"), cpu)
+    latencies = _latencies(out / f"s{users}w{workers}_stats.csv")
+    return Step(users, workers, master.returncode, broken, latencies, sampler.percent(), sampler.peak())
 
 
 def _latencies(path: Path) -> dict[str, tuple[float, float, int]]:
@@ -158,18 +180,19 @@ def _latencies(path: Path) -> dict[str, tuple[float, float, int]]:
 
 
 def first_limit(step: Step) -> str:
-    """What gave first at a broken step, from the CPU each process used."""
-    workers = {k: v for k, v in step.cpu.items() if k.startswith("worker")}
+    """What gave first at a broken step: a process pinned at a core (p90 of its one-second samples)."""
+    workers = {k: v for k, v in step.peak.items() if k.startswith("worker")}
     busiest = max(workers, key=lambda k: workers[k])
-    total = sum(step.cpu.values())
     cores = psutil.cpu_count() or 1
-    if step.cpu["serve"] >= SATURATED:
-        return f"the server: serve at {step.cpu['serve']:.0f} % of a core"
+    both = f"serve {step.cpu['serve']:.0f} % mean / {step.peak['serve']:.0f} % p90, {busiest} "
+    both += f"{step.cpu[busiest]:.0f} % / {workers[busiest]:.0f} % of a core"
+    if step.peak["serve"] >= SATURATED and step.peak["serve"] >= workers[busiest]:
+        return f"the server ({both})"
     if workers[busiest] >= SATURATED:
-        return f"the generator: {busiest} at {workers[busiest]:.0f} % of a core"
-    if total >= SATURATED * cores:
-        return f"the machine: {total:.0f} % of {cores} cores between serve and Locust"
-    return f"neither saturated (serve {step.cpu['serve']:.0f} %, {busiest} {workers[busiest]:.0f} %): latency limit"
+        return f"the generator ({both})"
+    if sum(step.cpu.values()) >= SATURATED * cores:
+        return f"the machine: {sum(step.cpu.values()):.0f} % of {cores} cores ({both})"
+    return f"no process saturated ({both}): latency"
 
 
 def describe(step: Step, anchor: Step | None) -> str:
@@ -178,7 +201,7 @@ def describe(step: Step, anchor: Step | None) -> str:
         + (f" ({p95 / anchor.latencies[k][1]:.1f}x)" if anchor and anchor.latencies.get(k, (0, 0))[1] else "")
         for k, (p50, p95, _) in step.latencies.items()
     )
-    cpu = "  ".join(f"{k} {v:.0f}%" for k, v in step.cpu.items())
+    cpu = "  ".join(f"{k} {v:.0f}% (p90 {step.peak[k]:.0f}%)" for k, v in step.cpu.items())
     verdict = "SLOs met" if step.ok else "BROKEN: " + "; ".join(step.broken)
     who = f"{step.users:>4} users ({step.users // 2} customers + {step.users - step.users // 2} mitras)"
     return f"{who}, {step.workers} worker(s): {verdict}\n        p50/p95 {lat}\n        CPU {cpu}"
@@ -220,17 +243,17 @@ def summary(results: dict[int, list[Step]]) -> None:
     load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
     print(f"\n### load capacity ({os.cpu_count()} cores, load average {load}, {time.strftime('%Y-%m-%d %H:%M')})\n")
     columns = ["workers", "users (customers + mitras)", "SLOs", "confirmed→offer p50/p95 ms", "offer→match p95 ms"]
-    columns += ["WS delivery p95 ms", "serve CPU", "busiest worker CPU"]
+    columns += ["WS delivery p95 ms", "serve CPU mean / p90", "busiest worker CPU mean / p90"]
     print("| " + " | ".join(columns) + " |")
     print("|---|---|---|---|---|---|---|---|")
     for workers, steps in results.items():
         for s in steps:
             offer = s.latencies.get("offer", (0, 0, 0))
-            worker = max(v for k, v in s.cpu.items() if k.startswith("worker"))
+            worker = max((v, k) for k, v in s.cpu.items() if k.startswith("worker"))[1]
             print(
                 f"| {workers} | {s.users} | {'met' if s.ok else 'broken'} | {offer[0]:.0f}/{offer[1]:.0f} | "
                 f"{s.latencies.get('match', (0, 0, 0))[1]:.0f} | {s.latencies.get('ws', (0, 0, 0))[1]:.0f} | "
-                f"{s.cpu['serve']:.0f} % | {worker:.0f} % |"
+                f"{s.cpu['serve']:.0f} / {s.peak['serve']:.0f} % | {s.cpu[worker]:.0f} / {s.peak[worker]:.0f} % |"
             )
     for workers, steps in results.items():
         held = [s.users for s in steps if s.ok]

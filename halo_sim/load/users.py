@@ -245,7 +245,7 @@ class Customer(Person):
 
     def await_push(self, session_id: str) -> bool:
         """Poll the fake FCM inbox for the reply; its delivery time is the fake's receive time."""
-        deadline = time.monotonic() + self.profile.customer.reply_timeout_s
+        started, deadline = time.time(), time.monotonic() + self.profile.customer.reply_timeout_s
         url = f"{self.target.fcm_url}/_fake/inbox?token={self.fcm_token}"
         while time.monotonic() < deadline:
             for entry in self.api.request("GET", url, "fcm.inbox").get("messages", []):
@@ -259,7 +259,7 @@ class Customer(Person):
         metrics.fire(
             self.environment,
             "delivery.fcm",
-            metrics.since_ms(deadline - self.profile.customer.reply_timeout_s),
+            metrics.since_ms(started),
             "no push",
         )
         return False
