@@ -107,6 +107,9 @@ def _drive(env: Environment, runner: Any, profile: LoadProfile, target: Target |
     writer = StatsCSVFileWriter(env, PERCENTILES_TO_REPORT, options.csv_prefix, False) if options.csv_prefix else None
     writing = gevent.spawn(writer.stats_writer) if writer is not None else None
     if options.web_port is not None:
+        import sys
+
+        del sys.argv[1:]  # Locust's UI parses the command line as its own on each page; ours is already read
         env.create_web_ui("127.0.0.1", options.web_port)
         url = f"http://127.0.0.1:{options.web_port}"
         print(f"Locust web UI: {url}  (live charts; the run stops after {profile.duration_s:g} s)")

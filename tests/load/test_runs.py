@@ -11,7 +11,10 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+import httpx
 
 from tests.load.conftest import CLI, ROOT, RUN_TIMEOUT_S, LoadRun
 
@@ -106,3 +109,26 @@ def test_the_root_cli_never_imports_locust_or_gevent() -> None:
     assert "halo_sim.cli.load" in modules
     patched = {m for m in modules if m.split(".")[0] in ("locust", "gevent", "websocket")}
     assert patched | {m for m in modules if m.startswith("halo_sim.load")} == set()
+
+
+def test_the_web_ui_shows_the_halo_metrics_live(free_port: int) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    run = subprocess.Popen(
+        [*CLI, "smoke", "--duration", "8", "--web", str(free_port)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    seen: set[str] = set()
+    while run.poll() is None and "pairing: confirmed→offer" not in seen:
+        try:
+            stats = httpx.get(f"http://127.0.0.1:{free_port}/stats/requests", timeout=2).json()
+            seen = {row["name"] for row in stats["stats"]}
+        except (httpx.HTTPError, ValueError):
+            pass
+        time.sleep(0.3)
+    out, _ = run.communicate(timeout=RUN_TIMEOUT_S)
+    assert "pairing: confirmed→offer" in seen, out  # while the run went, in Locust's own UI
+    assert run.returncode == 0, out
