@@ -160,6 +160,8 @@ def run_step(users: int, workers: int, seconds: float, out: Path) -> Step:
         g.wait(timeout=60)
     serve.stop()
     broken = re.findall(r"SLO BROKEN\s+(.*)", output) + re.findall(r"invariant violated: (.*)", output)
+    if broken:
+        broken += re.findall(r"(refusals: .*)", output)  # which codes, when something broke
     if master.returncode not in (0, 1):
         broken.append(f"the run failed (exit {master.returncode}): {output.strip().splitlines()[-1:]}")
     latencies = _latencies(out / f"s{users}w{workers}_stats.csv")
