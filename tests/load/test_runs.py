@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.load.conftest import CLI, ROOT, RUN_TIMEOUT_S, LoadRun
 
@@ -132,3 +133,17 @@ def test_the_web_ui_shows_the_halo_metrics_live(free_port: int) -> None:
     out, _ = run.communicate(timeout=RUN_TIMEOUT_S)
     assert "pairing: confirmed→offer" in seen, out  # while the run went, in Locust's own UI
     assert run.returncode == 0, out
+
+
+@pytest.mark.parametrize("payment", ["force_confirm", "webhook"])
+def test_every_payment_path_pairs(halo_load: LoadRun, tmp_path: Path, payment: str) -> None:
+    """``auto`` pays on fake Xendit's checkout (the smoke run); the other two paths pair customers too."""
+    profile = (ROOT / "load" / "smoke.yaml").read_text().replace("customer:\n", f"customer:\n  payment: {payment}\n")
+    (tmp_path / f"{payment}.yaml").write_text(profile)
+    done = halo_load(str(tmp_path / f"{payment}.yaml"), "--duration", "4", "--csv", str(tmp_path / "run"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    rows = _rows(tmp_path / "run")
+    assert int(rows[("HALO", "pairing: confirmed→offer")]["Request Count"]) > 0
+    via_webhook = ("POST", "xendit.webhook") in rows
+    assert via_webhook == (payment == "webhook")
+    assert (("POST", "test.force_confirm_payment") in rows) == (payment == "force_confirm")
