@@ -147,3 +147,41 @@ def test_every_payment_path_pairs(halo_load: LoadRun, tmp_path: Path, payment: s
     via_webhook = ("POST", "xendit.webhook") in rows
     assert via_webhook == (payment == "webhook")
     assert (("POST", "test.force_confirm_payment") in rows) == (payment == "force_confirm")
+
+
+def test_a_target_profile_without_seed_mitra_uses_its_pool_of_test_mitras(tmp_path: Path) -> None:
+    """A named target (halo-sim.yaml) that cannot create mitras: the mitra users log in as its test mitras."""
+    from halo_sim.load.serve import ServeProcess
+
+    server = ServeProcess()
+    try:
+        found = httpx.get(f"{server.url}/internal/_test/discovery", timeout=10).json()
+        (tmp_path / "halo-sim.yaml").write_text(
+            "targets:\n  pool:\n"
+            f"    base_url: {server.url}\n    fcm_url: {found['fcm_url']}\n"
+            "    capabilities: [test_endpoints, state_dump]\n"
+            "    mitras:\n"
+            '      - {phone: "+6281100000001", password: bestie123}\n'
+            '      - {phone: "+6281100000002", password: bestie123}\n'
+        )
+        profile = (
+            (ROOT / "load" / "smoke.yaml").read_text().replace("{customer: 4, mitra: 4}", "{customer: 2, mitra: 2}")
+        )
+        (tmp_path / "pool.yaml").write_text(profile)
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        done = subprocess.run(
+            [*CLI, str(tmp_path / "pool.yaml"), "--target", "pool", "--duration", "4", "--csv", str(tmp_path / "r")],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=RUN_TIMEOUT_S,
+            env=env,
+            check=False,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        rows = _rows(tmp_path / "r")
+        assert ("POST", "test.seed_mitra") not in rows  # no mitra was created
+        assert int(rows[("POST", "mitra.login")]["Request Count"]) == 2
+        assert int(rows[("HALO", "pairing: offer→match")]["Request Count"]) > 0
+    finally:
+        server.stop()
