@@ -11,7 +11,20 @@ from typing import Annotated
 
 import typer
 
-from halo_sim.cli import analysis, authoring, extras, fake, report, scenario, serve, suite, target, teardown, xendit
+from halo_sim.cli import (
+    analysis,
+    authoring,
+    extras,
+    fake,
+    load,
+    report,
+    scenario,
+    serve,
+    suite,
+    target,
+    teardown,
+    xendit,
+)
 from halo_sim.cli.failure import OneLineGroup, set_debug
 
 app = typer.Typer(
@@ -46,6 +59,7 @@ app.add_typer(xendit.app, name="xendit")
 app.add_typer(target.app, name="target")
 app.command("schema")(authoring.schema)
 app.command("new")(authoring.new)
+app.command("load")(load.load)
 
 
 def main() -> None:
