@@ -6,13 +6,15 @@ import json
 import os
 import shutil
 import subprocess
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import httptools  # noqa: F401
 import pytest
 import uvicorn.protocols.http.httptools_impl  # noqa: F401
+
+from halo_sim.stack import Stack
 
 # pytester's in-process runs drop every module first imported inside them.  httptools' compiled
 # parser keeps raising the HttpParserUpgrade class of its first import while a re-imported uvicorn
@@ -71,9 +73,23 @@ def node_sdk() -> NodeRun:
     return run
 
 
+# Chromium as root on a machine with no network: no sandbox, no GPU, none of its background calls home.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
 @pytest.fixture(scope="session")
-def chromium() -> str:
-    """Debian's chromium for Playwright; skipped (with the reason printed) when absent, a failure in CI."""
+def chromium() -> dict[str, Any]:
+    """Playwright launch options for Debian's chromium (``p.chromium.launch(**chromium)``).
+
+    Skipped (with the reason printed) when chromium is absent; in CI (``CI`` set) that is a failure.
+    """
     path = shutil.which("chromium")
     if path is None:
         reason = "chromium is not installed (apt-get install -y chromium); skipping the browser test"
@@ -81,4 +97,17 @@ def chromium() -> str:
             pytest.fail(f"CI must run the browser tests: {reason}")
         print(reason)
         pytest.skip(reason)
-    return path
+    return {"executable_path": path, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[Stack]:
+    """Backend and both fakes on one virtual clock; stopped (sockets closed with 1001) after the module.
+
+    A module that needs other options (keys, tokens) overrides this fixture with its own.
+    """
+    running = Stack()
+    try:
+        yield running
+    finally:
+        running.stop()

@@ -44,16 +44,6 @@ API_TIMEOUT_S = 30.0  # generous: the reconciliation sweep asks fake Xendit abou
 
 
 @pytest.fixture(scope="module")
-def stack() -> Iterator[Stack]:
-    """Backend and both fakes on one virtual clock; stopped (sockets closed with 1001) after the module."""
-    running = Stack()
-    try:
-        yield running
-    finally:
-        running.stop()
-
-
-@pytest.fixture(scope="module")
 def urls(stack: Stack) -> dict[str, str]:
     """backend, websocket, fake_fcm and fake_xendit base URLs of the module's Stack."""
     return stack.urls()

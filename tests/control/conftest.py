@@ -20,15 +20,6 @@ CUSTOMER_FCM_TOKEN = "fcm-customer-token-0123456789abcdef"
 
 
 @pytest.fixture(scope="module")
-def stack() -> Iterator[Stack]:
-    running = Stack()
-    try:
-        yield running
-    finally:
-        running.stop()
-
-
-@pytest.fixture(scope="module")
 def api(stack: Stack) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=stack.urls()["backend"], timeout=30, trust_env=False) as client:
         yield client

@@ -12,8 +12,6 @@ chromium skips with a printed reason; in CI (``CI`` set) that is a failure.
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -30,14 +28,6 @@ if TYPE_CHECKING:
     from conftest import World
     from playwright.sync_api import ConsoleMessage, Page
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PHONE = {"width": 390, "height": 844}
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "reports" / "screenshots"
@@ -45,18 +35,6 @@ SHOTS = ROOT / "reports" / "screenshots"
 SCENARIO = ROOT / "scenarios" / "the-mitra-sees-the-customers-display-name-in-the-offer.yaml"
 SCENARIO_TIMEOUT_S = 120  # a bound on a stuck run, never a measured time
 WAIT_MS = 10_000  # a bound on waiting for the live update, never a measured time
-
-
-def chromium_path() -> str:
-    """The system chromium; skipped when absent, except in CI where its absence must fail."""
-    path = shutil.which("chromium")
-    if path is None:
-        reason = "chromium is not installed (apt-get install -y chromium); skipping the control-center browser test"
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must run the browser test: {reason}")
-        print(reason)
-        pytest.skip(reason)
-    return path
 
 
 class Browser:
@@ -94,13 +72,12 @@ class Browser:
 
 
 @contextmanager
-def opened(url: str) -> Iterator[Browser]:
+def opened(url: str, chromium: dict[str, Any]) -> Iterator[Browser]:
     """Chromium at a phone's width on the control center of the backend at ``url``."""
     from playwright.sync_api import sync_playwright
 
-    executable = chromium_path()
     with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        launched = p.chromium.launch(**chromium)
         try:
             yield Browser(launched.new_page(viewport=PHONE), url)
         finally:
@@ -108,8 +85,8 @@ def opened(url: str) -> Iterator[Browser]:
 
 
 @pytest.fixture
-def browser(world: World, stack: Stack) -> Iterator[Browser]:
-    with opened(stack.urls()["backend"]) as page:
+def browser(world: World, stack: Stack, chromium: dict[str, Any]) -> Iterator[Browser]:
+    with opened(stack.urls()["backend"], chromium) as page:
         yield page
 
 
@@ -251,9 +228,11 @@ def _run_scenario_against(url: str) -> object:
         return pool.submit(run).result(timeout=SCENARIO_TIMEOUT_S)
 
 
-def test_a_scenario_run_against_the_server_shows_its_payment_and_session_live(served: Stack) -> None:
+def test_a_scenario_run_against_the_server_shows_its_payment_and_session_live(
+    served: Stack, chromium: dict[str, Any]
+) -> None:
     url = served.urls()["backend"]
-    with opened(url) as page:
+    with opened(url, chromium) as page:
         assert page.page.locator('[data-testid^="payment-"]').count() == 0  # nothing yet on a fresh server
         result: Any = _run_scenario_against(url)
         assert result.status == "passed", result.reason

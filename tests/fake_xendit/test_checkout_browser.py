@@ -6,46 +6,24 @@ CI (``CI`` set) a missing browser is a failure, never a skip.
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httpx
-import pytest
 
 if TYPE_CHECKING:
     from conftest import Receiver, RunningFake
 
 SECRET = "xnd_development_test_secret"  # the key conftest's fake_factory configures
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def chromium_path() -> str:
-    """The system chromium; skipped when absent, except in CI where its absence must fail."""
-    path = shutil.which("chromium")
-    if path is None:
-        reason = "chromium is not installed (apt-get install -y chromium); skipping the checkout browser test"
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must run the browser test: {reason}")
-        print(reason)
-        pytest.skip(reason)
-    return path
 
 
 def test_paying_in_a_browser_marks_the_invoice_paid_and_sends_the_callback(
     fake_factory: Callable[..., RunningFake],
     receiver: Receiver,
+    chromium: dict[str, Any],
 ) -> None:
     from playwright.sync_api import sync_playwright
 
-    executable = chromium_path()
     fake = fake_factory(callback_url=receiver.callback_url)
     with httpx.Client(base_url=fake.url, auth=(SECRET, ""), trust_env=False) as client:
         invoice = client.post(
@@ -54,7 +32,7 @@ def test_paying_in_a_browser_marks_the_invoice_paid_and_sends_the_callback(
         ).json()
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(**chromium)
         try:
             page = browser.new_page(viewport={"width": 390, "height": 844})  # a phone
             page.goto(invoice["invoice_url"])

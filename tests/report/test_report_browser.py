@@ -7,17 +7,17 @@ A screenshot of the whole page is kept under ``reports/screenshots/`` (git-ignor
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from typer.testing import CliRunner
 
 from halo_sim.cli.app import app
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "reports" / "screenshots"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 
 
 def test_the_report_of_a_failing_run_shows_the_conversation_and_the_failed_step(
-    chromium: str, data_dir: Path, tmp_path: Path
+    chromium: dict[str, Any], data_dir: Path, tmp_path: Path
 ) -> None:
     from playwright.sync_api import sync_playwright
 
@@ -28,7 +28,7 @@ def test_the_report_of_a_failing_run_shows_the_conversation_and_the_failed_step(
     errors: list[str] = []
     fetched: list[str] = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(**chromium)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
