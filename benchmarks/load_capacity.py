@@ -188,7 +188,9 @@ def first_limit(step: Step) -> str:
     cores = psutil.cpu_count() or 1
     both = f"serve {step.cpu['serve']:.0f} % mean / {step.peak['serve']:.0f} % p90, {busiest} "
     both += f"{step.cpu[busiest]:.0f} % / {workers[busiest]:.0f} % of a core"
-    if step.peak["serve"] >= SATURATED and step.peak["serve"] >= workers[busiest]:
+    if step.peak["serve"] >= SATURATED and workers[busiest] >= SATURATED:
+        return f"both: server and generator pinned, the {cores} cores are full ({both})"
+    if step.peak["serve"] >= SATURATED:
         return f"the server ({both})"
     if workers[busiest] >= SATURATED:
         return f"the generator ({both})"
