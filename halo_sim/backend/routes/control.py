@@ -41,6 +41,8 @@ async def stats(request: Request) -> JSONResponse:
 
 async def closing_within(closing: asyncio.Event, seconds: float) -> bool:
     """Wait ``seconds``, or less if the server starts closing; True when it does."""
+    if closing.is_set() or seconds <= 0:  # no waiter task that a cancelled stream would leave unstarted
+        return closing.is_set()
     try:
         await asyncio.wait_for(closing.wait(), seconds)
     except TimeoutError:
